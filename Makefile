@@ -1,0 +1,63 @@
+# SimDebrief: `make run` serves the app with its scheduler, `make test` runs the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format bench install install-dev db-upgrade db-revision demo scenarios translations
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed ## Install the app into .venv
+
+install-dev: $(VENV)/.installed-dev ## Install the app and the test tools into .venv
+
+db-upgrade: install ## Migrate the database to the newest schema
+	$(FLASK) db upgrade
+
+scenarios: db-upgrade ## Load the scenario library into the database
+	$(FLASK) scenarios sync
+
+demo: scenarios ## Load the demo centre (safe to repeat)
+	$(FLASK) demo load
+
+run: demo ## Install, migrate, load scenarios and the demo centre, and serve with the scheduler
+	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
+	$(FLASK) serve --host $(HOST) --port $(PORT)
+
+test: install-dev ## Install the test tools and run the whole suite
+	$(BIN)/python -m pytest
+
+lint: install-dev ## Check the code with ruff
+	$(BIN)/ruff check .
+
+format: install-dev ## Format the code with ruff
+	$(BIN)/ruff format simdebrief tests bench
+
+bench: install-dev ## Run the benchmarks (they print ratios against in-process baselines)
+	@for script in bench/bench_*.py; do [ -e "$$script" ] || continue; echo "== $$script"; $(BIN)/python "$$script" || exit 1; done
+
+db-revision: install-dev ## Autogenerate a migration: make db-revision MESSAGE="what changed"
+	$(FLASK) db revision --autogenerate -m "$(MESSAGE)"
+
+translations: install-dev ## Extract messages and compile the catalogues
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o simdebrief/translations/messages.pot .
+	@if ls simdebrief/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel update -i simdebrief/translations/messages.pot -d simdebrief/translations; \
+		$(BIN)/pybabel compile -d simdebrief/translations; fi

@@ -1,0 +1,3 @@
+from simdebrief import create_app
+
+app = create_app()

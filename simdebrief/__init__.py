@@ -1,0 +1,157 @@
+"""SimDebrief: a debrief manager for healthcare simulation centres."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+from flask_babel import format_date, format_datetime, format_time
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from simdebrief import passwords
+from simdebrief.clock import SystemClock, current_now
+from simdebrief.config import load_settings, validate_config
+from simdebrief.extensions import babel, csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection, _record):
+    """SQLite: foreign keys on, WAL, wait for locks, and let SQLAlchemy own BEGIN.
+
+    Python 3.11's sqlite3 starts transactions lazily and never for SELECT; turning that off
+    here and emitting ``BEGIN IMMEDIATE`` below gives real transactions that take the write
+    lock up front, so a read-then-write can never fail half way on a busy database.
+    """
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite(connection):
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
+    instance_path = Path(app.instance_path)
+    instance_path.mkdir(parents=True, exist_ok=True)
+
+    app.config.update(load_settings(instance_path))
+    if config:
+        app.config.update(config)
+    validate_config(app.config, instance_path)
+    passwords.configure(app.config["SIMDEBRIEF_PASSWORD_HASH_PROFILE"])
+    app.extensions["simdebrief.clock"] = app.config.get("SIMDEBRIEF_CLOCK") or SystemClock()
+
+    register_extensions(app)
+    register_templating(app)
+    register_security_headers(app)
+    from simdebrief.errors import register_error_handlers
+    from simdebrief.web import register_blueprints
+
+    register_blueprints(app)
+    register_error_handlers(app)
+    from simdebrief.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _select_locale():
+    languages = app_languages()
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) if request else None
+
+
+def app_languages():
+    from flask import current_app
+
+    return current_app.config["SIMDEBRIEF_LANGUAGES"]
+
+
+def centre_timezone() -> str:
+    from flask import current_app
+
+    if getattr(current_user, "is_authenticated", False):
+        return current_user.centre.timezone
+    return current_app.config["SIMDEBRIEF_TIMEZONE"]
+
+
+def register_extensions(app: Flask) -> None:
+    import simdebrief.models  # noqa: F401  (every table known to the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=centre_timezone)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # the server-side session row is the protection
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        from simdebrief.services import accounts
+
+        user = accounts.resume_session(
+            db.session,
+            session_id=session_id,
+            now=current_now(),
+            idle=timedelta(minutes=app.config["SIMDEBRIEF_SESSION_IDLE_MINUTES"]),
+            absolute=timedelta(hours=app.config["SIMDEBRIEF_SESSION_MAX_HOURS"]),
+        )
+        if db.session.dirty:
+            # Only the session's last-seen time or its expiry changed; nothing of the view's.
+            db.session.commit()
+        return user
+
+
+def register_templating(app: Flask) -> None:
+    from simdebrief import policy
+
+    app.jinja_env.globals.update(policy=policy, format_datetime=format_datetime,
+                                 format_date=format_date, format_time=format_time)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _globals():
+        return {"now": current_now()}
+
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if getattr(current_user, "is_authenticated", False) or g.get("no_store"):
+            response.headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,112 @@
+"""APScheduler wiring. Each job is a thin call into services that owns its transactions.
+
+APScheduler is only the clock: all state lives in our own tables, so the in-memory job store
+is enough and a restart loses nothing. Several schedulers are safe (claims are atomic), merely
+wasteful; production runs one ``flask --app app scheduler run`` process.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from simdebrief.clock import current_now
+from simdebrief.extensions import db
+from simdebrief.models import OutboxEmail
+from simdebrief.services import notifications
+
+log = logging.getLogger(__name__)
+
+OUTBOX_INTERVAL_SECONDS = 20
+
+
+def make_transport(config) -> notifications.SmtpTransport | notifications.LogTransport:
+    host = config.get("SIMDEBRIEF_SMTP_HOST")
+    if not host:
+        return notifications.LogTransport()
+    return notifications.SmtpTransport(
+        host,
+        config["SIMDEBRIEF_SMTP_PORT"],
+        timeout=config["SIMDEBRIEF_SMTP_TIMEOUT"],
+        starttls=config["SIMDEBRIEF_SMTP_STARTTLS"],
+        username=config.get("SIMDEBRIEF_SMTP_USERNAME"),
+        password=config.get("SIMDEBRIEF_SMTP_PASSWORD"),
+    )
+
+
+def relay_outbox(app: Flask, now: datetime | None = None, batch: int = 50):
+    """Send every due outbox email; a failure schedules a retry with backoff."""
+    result = notifications.RelayResult()
+    with app.app_context():
+        now = now or current_now()
+        mail_from = app.config["SIMDEBRIEF_MAIL_FROM"]
+        while True:
+            emails = notifications.claim_due_emails(db.session, now=now, batch=batch)
+            messages = [(e.id, notifications.build_message(e, mail_from=mail_from))
+                        for e in emails]
+            # The claim is its own short transaction, committed before the slow SMTP work, so
+            # no database lock is held while talking to the mail server.
+            db.session.commit()
+            if not messages:
+                break
+            result.claimed += len(messages)
+            with make_transport(app.config) as transport:
+                for email_id, message in messages:
+                    error = None
+                    try:
+                        transport.send(message)
+                    except (smtplib.SMTPException, OSError) as exc:
+                        error = repr(exc)
+                    email = db.session.get(OutboxEmail, email_id)
+                    if error is None:
+                        notifications.mark_delivered(
+                            email, now=now, logged_only=transport.logged_only)
+                        result.delivered += 1
+                    else:
+                        notifications.mark_attempt_failed(email, now=now, error=error)
+                        result.failed += 1
+                    db.session.commit()
+            if len(messages) < batch:
+                break
+    if result.claimed:
+        log.info("outbox: %s claimed, %s delivered, %s failed",
+                 result.claimed, result.delivered, result.failed)
+    return result
+
+
+def _safely(job, app: Flask):
+    def run() -> None:
+        try:
+            job(app)
+        except Exception:
+            log.exception("scheduled job %s failed; it runs again at the next tick", job.__name__)
+            with app.app_context():
+                db.session.rollback()
+
+    run.__name__ = job.__name__
+    return run
+
+
+def add_jobs(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
+    scheduler.add_job(
+        _safely(relay_outbox, app), "interval", seconds=OUTBOX_INTERVAL_SECONDS,
+        id="relay_outbox", replace_existing=True, next_run_time=datetime.now(UTC),
+    )
+    return scheduler
+
+
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
+
+
+def background_scheduler(app: Flask) -> BackgroundScheduler:
+    return add_jobs(BackgroundScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS), app)
+
+
+def blocking_scheduler(app: Flask) -> BlockingScheduler:
+    return add_jobs(BlockingScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS), app)

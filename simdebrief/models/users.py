@@ -1,0 +1,144 @@
+"""Centres, people, cohorts and rooms."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from simdebrief.models.base import Base, UTCDateTime, now_utc
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    INSTRUCTOR = "instructor"
+    STUDENT = "student"
+    SUPPORTER = "supporter"
+
+
+class SupporterTier(enum.StrEnum):
+    PEER = "peer"
+    PROFESSIONAL = "professional"
+
+
+class Centre(Base):
+    __tablename__ = "centre"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: IANA zone the centre's times are shown in; stored times are UTC.
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Copenhagen")
+    #: The centre's own basic-assumption statement read out in every pre-brief.
+    basic_assumption: Mapped[str] = mapped_column(Text, default="")
+    #: Who learners can contact for support, shown in reminders, PDFs and check-ins.
+    support_contacts: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+cohort_membership = Table(
+    "cohort_membership",
+    Base.metadata,
+    Column("cohort_id", ForeignKey("cohort.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+def new_security_stamp() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    __table_args__ = (UniqueConstraint("email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), index=True)
+    #: Lower-cased on the way in so that logins and invitations match whatever case is typed.
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
+    supporter_tier: Mapped[SupporterTier | None] = mapped_column(
+        Enum(SupporterTier, native_enum=False, length=20)
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Changed whenever the password is set; invitation and reset links carry it, so each link
+    #: works once and every older link dies with the change.
+    security_stamp: Mapped[str] = mapped_column(String(64), default=new_security_stamp)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    centre: Mapped[Centre] = relationship(lazy="joined")
+    cohorts: Mapped[list[Cohort]] = relationship(
+        secondary=cohort_membership, back_populates="students", order_by="Cohort.name"
+    )
+
+    #: Set by the login manager to the server-side session this request belongs to.
+    auth_session_id = None
+
+    # Flask-Login's interface, written out: its UserMixin compares users by get_id(), which
+    # here is the login session, so two users outside a request would compare equal.
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str | None:
+        return self.auth_session_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+class Cohort(Base):
+    __tablename__ = "cohort"
+    __table_args__ = (UniqueConstraint("centre_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    centre: Mapped[Centre] = relationship()
+    students: Mapped[list[User]] = relationship(
+        secondary=cohort_membership, back_populates="cohorts", order_by=func.lower(User.name)
+    )
+
+
+class Room(Base):
+    __tablename__ = "room"
+    __table_args__ = (UniqueConstraint("centre_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    capacity: Mapped[int] = mapped_column(Integer)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    centre: Mapped[Centre] = relationship()

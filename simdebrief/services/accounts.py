@@ -1,0 +1,239 @@
+"""People and their credentials: creation, invitations, passwords, logins and sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from simdebrief import passwords
+from simdebrief.errors import (
+    InvalidInput,
+    LinkExpired,
+    LinkInvalid,
+    LoginFailed,
+    LoginThrottled,
+)
+from simdebrief.models import AuthSession, Centre, LoginAttempt, Role, SupporterTier, User
+from simdebrief.models.users import new_security_stamp
+from simdebrief.services import audit
+
+INVITE = "invite"
+RESET = "reset"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+@dataclass(frozen=True)
+class NewUser:
+    email: str
+    name: str
+    role: Role
+    supporter_tier: SupporterTier | None = None
+
+
+def create_user(
+    session: Session,
+    *,
+    centre: Centre,
+    data: NewUser,
+    now: datetime,
+    password: str | None = None,
+) -> User:
+    """Create an account; with no password the person sets one through an invitation."""
+    email = normalise_email(data.email)
+    errors: dict[str, list[str]] = {}
+    if find_user_by_email(session, email) is not None:
+        errors["email"] = [_("An account with this email address already exists.")]
+    if data.role is Role.SUPPORTER and data.supporter_tier is None:
+        errors["supporter_tier"] = [_("Choose whether the supporter is a peer or a professional.")]
+    if password is not None:
+        problems = passwords.password_problems(password, email=email, name=data.name)
+        if problems:
+            errors["password"] = problems
+    if errors:
+        raise InvalidInput(errors)
+    user = User(
+        centre=centre,
+        email=email,
+        name=data.name.strip(),
+        role=data.role,
+        supporter_tier=data.supporter_tier if data.role is Role.SUPPORTER else None,
+        created_at=now,
+        password_hash=passwords.hash_password(password) if password is not None else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    problems = passwords.password_problems(password, email=user.email, name=user.name)
+    if problems:
+        raise InvalidInput({"password": problems})
+    user.password_hash = passwords.hash_password(password)
+    user.security_stamp = new_security_stamp()
+
+
+def change_role(
+    session: Session, *, actor: User, user: User, role: Role,
+    supporter_tier: SupporterTier | None, now: datetime,
+) -> None:
+    if user.id == actor.id and role is not Role.ADMIN:
+        raise InvalidInput({"role": [_("You cannot remove your own administrator role.")]})
+    if role is Role.SUPPORTER and supporter_tier is None:
+        raise InvalidInput(
+            {"supporter_tier": [_("Choose whether the supporter is a peer or a professional.")]}
+        )
+    before = user.role.value
+    user.role = role
+    user.supporter_tier = supporter_tier if role is Role.SUPPORTER else None
+    audit.record(session, action="user.role_changed", actor=actor, object_type="user",
+                 object_id=user.id, now=now, detail=f"{before} -> {role.value}")
+
+
+def set_active(session: Session, *, actor: User, user: User, active: bool, now: datetime) -> None:
+    if user.id == actor.id and not active:
+        raise InvalidInput(_("You cannot deactivate your own account."))
+    user.is_active_account = active
+    if not active:
+        revoke_all_sessions(session, user)
+    audit.record(session, action="user.activated" if active else "user.deactivated",
+                 actor=actor, object_type="user", object_id=user.id, now=now)
+
+
+# --- signed links -------------------------------------------------------------------------
+
+
+def _link_serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt="simdebrief.account-link")
+
+
+def make_account_link_token(
+    user: User, *, purpose: str, secret_key: str, now: datetime, max_age: timedelta
+) -> str:
+    """A token for one purpose that works once: it dies when the user's security stamp changes."""
+    expires = int((now + max_age).timestamp())
+    return _link_serializer(secret_key).dumps(
+        {"u": user.id, "p": purpose, "s": user.security_stamp, "e": expires}
+    )
+
+
+def read_account_link_token(
+    session: Session, token: str, *, purpose: str, secret_key: str, now: datetime
+) -> User:
+    try:
+        payload = _link_serializer(secret_key).loads(token)
+    except BadSignature as exc:
+        raise LinkInvalid() from exc
+    if not isinstance(payload, dict) or payload.get("p") != purpose:
+        raise LinkInvalid()
+    user = session.get(User, payload.get("u"))
+    if user is None or not user.is_active_account or user.security_stamp != payload.get("s"):
+        raise LinkInvalid()
+    if now.timestamp() > payload.get("e", 0):
+        raise LinkExpired()
+    return user
+
+
+# --- logins -------------------------------------------------------------------------------
+
+
+def _recent_failures(session: Session, column, value: str, now: datetime) -> int:
+    return session.scalar(
+        select(func.count(LoginAttempt.id)).where(
+            column == value, LoginAttempt.attempted_at > now - timedelta(minutes=1)
+        )
+    ) or 0
+
+
+def authenticate(
+    session: Session, *, email: str, password: str, ip_address: str, now: datetime,
+    limit_per_minute: int,
+) -> User:
+    """Check credentials, counting failures per account and per address in the database.
+
+    The count lives in the database so that it holds across several app instances.
+    """
+    email = normalise_email(email)
+    if (
+        _recent_failures(session, LoginAttempt.email, email, now) >= limit_per_minute
+        or _recent_failures(session, LoginAttempt.ip_address, ip_address, now) >= limit_per_minute
+    ):
+        audit.record(session, action="login.throttled", outcome="refused", now=now,
+                     ip_address=ip_address, detail=f"email={email}")
+        raise LoginThrottled()
+    user = find_user_by_email(session, email)
+    valid = passwords.verify_password(user.password_hash if user else None, password)
+    if user is None or not valid or not user.is_active_account:
+        session.add(LoginAttempt(email=email, ip_address=ip_address, attempted_at=now))
+        audit.record(session, action="login.failed", outcome="refused", now=now,
+                     actor=user, ip_address=ip_address)
+        session.flush()
+        raise LoginFailed()
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    return user
+
+
+def start_session(session: Session, *, user: User, ip_address: str, now: datetime) -> AuthSession:
+    """A fresh random id at every login, so a session id seen before login is worthless."""
+    auth_session = AuthSession(
+        id=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
+        user=user,
+        created_at=now,
+        last_seen_at=now,
+        ip_address=ip_address[:64],
+    )
+    session.add(auth_session)
+    user.last_login_at = now
+    audit.record(session, action="login.succeeded", actor=user, now=now, ip_address=ip_address)
+    session.flush()
+    user.auth_session_id = auth_session.id
+    return auth_session
+
+
+def resume_session(
+    session: Session, *, session_id: str, now: datetime, idle: timedelta, absolute: timedelta
+) -> User | None:
+    auth_session = session.get(AuthSession, session_id)
+    if auth_session is None or auth_session.revoked:
+        return None
+    if now - auth_session.last_seen_at > idle or now - auth_session.created_at > absolute:
+        auth_session.revoked = True
+        return None
+    user = auth_session.user
+    if not user.is_active_account:
+        return None
+    # Touch at most once a minute, so reading pages does not turn every request into a write.
+    if now - auth_session.last_seen_at > timedelta(minutes=1):
+        auth_session.last_seen_at = now
+    user.auth_session_id = auth_session.id
+    return user
+
+
+def end_session(session: Session, session_id: str | None) -> None:
+    if session_id:
+        auth_session = session.get(AuthSession, session_id)
+        if auth_session is not None:
+            auth_session.revoked = True
+
+
+def revoke_all_sessions(session: Session, user: User) -> None:
+    for auth_session in session.scalars(
+        select(AuthSession).where(AuthSession.user_id == user.id, AuthSession.revoked.is_(False))
+    ):
+        auth_session.revoked = True

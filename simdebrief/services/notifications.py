@@ -1,0 +1,221 @@
+"""The email outbox: write emails with the change that causes them, send them later.
+
+Delivery is at least once: SMTP cannot make it exactly once, because a crash between the
+server's acceptance and our commit means the message goes again. Every copy carries the same
+``Message-ID``, derived from the idempotency key, so mail clients can recognise a repeat.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import secrets
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from simdebrief.models import OutboxEmail, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 20
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+LEASE = timedelta(minutes=5)
+
+
+def message_id_for(idempotency_key: str, mail_from: str) -> str:
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "simdebrief.localhost"
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+    return f"<{digest}@{domain}>"
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff after the given number of failed attempts, capped at an hour."""
+    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+
+
+def enqueue_email(
+    session: Session,
+    *,
+    key: str,
+    to: str,
+    subject: str,
+    body: str,
+    now: datetime,
+    mail_from: str,
+    centre_id: int | None = None,
+) -> OutboxEmail:
+    """Add an email to the outbox; the same key twice returns the first one unchanged."""
+    existing = session.scalar(select(OutboxEmail).where(OutboxEmail.idempotency_key == key))
+    if existing is not None:
+        return existing
+    email = OutboxEmail(
+        idempotency_key=key,
+        centre_id=centre_id,
+        to_address=to,
+        subject=subject.replace("\n", " ").replace("\r", " ")[:300],
+        body_text=body,
+        message_id=message_id_for(key, mail_from),
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(email)
+    session.flush()
+    return email
+
+
+def _due_clause(now: datetime):
+    return or_(
+        and_(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now),
+        # A sender that died mid-send leaves its lease behind; once it runs out, retry.
+        and_(OutboxEmail.status == OutboxStatus.SENDING, OutboxEmail.lease_until < now),
+    )
+
+
+def claim_due_emails(session: Session, *, now: datetime, batch: int = 50) -> list[OutboxEmail]:
+    """Claim up to ``batch`` due emails for this sender.
+
+    The UPDATE repeats the due condition, so of two senders racing for a row only one
+    changes it; PostgreSQL additionally skips rows another sender has locked.
+    """
+    candidates = (
+        select(OutboxEmail.id)
+        .where(_due_clause(now))
+        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+        .limit(batch)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(session.scalars(candidates))
+    if not ids:
+        return []
+    token = secrets.token_hex(16)
+    session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id.in_(ids), _due_clause(now))
+        .values(
+            status=OutboxStatus.SENDING,
+            claim_token=token,
+            lease_until=now + LEASE,
+            attempts=OutboxEmail.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return list(
+        session.scalars(
+            select(OutboxEmail)
+            .where(OutboxEmail.claim_token == token)
+            .order_by(OutboxEmail.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def mark_delivered(email: OutboxEmail, *, now: datetime, logged_only: bool) -> None:
+    email.status = OutboxStatus.LOGGED if logged_only else OutboxStatus.SENT
+    email.sent_at = now
+    email.lease_until = None
+    email.last_error = None
+
+
+def mark_attempt_failed(email: OutboxEmail, *, now: datetime, error: str) -> None:
+    email.last_error = error[:2000]
+    email.lease_until = None
+    if email.attempts >= MAX_ATTEMPTS:
+        email.status = OutboxStatus.FAILED
+        log.error("giving up on outbox email %s after %s attempts", email.id, email.attempts)
+    else:
+        email.status = OutboxStatus.PENDING
+        email.next_attempt_at = now + retry_delay(email.attempts)
+
+
+def retry_now(email: OutboxEmail, *, now: datetime) -> None:
+    """An admin's "try again" for an email that was given up on."""
+    email.status = OutboxStatus.PENDING
+    email.attempts = 0
+    email.next_attempt_at = now
+
+
+def build_message(email: OutboxEmail, *, mail_from: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = email.to_address
+    message["Subject"] = email.subject
+    message["Message-ID"] = email.message_id
+    message["Date"] = format_datetime(email.created_at)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(email.body_text)
+    return message
+
+
+class SmtpTransport:
+    """Sends over SMTP with explicit timeouts; one connection per batch."""
+
+    def __init__(self, host: str, port: int, *, timeout: float = 20, starttls: bool = False,
+                 username: str | None = None, password: str | None = None):
+        self.host, self.port, self.timeout = host, port, timeout
+        self.starttls, self.username, self.password = starttls, username, password
+        self._connection: smtplib.SMTP | None = None
+
+    logged_only = False
+
+    def __enter__(self) -> SmtpTransport:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._connection is None:
+            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.starttls:
+                connection.starttls()
+            if self.username:
+                connection.login(self.username, self.password or "")
+            self._connection = connection
+        return self._connection
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            self._connect().send_message(message)
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._connection.quit()
+            self._connection = None
+
+
+class LogTransport:
+    """Development without an SMTP server: each email goes to the log instead."""
+
+    logged_only = True
+
+    def __enter__(self) -> LogTransport:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        return None
+
+    def send(self, message: EmailMessage) -> None:
+        log.info("email (not sent, no SMTP host configured) to=%s subject=%s\n%s",
+                 message["To"], message["Subject"], message.get_content())
+
+
+@dataclass
+class RelayResult:
+    claimed: int = 0
+    delivered: int = 0
+    failed: int = 0

@@ -1,0 +1,112 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from simdebrief.models import Role, SupporterTier
+from simdebrief.web.forms import choices, no_nul, strip
+
+ROLE_CHOICES = choices([
+    (Role.STUDENT.value, _l("Student")),
+    (Role.INSTRUCTOR.value, _l("Instructor")),
+    (Role.SUPPORTER.value, _l("Supporter")),
+    (Role.ADMIN.value, _l("Administrator")),
+])
+TIER_CHOICES = choices([
+    ("", _l("Not a supporter")),
+    (SupporterTier.PEER.value, _l("Peer supporter")),
+    (SupporterTier.PROFESSIONAL.value, _l("Professional (e.g. psychologist)")),
+])
+
+
+class InviteUserForm(FlaskForm):
+    name = StringField(_l("Full name"), filters=[strip],
+                       validators=[DataRequired(_l("Enter the person's name.")),
+                                   Length(max=200), no_nul])
+    email = EmailField(_l("Email"), filters=[strip],
+                       validators=[DataRequired(_l("Enter an email address.")),
+                                   Email(_l("Enter an email address like name@example.org.")),
+                                   Length(max=254), no_nul])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.STUDENT.value)
+    supporter_tier = SelectField(_l("Supporter tier"), choices=TIER_CHOICES, default="",
+                                 description=_l("Only for supporters."))
+    submit = SubmitField(_l("Send invitation"))
+
+
+class ChangeRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    supporter_tier = SelectField(_l("Supporter tier"), choices=TIER_CHOICES, default="")
+    submit = SubmitField(_l("Change role"))
+
+
+class CohortForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[strip],
+                       description=_l("For example “Master year 1, autumn 2026”."),
+                       validators=[DataRequired(_l("Give the cohort a name.")),
+                                   Length(max=200), no_nul])
+    description = TextAreaField(_l("Description"), filters=[strip],
+                                validators=[Optional(), Length(max=2000), no_nul])
+    submit = SubmitField(_l("Create cohort"))
+
+
+class AddStudentForm(FlaskForm):
+    student = SelectField(_l("Student"), coerce=int,
+                          validators=[DataRequired(_l("Choose a student."))])
+    submit = SubmitField(_l("Add to cohort"))
+
+
+class ImportStudentsForm(FlaskForm):
+    file = FileField(
+        _l("CSV file"),
+        description=_l("One student per line, with a first line naming the columns "
+                       "email and name. Commas or semicolons both work."),
+        validators=[FileRequired(_l("Choose a CSV file.")),
+                    FileAllowed(["csv", "txt"], _l("Upload a .csv file."))],
+    )
+    submit = SubmitField(_l("Import students"))
+
+
+class RoomForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[strip],
+                       validators=[DataRequired(_l("Give the room a name.")),
+                                   Length(max=200), no_nul])
+    capacity = IntegerField(_l("Capacity (people)"),
+                            validators=[DataRequired(_l("Enter how many people fit.")),
+                                        NumberRange(1, 500, _l("Enter a number from 1 to 500."))])
+    location = StringField(_l("Location"), filters=[strip],
+                           validators=[Optional(), Length(max=200), no_nul])
+    submit = SubmitField(_l("Save room"))
+
+
+class CentreForm(FlaskForm):
+    name = StringField(_l("Centre name"), filters=[strip],
+                       validators=[DataRequired(_l("Enter the centre's name.")),
+                                   Length(max=200), no_nul])
+    timezone = StringField(_l("Time zone"), filters=[strip],
+                           description=_l("An IANA zone such as Europe/Copenhagen."),
+                           validators=[DataRequired(_l("Enter a time zone.")), Length(max=64)])
+    basic_assumption = TextAreaField(
+        _l("Basic assumption statement"), filters=[strip],
+        description=_l("Read out in every pre-brief: what the centre believes about its "
+                       "learners. Write it in your own words."),
+        validators=[Optional(), Length(max=4000), no_nul])
+    support_contacts = TextAreaField(
+        _l("Support contacts"), filters=[strip],
+        description=_l("Who learners can talk to, and how. Shown in reminders, check-ins and "
+                       "feedback documents."),
+        validators=[Optional(), Length(max=4000), no_nul])
+    submit = SubmitField(_l("Save settings"))
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state."""
+
+    submit = SubmitField(_l("Confirm"))

@@ -1,0 +1,215 @@
+"""Login, logout, invitations and password resets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from simdebrief import emails
+from simdebrief.clock import current_now
+from simdebrief.errors import InvalidInput, LinkExpired, LinkInvalid, LoginFailed, LoginThrottled
+from simdebrief.extensions import db
+from simdebrief.models import User
+from simdebrief.passwords import verify_password
+from simdebrief.services import accounts, audit
+from simdebrief.web import client_ip, public
+from simdebrief.web.auth.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    RequestResetForm,
+    SetPasswordForm,
+)
+from simdebrief.web.forms import apply_service_errors
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths; anything else would make the login page an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and "\\" not in target:
+            return target
+    return url_for("main.dashboard")
+
+
+def _log_in(user: User) -> None:
+    session.clear()
+    accounts.start_session(db.session, user=user, ip_address=client_ip(), now=current_now())
+    db.session.commit()
+    login_user(user)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(
+                db.session, email=form.email.data, password=form.password.data,
+                ip_address=client_ip(), now=current_now(),
+                limit_per_minute=current_app.config["SIMDEBRIEF_LOGIN_LIMIT_PER_MINUTE"],
+            )
+        except LoginThrottled:
+            db.session.commit()
+            form.form_errors.append(
+                _("Too many failed attempts. Please wait a minute before you try again, or "
+                  "reset your password.")
+            )
+            status = 429
+        except LoginFailed:
+            db.session.commit()
+            form.form_errors.append(_("Email or password is wrong."))
+            status = 401
+        else:
+            _log_in(user)
+            return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    accounts.end_session(db.session, current_user.get_id())
+    audit.record(db.session, action="logout", actor=current_user, now=current_now(),
+                 ip_address=client_ip())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "success")
+    return redirect(url_for("auth.login"))
+
+
+def _link_user(token: str, purpose: str) -> User:
+    return accounts.read_account_link_token(
+        db.session, token, purpose=purpose, secret_key=current_app.config["SECRET_KEY"],
+        now=current_now(),
+    )
+
+
+def _set_password_page(token: str, purpose: str, template: str):
+    try:
+        user = _link_user(token, purpose)
+    except LinkExpired:
+        return render_template("auth/link_problem.html", expired=True, purpose=purpose), 410
+    except LinkInvalid:
+        return render_template("auth/link_problem.html", expired=False, purpose=purpose), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_password(user, form.password.data)
+        except InvalidInput as error:
+            apply_service_errors(form, error)
+        else:
+            accounts.revoke_all_sessions(db.session, user)
+            audit.record(db.session, action=f"password.set_by_{purpose}", actor=user,
+                         now=current_now(), ip_address=client_ip())
+            _log_in(user)
+            flash(_("Your password is saved. Welcome to SimDebrief.") if purpose == accounts.INVITE
+                  else _("Your password is changed."), "success")
+            return redirect(url_for("main.dashboard"))
+    g_status = 400 if request.method == "POST" else 200
+    return render_template(template, form=form, user=user), g_status
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@public
+def accept_invitation(token: str):
+    return _set_password_page(token, accounts.INVITE, "auth/accept_invitation.html")
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@public
+def request_reset():
+    form = RequestResetForm()
+    if form.validate_on_submit():
+        user = accounts.find_user_by_email(db.session, form.email.data)
+        now = current_now()
+        if user is not None and user.is_active_account:
+            send_reset_email(user, now)
+            audit.record(db.session, action="password.reset_requested", actor=user, now=now,
+                         ip_address=client_ip())
+            db.session.commit()
+        # The same answer whether or not the account exists, so this page reveals nothing.
+        return render_template("auth/reset_sent.html", email=form.email.data)
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/request_reset.html", form=form), status
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    return _set_password_page(token, accounts.RESET, "auth/reset_password.html")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if not verify_password(user.password_hash, form.current.data):
+            form.current.errors.append(_("This is not your current password."))
+        else:
+            try:
+                accounts.set_password(user, form.password.data)
+            except InvalidInput as error:
+                apply_service_errors(form, error)
+            else:
+                accounts.revoke_all_sessions(db.session, user)
+                audit.record(db.session, action="password.changed", actor=user,
+                             now=current_now(), ip_address=client_ip())
+                _log_in(user)
+                flash(_("Your password is changed. You are logged out everywhere else."),
+                      "success")
+                return redirect(url_for("main.dashboard"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/change_password.html", form=form), status
+
+
+def send_invitation_email(user: User, now, *, inviter: User) -> None:
+    hours = current_app.config["SIMDEBRIEF_INVITE_MAX_AGE_HOURS"]
+    token = accounts.make_account_link_token(
+        user, purpose=accounts.INVITE, secret_key=current_app.config["SECRET_KEY"], now=now,
+        max_age=timedelta(hours=hours),
+    )
+    emails.queue_templated(
+        key=f"invite:{user.id}:{user.security_stamp}:{int(now.timestamp())}",
+        to=user, template="invitation",
+        subject=_("You are invited to SimDebrief at %(centre)s", centre=user.centre.name),
+        now=now, link=emails.absolute_url(url_for("auth.accept_invitation", token=token)),
+        inviter=inviter, valid_days=max(1, hours // 24),
+    )
+
+
+def send_reset_email(user: User, now) -> None:
+    minutes = current_app.config["SIMDEBRIEF_RESET_MAX_AGE_MINUTES"]
+    token = accounts.make_account_link_token(
+        user, purpose=accounts.RESET, secret_key=current_app.config["SECRET_KEY"], now=now,
+        max_age=timedelta(minutes=minutes),
+    )
+    emails.queue_templated(
+        key=f"reset:{user.id}:{user.security_stamp}:{int(now.timestamp())}",
+        to=user, template="password_reset", subject=_("Reset your SimDebrief password"),
+        now=now, link=emails.absolute_url(url_for("auth.reset_password", token=token)),
+        valid_minutes=minutes,
+    )

@@ -1,0 +1,33 @@
+"""Form pieces shared by every area."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice, ValidationError
+
+from simdebrief.errors import InvalidInput
+
+
+def no_nul(_form, field) -> None:
+    """PostgreSQL refuses NUL in text while SQLite stores it; refuse it the same everywhere."""
+    if isinstance(field.data, str) and "\x00" in field.data:
+        raise ValidationError(_l("This field contains a character that is not allowed."))
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def apply_service_errors(form, error: InvalidInput) -> None:
+    """Put a service's field errors next to the fields; the rest at the top of the form."""
+    for name, messages in error.errors.items():
+        field = form._fields.get(name) if name else None
+        if field is not None:
+            field.errors = list(field.errors) + list(messages)
+        else:
+            form.form_errors.extend(messages)
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select options."""
+    return [SelectChoice(value, label) for value, label in pairs]

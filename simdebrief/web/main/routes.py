@@ -1,0 +1,51 @@
+"""The start page each role lands on after login."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from simdebrief.extensions import db
+from simdebrief.models import Cohort, OutboxEmail, OutboxStatus, Role, Room, User
+from simdebrief.web import public
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+@public
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/dashboard")
+def dashboard():
+    stats = {}
+    if current_user.role is Role.ADMIN:
+        centre_id = current_user.centre_id
+        stats = {
+            "users": db.session.scalar(select(func.count(User.id))
+                                       .where(User.centre_id == centre_id)),
+            "pending_invitations": db.session.scalar(
+                select(func.count(User.id)).where(User.centre_id == centre_id,
+                                                  User.password_hash.is_(None))),
+            "cohorts": db.session.scalar(select(func.count(Cohort.id))
+                                         .where(Cohort.centre_id == centre_id)),
+            "rooms": db.session.scalar(select(func.count(Room.id))
+                                       .where(Room.centre_id == centre_id)),
+            "failed_emails": db.session.scalar(
+                select(func.count(OutboxEmail.id)).where(
+                    OutboxEmail.centre_id == centre_id,
+                    OutboxEmail.status == OutboxStatus.FAILED)),
+        }
+    return render_template("main/dashboard.html", stats=stats)
+
+
+@bp.get("/healthz")
+@public
+def health():
+    db.session.execute(select(1))
+    return {"status": "ok"}

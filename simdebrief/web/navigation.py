@@ -1,0 +1,74 @@
+"""Role-aware navigation and display names used by every template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from simdebrief import policy
+from simdebrief.models import OutboxStatus, Role, SupporterTier, User
+
+ROLE_NAMES = {
+    Role.ADMIN: _l("Administrator"),
+    Role.INSTRUCTOR: _l("Instructor"),
+    Role.STUDENT: _l("Student"),
+    Role.SUPPORTER: _l("Supporter"),
+}
+TIER_NAMES = {SupporterTier.PEER: _l("peer supporter"),
+              SupporterTier.PROFESSIONAL: _l("professional supporter")}
+OUTBOX_STATUS_NAMES = {
+    OutboxStatus.PENDING: _l("Waiting"),
+    OutboxStatus.SENDING: _l("Sending"),
+    OutboxStatus.SENT: _l("Sent"),
+    OutboxStatus.LOGGED: _l("Logged"),
+    OutboxStatus.FAILED: _l("Failed"),
+}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    current: bool
+
+
+def role_name(role: Role) -> str:
+    return str(ROLE_NAMES[role])
+
+
+def role_label(user: User) -> str:
+    if user.role is Role.SUPPORTER and user.supporter_tier:
+        return f"{ROLE_NAMES[user.role]}, {TIER_NAMES[user.supporter_tier]}"
+    return str(ROLE_NAMES[user.role])
+
+
+def outbox_status(status: OutboxStatus) -> str:
+    return str(OUTBOX_STATUS_NAMES[status])
+
+
+#: (label, endpoint, rule, endpoint prefix that marks the item as current)
+NAVIGATION = [
+    (_l("People"), "admin.users", policy.may_administer, "admin.user"),
+    (_l("Cohorts"), "admin.cohorts", policy.may_administer, "admin.cohort"),
+    (_l("Rooms"), "admin.rooms", policy.may_administer, "admin.room"),
+    (_l("Centre"), "admin.centre_settings", policy.may_administer, "admin.centre"),
+    (_l("Outgoing email"), "admin.outbox", policy.may_view_outbox, "admin.outbox"),
+]
+
+
+def nav_items() -> list[NavItem]:
+    endpoint = request.endpoint or ""
+    items = []
+    for label, target, rule, prefix in NAVIGATION:
+        if rule(current_user):
+            items.append(NavItem(str(label), url_for(target),
+                                 endpoint == target or endpoint.startswith(prefix)))
+    return items
+
+
+def template_helpers() -> dict:
+    return {"nav_items": nav_items, "role_label": role_label, "role_name": role_name,
+            "outbox_status": outbox_status}

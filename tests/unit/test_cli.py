@@ -1,0 +1,74 @@
+"""The flask commands an operator uses."""
+
+from sqlalchemy import func, select
+
+from simdebrief.extensions import db
+from simdebrief.jobs import background_scheduler
+from simdebrief.models import Cohort, User
+from tests.conftest import login
+
+
+def test_users_create_makes_the_first_admin_who_can_log_in(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "--role", "admin", "--email",
+                                 "Boss@Example.org", "--name", "Bo Boss", "--password",
+                                 "a long walk to the hospital"])
+    assert result.exit_code == 0, result.output
+    assert "Created admin boss@example.org" in result.output
+    assert login(app.test_client(), "boss@example.org",
+                 "a long walk to the hospital").status_code in (302, 303)
+
+
+def test_users_create_explains_a_weak_password_and_a_duplicate(app):
+    runner = app.test_cli_runner()
+    weak = runner.invoke(args=["users", "create", "--role", "admin", "--email", "a@example.org",
+                               "--name", "A", "--password", "short"])
+    assert weak.exit_code == 1
+    assert "password: Use at least 10 characters." in weak.output
+    args = ["users", "create", "--role", "student", "--email", "s@example.org", "--name", "S",
+            "--password", "a perfectly fine password"]
+    assert runner.invoke(args=args).exit_code == 0
+    duplicate = runner.invoke(args=args)
+    assert duplicate.exit_code == 1
+    assert "already exists" in duplicate.output
+
+
+def test_demo_load_is_idempotent_and_prints_logins(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert "admin@demo.simdebrief.org" in first.output
+    with app.app_context():
+        counts = (db.session.scalar(select(func.count(User.id))),
+                  db.session.scalar(select(func.count(Cohort.id))))
+    second = runner.invoke(args=["demo", "load"])
+    assert "nothing changed" in second.output
+    with app.app_context():
+        assert counts == (db.session.scalar(select(func.count(User.id))),
+                          db.session.scalar(select(func.count(Cohort.id))))
+    assert login(app.test_client(), "admin@demo.simdebrief.org",
+                 "demo-simulation-2026").status_code in (302, 303)
+
+
+def test_outbox_send_reports_what_it_did(app, clock):
+    from simdebrief.services import notifications
+
+    with app.app_context():
+        notifications.enqueue_email(db.session, key="k", to="x@example.org", subject="s",
+                                    body="b", now=clock.now(), mail_from="a@example.org")
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["outbox", "send"])
+    assert "1 claimed, 1 delivered, 0 failed" in result.output
+
+
+def test_scheduler_has_the_outbox_job_with_safe_defaults(app):
+    scheduler = background_scheduler(app)
+    scheduler.start(paused=True)
+    try:
+        job = scheduler.get_job("relay_outbox")
+        assert job is not None
+        assert job.coalesce is True and job.max_instances == 1
+        assert job.misfire_grace_time >= 30
+        assert job.trigger.interval.total_seconds() == 20
+    finally:
+        scheduler.shutdown(wait=False)

@@ -1,0 +1,25 @@
+"""Migrations build the schema from nothing, and match the models exactly."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import inspect
+
+from simdebrief import create_app
+from simdebrief.extensions import db
+from tests.conftest import both_databases
+
+
+@both_databases
+def test_upgrade_of_an_empty_database_matches_the_models(db_url, clock):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "x" * 40,
+                      "SIMDEBRIEF_CLOCK": clock, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, db.metadata)
+            tables = set(inspect(connection).get_table_names())
+        db.engine.dispose()
+    assert differences == []
+    assert {"user_account", "outbox_email", "audit_event", "alembic_version"} <= tables
