@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -18,6 +19,47 @@ users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="The demo centre.")
 scheduler_cli = AppGroup("scheduler", help="The background job scheduler.")
 outbox_cli = AppGroup("outbox", help="The email outbox.")
+scenarios_cli = AppGroup("scenarios", help="The scenario library (scenarios/*.yaml).")
+
+
+@scenarios_cli.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def validate_scenarios(paths):
+    """Check scenario files; print every problem as FILE:LINE: field: message."""
+    from simdebrief import scenarios
+
+    result = scenarios.load_library(list(paths) or [scenarios.default_library_dir()])
+    for problem in result.problems:
+        click.echo(str(problem))
+    if result.problems:
+        click.echo(f"{len(result.problems)} problem(s) found.", err=True)
+        raise SystemExit(1)
+    click.echo(f"{len(result.scenarios)} scenario file(s) valid.")
+
+
+@scenarios_cli.command("sync")
+@click.option("--directory", type=click.Path(path_type=Path, file_okay=False),
+              help="Defaults to the shipped scenarios/ folder.")
+def sync_scenarios(directory):
+    """Load valid scenario files into the database; changed files become new versions."""
+    from simdebrief import scenarios
+    from simdebrief.services import library
+
+    directory = directory or scenarios.default_library_dir()
+    if not directory.is_dir():
+        click.echo(f"No scenario library at {directory}; nothing to sync.")
+        return
+    report = library.sync_library(db.session, directory=directory, now=current_now())
+    db.session.commit()
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    click.echo(
+        f"scenarios: {len(report.added)} added, {len(report.new_versions)} new version(s), "
+        f"{len(report.unchanged)} unchanged, {len(report.retired)} retired, "
+        f"{len(report.restored)} restored, {len(report.problems)} problem(s)"
+    )
+    if report.problems:
+        raise SystemExit(1)
 
 
 @users_cli.command("create")
@@ -119,6 +161,6 @@ def serve(host, port, reload):
 
 
 def register_commands(app: Flask) -> None:
-    for group in (users_cli, demo_cli, scheduler_cli, outbox_cli):
+    for group in (users_cli, demo_cli, scheduler_cli, outbox_cli, scenarios_cli):
         app.cli.add_command(group)
     app.cli.add_command(serve)
