@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from simdebrief.extensions import db
 from simdebrief.models import OutboxEmail, User
 from simdebrief.services import notifications
+from simdebrief.timefmt import local_text, span_text
 
 
 def absolute_url(path: str) -> str:
@@ -32,3 +34,48 @@ def queue_templated(
         mail_from=current_app.config["SIMDEBRIEF_MAIL_FROM"],
         centre_id=to.centre_id if isinstance(to, User) else None,
     )
+
+
+SESSION_NOTICES = {
+    "added": ("session_added", lambda: _("You are invited to a simulation session")),
+    "rescheduled": ("session_changed", lambda: _("Your simulation session has changed")),
+    "removed": ("session_removed", lambda: _("You are no longer in a simulation session")),
+    "cancelled": ("session_cancelled", lambda: _("Your simulation session is cancelled")),
+}
+
+
+def _session_context(sim_session) -> dict:
+    zone = sim_session.centre.timezone
+    return {
+        "sim_session": sim_session,
+        "when": span_text(sim_session.starts_at, sim_session.ends_at, zone),
+        "link": absolute_url(url_for("sessions.detail", session_id=sim_session.id)),
+        "support_contacts": sim_session.centre.support_contacts,
+    }
+
+
+def queue_session_change(change, now: datetime) -> int:
+    """Tell each affected participant what changed; returns how many emails were queued."""
+    sim_session = change.session
+    context = _session_context(sim_session)
+    queued = 0
+    for kind, (template, subject) in SESSION_NOTICES.items():
+        for user in getattr(change, kind):
+            queue_templated(
+                key=f"session:{sim_session.id}:{kind}:{user.id}:{sim_session.sequence}",
+                to=user, template=template, subject=subject(), now=now, **context)
+            queued += 1
+    return queued
+
+
+def queue_session_reminder(participant, now: datetime) -> None:
+    sim_session = participant.session
+    queue_templated(
+        key=f"session:{sim_session.id}:reminder:{participant.user_id}:"
+            f"{int(sim_session.starts_at.timestamp())}",
+        to=participant.user, template="session_reminder",
+        subject=_("Reminder: your simulation session on %(day)s",
+                  day=local_text(sim_session.starts_at, sim_session.centre.timezone,
+                                 "EEEE d MMMM")),
+        now=now, **_session_context(sim_session))
+    participant.reminded_for = sim_session.starts_at

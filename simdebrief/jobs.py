@@ -24,6 +24,7 @@ from simdebrief.services import notifications
 log = logging.getLogger(__name__)
 
 OUTBOX_INTERVAL_SECONDS = 20
+REMINDER_INTERVAL_SECONDS = 300
 
 
 def make_transport(config) -> notifications.SmtpTransport | notifications.LogTransport:
@@ -80,6 +81,27 @@ def relay_outbox(app: Flask, now: datetime | None = None, batch: int = 50):
     return result
 
 
+def job_context(app: Flask):
+    """An app and request context for jobs that build links (``url_for``) into emails."""
+    return app.test_request_context("/", base_url=app.config["SIMDEBRIEF_BASE_URL"])
+
+
+def send_session_reminders(app: Flask, now: datetime | None = None) -> int:
+    """Queue reminder emails for sessions inside their centre's reminder window."""
+    from simdebrief import emails
+    from simdebrief.services import scheduling
+
+    with job_context(app):
+        now = now or current_now()
+        due = scheduling.participants_due_a_reminder(db.session, now=now)
+        for participant in due:
+            emails.queue_session_reminder(participant, now)
+        db.session.commit()
+    if due:
+        log.info("reminders: %s queued", len(due))
+    return len(due)
+
+
 def _safely(job, app: Flask):
     def run() -> None:
         try:
@@ -97,6 +119,10 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     scheduler.add_job(
         _safely(relay_outbox, app), "interval", seconds=OUTBOX_INTERVAL_SECONDS,
         id="relay_outbox", replace_existing=True, next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        _safely(send_session_reminders, app), "interval", seconds=REMINDER_INTERVAL_SECONDS,
+        id="send_session_reminders", replace_existing=True, next_run_time=datetime.now(UTC),
     )
     return scheduler
 
