@@ -8,6 +8,7 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 
+import simdebrief.crypto
 import simdebrief.models.base
 ${imports if imports else ""}
 

@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from simdebrief import passwords
+from simdebrief import crypto, passwords
 from simdebrief.clock import SystemClock, current_now
 from simdebrief.config import load_settings, validate_config
 from simdebrief.extensions import babel, csrf, db, login_manager, migrate
@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     validate_config(app.config, instance_path)
     passwords.configure(app.config["SIMDEBRIEF_PASSWORD_HASH_PROFILE"])
+    crypto.configure(crypto.keyring_from_config(app.config, instance_path))
     app.extensions["simdebrief.clock"] = app.config.get("SIMDEBRIEF_CLOCK") or SystemClock()
 
     register_extensions(app)

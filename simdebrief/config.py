@@ -12,6 +12,8 @@ import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from simdebrief.crypto import KeyRing, KeyRingError
+
 ENV_PREFIX = "SIMDEBRIEF_"
 
 
@@ -115,3 +117,15 @@ def validate_config(config: dict, instance_path: Path) -> None:
         ) from exc
     if not config["SIMDEBRIEF_BASE_URL"].startswith(("http://", "https://")):
         raise ConfigError("SIMDEBRIEF_BASE_URL must start with http:// or https://")
+    checkin_keys = config.get("SIMDEBRIEF_CHECKIN_KEYS")
+    if checkin_keys:
+        try:
+            KeyRing.parse(checkin_keys)
+        except KeyRingError as exc:
+            raise ConfigError(f"SIMDEBRIEF_CHECKIN_KEYS {exc}") from None
+    elif production:
+        raise ConfigError(
+            "SIMDEBRIEF_CHECKIN_KEYS must be set in production: it encrypts the learners' "
+            "check-ins (generate a key with: python -c \"import base64, os; "
+            "print('1:' + base64.urlsafe_b64encode(os.urandom(32)).decode())\")"
+        )

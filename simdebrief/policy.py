@@ -12,7 +12,7 @@ from functools import wraps
 from flask_login import current_user, login_required
 
 from simdebrief.errors import NotAllowed, NotFound
-from simdebrief.models import Cohort, Role, Room, User
+from simdebrief.models import Cohort, Role, Room, SessionStatus, SimSession, User
 
 
 def _is(user: User, *roles: Role) -> bool:
@@ -50,6 +50,80 @@ def may_view_outbox_email(user: User, email) -> bool:
     return may_administer(user) and email.centre_id == user.centre_id
 
 
+# --- scenarios and sessions -----------------------------------------------------------------
+
+
+def may_use_scenario_library(user: User) -> bool:
+    """Scenario files contain the confederate script: learners must not read them beforehand."""
+    return _is(user, Role.ADMIN, Role.INSTRUCTOR)
+
+
+def may_plan_sessions(user: User) -> bool:
+    return _is(user, Role.ADMIN, Role.INSTRUCTOR)
+
+
+def may_see_centre_calendar(user: User) -> bool:
+    return _is(user, Role.ADMIN, Role.INSTRUCTOR)
+
+
+def may_see_own_sessions(user: User) -> bool:
+    return _is(user, Role.STUDENT)
+
+
+def is_session_instructor(user: User, sim_session: SimSession) -> bool:
+    return any(i.id == user.id for i in sim_session.instructors)
+
+
+def may_view_session(user: User, sim_session: SimSession) -> bool:
+    """Staff see every session of their centre; a learner only sessions they take part in."""
+    if not same_centre(user, sim_session):
+        return False
+    if _is(user, Role.ADMIN, Role.INSTRUCTOR):
+        return True
+    if _is(user, Role.STUDENT):
+        return sim_session.participant_for(user) is not None
+    return False
+
+
+def may_view_session_plan(user: User, sim_session: SimSession) -> bool:
+    """The instructor's view: scenario details, participants and attendance."""
+    return same_centre(user, sim_session) and _is(user, Role.ADMIN, Role.INSTRUCTOR)
+
+
+def may_manage_session(user: User, sim_session: SimSession) -> bool:
+    """Change, start or cancel: the session's own instructors and the centre's admins."""
+    return same_centre(user, sim_session) and (
+        may_administer(user) or (_is(user, Role.INSTRUCTOR)
+                                 and is_session_instructor(user, sim_session)))
+
+
+def may_edit_session(user: User, sim_session: SimSession) -> bool:
+    return may_manage_session(user, sim_session) and \
+        sim_session.status is SessionStatus.SCHEDULED
+
+
+# --- debriefs ---------------------------------------------------------------------------------
+
+
+def may_run_debrief(user: User, sim_session: SimSession) -> bool:
+    """The debrief, its notes and every learner's feedback: the session's instructors only."""
+    return same_centre(user, sim_session) and _is(user, Role.INSTRUCTOR, Role.ADMIN) and \
+        is_session_instructor(user, sim_session)
+
+
+def may_read_own_debrief(user: User, sim_session: SimSession, debrief) -> bool:
+    """A learner who attended reads the finalised debrief's group part and their own feedback."""
+    from simdebrief.models import Attendance
+
+    participant = sim_session.participant_for(user) if _is(user, Role.STUDENT) else None
+    return (participant is not None and participant.attendance is Attendance.PRESENT
+            and debrief is not None and debrief.is_final)
+
+
+def may_rate_debrief(user: User, sim_session: SimSession, debrief) -> bool:
+    return may_read_own_debrief(user, sim_session, debrief)
+
+
 # --- enforcement ----------------------------------------------------------------------------
 
 
@@ -79,3 +153,59 @@ def role_required(rule: Callable[[User], bool]):
         return wrapped
 
     return decorator
+
+
+# --- check-ins and support ------------------------------------------------------------------
+# Emotional data is the learner's: instructors and admins never pass these rules, whatever
+# their role elsewhere; they see group figures only, through the services.
+
+#: Sessions a learner can check in for: under way (the debrief) or finished.
+CHECK_IN_STATUSES = (SessionStatus.IN_PROGRESS, SessionStatus.DEBRIEFED)
+
+
+def may_keep_checkins(user: User) -> bool:
+    """The learner's own check-in pages."""
+    return _is(user, Role.STUDENT)
+
+
+def may_check_in(user: User, sim_session: SimSession) -> bool:
+    """A learner who was there (attendance present), once the session is under way."""
+    if not (may_keep_checkins(user) and same_centre(user, sim_session)):
+        return False
+    participant = sim_session.participant_for(user)
+    return participant is not None and participant.attendance == "present" and \
+        sim_session.status in CHECK_IN_STATUSES
+
+
+def may_view_checkin(user: User, checkin) -> bool:
+    """Only the learner who wrote it; a supporter sees a check-in only through a request."""
+    return may_keep_checkins(user) and checkin is not None and checkin.user_id == user.id
+
+
+def may_ask_for_support(user: User) -> bool:
+    return _is(user, Role.STUDENT)
+
+
+def may_work_support_queue(user: User) -> bool:
+    return _is(user, Role.SUPPORTER) and user.supporter_tier is not None
+
+
+def may_view_support_request(user: User, request) -> bool:
+    """The learner who sent it; a supporter of the centre in the request's tier or assigned."""
+    if request is None or not user or not user.is_authenticated:
+        return False
+    if _is(user, Role.STUDENT):
+        return request.learner_id == user.id
+    if not (may_work_support_queue(user) and same_centre(user, request)):
+        return False
+    return request.tier == user.supporter_tier or request.assignee_id == user.id
+
+
+def may_work_support_request(user: User, request) -> bool:
+    """Take, record contact, refer or close: the supporters who may view it."""
+    return may_work_support_queue(user) and may_view_support_request(user, request)
+
+
+def may_withdraw_support_request(user: User, request) -> bool:
+    return _is(user, Role.STUDENT) and request.learner_id == user.id and \
+        request.status == "open"

@@ -266,3 +266,68 @@ def lp_factor_choices() -> Choices:
                 (f"{level}.{sub}", _l("%(level)s: %(factor)s", level=level_text, factor=sub_text))
             )
     return tuple(result)
+
+
+# The safe-container pre-brief as run (domain.md §1.5, §5.1 Prebrief).
+PREBRIEF_ITEMS: Choices = (
+    ("objectives_clarified", _l("Expectations and learning objectives clarified")),
+    ("fiction_contract", _l("Fiction contract agreed")),
+    ("logistics", _l("Logistics explained (manikin, room, equipment, time)")),
+    ("basic_assumption_stated", _l("The centre's basic-assumption statement read out")),
+    ("confidentiality_explained", _l("Confidentiality explained")),
+    ("time_out_option_explained", _l("Time-out option explained")),
+    ("support_contacts_shared", _l("Support contacts shared")),
+)
+
+# Analysis phase items (domain.md §5.1 AnalysisItem).
+ANALYSIS_KINDS: Choices = (
+    ("plus", _l("Plus: went well")),
+    ("delta", _l("Delta: to change")),
+    ("gap", _l("Performance gap")),
+    ("strength", _l("Strength")),
+)
+ANALYSIS_DOMAINS: Choices = (
+    ("cognitive", _l("Cognitive")),
+    ("technical", _l("Technical")),
+    ("teamwork", _l("Teamwork and behaviour")),
+    ("communication", _l("Communication")),
+)
+ANALYSIS_STRATEGIES: Choices = (
+    ("self_assessment", _l("Learner self-assessment")),
+    ("focused_facilitation", _l("Focused facilitation (advocacy-inquiry)")),
+    ("directive_feedback", _l("Directive feedback")),
+)
+
+ATTRIBUTIONS: Choices = (
+    ("system", _l("System")),
+    ("individual", _l("Individual")),
+    ("both", _l("Both")),
+)
+
+# The Just Culture distinction (domain.md §2.5). In simulation the default is learning;
+# "reckless" is shown only where a centre's administrator enables it.
+JUST_CULTURE_BEHAVIOURS: Choices = (
+    ("human_error", _l("Human error: console, and fix the system")),
+    ("at_risk", _l("At-risk behaviour: coach, and fix the incentives")),
+    ("reckless", _l("Reckless behaviour: a conscious disregard of risk")),
+)
+
+# DASH elements (domain.md §1.6), in our own words; rated 1–7, any may be skipped.
+DASH_ELEMENTS: Choices = (
+    ("e1_sets_the_stage", _l("The instructor set the stage for an engaging learning "
+                             "environment")),
+    ("e2_keeps_it_engaging", _l("The instructor kept the learning environment engaging")),
+    ("e3_organised", _l("The debrief was structured in an organised way")),
+    ("e4_discussion", _l("The discussion was engaging and made me think")),
+    ("e5_gaps", _l("We identified and explored what could have gone better")),
+    ("e6_future", _l("The debrief helped me perform better in the future")),
+)
+DASH_SCALE: Choices = (
+    ("1", _l("1 – extremely ineffective")),
+    ("2", _l("2 – consistently ineffective")),
+    ("3", _l("3 – mostly ineffective")),
+    ("4", _l("4 – somewhat effective")),
+    ("5", _l("5 – mostly effective")),
+    ("6", _l("6 – consistently effective")),
+    ("7", _l("7 – extremely effective")),
+)

@@ -256,3 +256,41 @@ def link_in(body: str) -> str:
     match = LINK_PATTERN.search(body)
     assert match, f"no link in email body:\n{body}"
     return match.group(1)
+
+
+@dataclass
+class Planning:
+    """The shipped scenario library synced, two rooms and a cohort in the seeded centre."""
+
+    versions: dict[str, int]  # slug -> current version id
+    room_id: int
+    small_room_id: int
+    cohort_id: int
+
+
+def sync_shipped_library(app, now: datetime) -> dict[str, int]:
+    from simdebrief import scenarios
+    from simdebrief.services import library
+
+    with app.app_context():
+        library.sync_library(db.session, directory=scenarios.default_library_dir(), now=now)
+        db.session.commit()
+        return {s.slug: s.current_version_id for s in library.active_scenarios(db.session)}
+
+
+@pytest.fixture
+def planning(app, people, clock) -> Planning:
+    from simdebrief.services import directory
+
+    versions = sync_shipped_library(app, clock.now())
+    with app.app_context():
+        centre = db.session.get(Centre, people.centre_id)
+        room = directory.create_room(db.session, centre=centre, name="Sim room 1", capacity=8)
+        small = directory.create_room(db.session, centre=centre, name="Skills lab", capacity=1)
+        cohort = directory.create_cohort(db.session, centre=centre, name="Master year 1")
+        from simdebrief.models import User
+
+        for key in ("student", "student2"):
+            directory.add_student(cohort, db.session.get(User, people.ids[key]))
+        db.session.commit()
+        return Planning(versions, room.id, small.id, cohort.id)

@@ -3,22 +3,67 @@
 from simdebrief.models.audit import AuditEvent
 from simdebrief.models.auth import AuthSession, LoginAttempt
 from simdebrief.models.base import Base, UTCDateTime, now_utc
+from simdebrief.models.debriefs import (
+    AnalysisItem,
+    CareProblem,
+    ContributingFactor,
+    DashRating,
+    Debrief,
+    DebriefAmendment,
+    DebriefStatus,
+    LearnerFeedback,
+)
 from simdebrief.models.outbox import OutboxEmail, OutboxStatus
+from simdebrief.models.scenarios import Scenario, ScenarioVersion
+from simdebrief.models.sessions import (
+    Attendance,
+    SessionParticipant,
+    SessionStatus,
+    SimSession,
+    session_instructor,
+)
 from simdebrief.models.users import Centre, Cohort, Role, Room, SupporterTier, User
+from simdebrief.models.wellbeing import (
+    CheckIn,
+    CheckInContext,
+    SupportRequest,
+    SupportRequestEvent,
+    SupportStatus,
+)
 
 __all__ = [
+    "AnalysisItem",
+    "CareProblem",
+    "ContributingFactor",
+    "DashRating",
+    "Debrief",
+    "DebriefAmendment",
+    "DebriefStatus",
+    "LearnerFeedback",
+    "Attendance",
     "AuditEvent",
     "AuthSession",
     "Base",
     "Centre",
+    "CheckIn",
+    "CheckInContext",
     "Cohort",
     "LoginAttempt",
     "OutboxEmail",
     "OutboxStatus",
     "Role",
     "Room",
+    "Scenario",
+    "ScenarioVersion",
+    "SessionParticipant",
+    "SessionStatus",
+    "SimSession",
+    "SupportRequest",
+    "SupportRequestEvent",
+    "SupportStatus",
     "SupporterTier",
     "UTCDateTime",
     "User",
     "now_utc",
+    "session_instructor",
 ]

@@ -46,6 +46,16 @@ class Centre(Base):
     basic_assumption: Mapped[str] = mapped_column(Text, default="")
     #: Who learners can contact for support, shown in reminders, PDFs and check-ins.
     support_contacts: Mapped[str] = mapped_column(Text, default="")
+    #: How long before a session its participants get a reminder email.
+    reminder_hours: Mapped[int] = mapped_column(Integer, default=24)
+    #: The debrief structure instructors follow: PEARLS, GAS or 3D.
+    debrief_framework: Mapped[str] = mapped_column(String(20), default="PEARLS")
+    #: Distress (0–10) from which the check-in offers support prominently; nobody is alerted.
+    distress_threshold: Mapped[int] = mapped_column(Integer, default=4)
+    #: Aggregates of check-ins and ratings are shown only when at least this many answered.
+    min_group_size: Mapped[int] = mapped_column(Integer, default=5)
+    #: Whether the Just Culture "reckless behaviour" category appears in the framing checklist.
+    reckless_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
@@ -80,6 +90,9 @@ class User(Base):
     #: works once and every older link dies with the change.
     security_stamp: Mapped[str] = mapped_column(String(64), default=new_security_stamp)
     locale: Mapped[str | None] = mapped_column(String(10))
+    #: Secret part of the personal calendar feed URL; the user can reset it.
+    calendar_token: Mapped[str] = mapped_column(String(64), default=new_security_stamp,
+                                                unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -140,5 +153,8 @@ class Room(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     location: Mapped[str] = mapped_column(String(200), default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Secret part of the room's calendar feed URL.
+    calendar_token: Mapped[str] = mapped_column(String(64), default=new_security_stamp,
+                                                unique=True)
 
     centre: Mapped[Centre] = relationship()

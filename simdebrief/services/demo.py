@@ -7,13 +7,26 @@ second run changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from simdebrief.models import Centre, Cohort, Role, Room, SupporterTier
-from simdebrief.services import accounts, directory
+from simdebrief import taxonomy
+from simdebrief.models import (
+    Attendance,
+    Centre,
+    CheckIn,
+    Cohort,
+    Role,
+    Room,
+    SessionParticipant,
+    SessionStatus,
+    SimSession,
+    SupporterTier,
+)
+from simdebrief.services import accounts, checkins, debriefing, directory, library, support
 
 DEMO_CENTRE = "SimDebrief Demo Simulation Centre"
 DEMO_PASSWORD = "demo-simulation-2026"  # noqa: S105 (published demo login, README)
@@ -79,7 +92,8 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 def load_demo(session: Session, *, now: datetime, timezone: str) -> dict[str, int]:
     """Create the demo centre, or leave it as it is; returns how many things were added."""
-    added = {"centres": 0, "users": 0, "cohorts": 0, "rooms": 0, "memberships": 0}
+    added = {"centres": 0, "users": 0, "cohorts": 0, "rooms": 0, "memberships": 0,
+             "sessions": 0, "debriefs": 0, "check-ins": 0}
     centre = session.scalar(select(Centre).where(Centre.name == DEMO_CENTRE))
     if centre is None:
         centre = Centre(name=DEMO_CENTRE, timezone=timezone, basic_assumption=BASIC_ASSUMPTION,
@@ -112,4 +126,164 @@ def load_demo(session: Session, *, now: datetime, timezone: str) -> dict[str, in
                                   location=location)
             added["rooms"] += 1
     session.flush()
+    added["sessions"] = load_demo_sessions(session, now=now)
+    added["debriefs"] = int(load_demo_debrief(session, now=now))
+    added["check-ins"] = load_demo_checkins(session, now=now)
     return added
+
+
+#: (marker note, scenario slug, days from today, local start hour, hours, cohort, state)
+DEMO_SESSIONS = [
+    ("Demo: last week's session", "ward-unexpected-cardiac-arrest", -8, 9, 3,
+     "Master year 1, autumn 2026", SessionStatus.DEBRIEFED),
+    ("Demo: next week", "penicillin-allergy-anaphylaxis", 6, 9, 3,
+     "Master year 1, autumn 2026", SessionStatus.SCHEDULED),
+    ("Demo: in two weeks", "ward-handover-omission", 13, 13, 3,
+     "Master year 2, autumn 2026", SessionStatus.SCHEDULED),
+]
+
+
+def load_demo_sessions(session: Session, *, now: datetime) -> int:
+    """Past and upcoming sessions for the demo centre, relative to ``now``; idempotent."""
+    centre = session.scalar(select(Centre).where(Centre.name == DEMO_CENTRE))
+    if centre is None:
+        return 0
+    scenarios = {s.slug: s for s in library.active_scenarios(session)}
+    instructor = accounts.find_user_by_email(session, "instructor@demo.simdebrief.org")
+    rooms = list(session.scalars(select(Room).where(Room.centre_id == centre.id)
+                                 .order_by(Room.name)))
+    added = 0
+    zone = ZoneInfo(centre.timezone)
+    today = now.astimezone(zone).date()
+    for note, slug, days, hour, hours, cohort_name, state in DEMO_SESSIONS:
+        if slug not in scenarios or session.scalar(
+                select(SimSession.id).where(SimSession.centre_id == centre.id,
+                                            SimSession.note == note)) is not None:
+            continue
+        cohort = session.scalar(select(Cohort).where(Cohort.centre_id == centre.id,
+                                                     Cohort.name == cohort_name))
+        starts = datetime.combine(today + timedelta(days=days), time(hour), tzinfo=zone)
+        sim_session = SimSession(
+            centre=centre, scenario_version=scenarios[slug].current_version, room=rooms[0],
+            starts_at=starts.astimezone(UTC),
+            ends_at=(starts + timedelta(hours=hours)).astimezone(UTC),
+            status=state, note=note, created_by_id=instructor.id, created_at=now, updated_at=now,
+            instructors=[instructor],
+        )
+        for student in cohort.students:
+            attendance = Attendance.EXPECTED
+            if state is SessionStatus.DEBRIEFED:
+                attendance = Attendance.ABSENT if student.email.startswith("oskar") \
+                    else Attendance.PRESENT
+            sim_session.participants.append(SessionParticipant(
+                user=student, cohort_id=cohort.id, attendance=attendance))
+        if state is SessionStatus.DEBRIEFED:
+            sim_session.started_at = sim_session.starts_at
+        session.add(sim_session)
+        added += 1
+    session.flush()
+    return added
+
+
+DEMO_FEEDBACK = {
+    "student@demo.simdebrief.org": (
+        "You started chest compressions within a minute and kept the rhythm steady.",
+        "Say the rhythm check out loud so the whole team hears it.",
+        "Lead the next rhythm check as team leader."),
+    "emil@demo.simdebrief.org": (
+        "You noticed the patient had stopped answering and called for help at once.",
+        "Ask for a second pair of hands before you start the next task.",
+        "Practise a structured handover to the arrest team (ISBAR)."),
+    "freja@demo.simdebrief.org": (
+        "Clear, calm communication with the relative on the phone.",
+        "Check the allergy and medication list before giving the first drug.",
+        "Read the local guideline for breaking bad news."),
+}
+
+
+def load_demo_debrief(session: Session, *, now: datetime) -> bool:
+    """A finalised debrief for the demo's past session, so every page has something to show."""
+    sim_session = session.scalar(select(SimSession).where(
+        SimSession.note == DEMO_SESSIONS[0][0]))
+    if sim_session is None or debriefing.debrief_for(session, sim_session) is not None:
+        return False
+    instructor = sim_session.instructors[0]
+    debrief = debriefing.start_debrief(session, sim_session=sim_session, actor=instructor,
+                                       now=now)
+    debriefing.save_notes(session, debrief=debrief, actor=instructor, now=now,
+                          based_on_version=debrief.version, notes=debriefing.DebriefNotes(
+        prebrief={code: True for code in taxonomy.codes(taxonomy.PREBRIEF_ITEMS)},
+        phase_notes={
+            "setting_the_scene": "Goal: recognise the arrest early and work as a team. "
+                                 "Basic assumption read out; 45 minutes for the debrief.",
+            "reactions": "Several were shaken: it felt real when the patient stopped "
+                         "answering. Two said they kept thinking they should have seen it "
+                         "coming.",
+            "description": "A 34-year-old patient collapsed on the ward after a day of vague "
+                           "chest pain; the team found no pulse and started CPR.",
+            "analysis": "Early warning scores were not repeated in the afternoon; the call "
+                        "for help was quick; the defibrillator was slow to arrive.",
+            "application_summary": "Repeat observations when a patient worries you, and "
+                                   "say your concern out loud.",
+        },
+        framing={code: True for code, _label in debriefing.framing_items(sim_session.centre)},
+        role_model_story_shared=True,
+        triggers=["unexpected_event_or_outcome", "patient_harm_or_death"],
+        take_home_messages="An unexpected arrest is rarely one person's miss.\n"
+                           "Say your worry out loud: the team can only act on what it hears.\n"
+                           "Feeling shaken afterwards is normal, and talking about it helps.",
+    ))
+    debriefing.suggest_expected_factors(session, debrief=debrief, actor=instructor, now=now)
+    for kind, domain, strategy, text in (
+        ("plus", "technical", "self_assessment", "Compressions started within a minute."),
+        ("delta", "communication", "focused_facilitation",
+         "Nobody said the early warning score out loud."),
+        ("gap", "teamwork", "directive_feedback", "No clear team leader for the first minutes."),
+    ):
+        debriefing.add_analysis_item(session, debrief=debrief, actor=instructor, now=now,
+                                     data=debriefing.AnalysisInput(kind, domain, strategy, text))
+    for learner in debriefing.debrief_learners(sim_session):
+        strengths, improve, goals = DEMO_FEEDBACK.get(learner.email, (
+            "You stayed with the patient and kept the team informed.",
+            "Ask for help a little earlier.",
+            "Take part in one more arrest scenario this term."))
+        debriefing.save_feedback(session, debrief=debrief, learner=learner, actor=instructor,
+                                 now=now, data=debriefing.FeedbackInput(strengths, improve,
+                                                                        goals))
+    debriefing.finalise(session, debrief=debrief, actor=instructor, now=now)
+    return True
+
+
+#: Check-ins of the demo's past session: (email, distress, symptoms, coping, support wanted)
+DEMO_CHECKINS = [
+    ("student@demo.simdebrief.org", 3, ["intrusive_memories"], ["network"], []),
+    ("emil@demo.simdebrief.org", 6, ["guilt", "sleep_problems", "self_doubt"], [],
+     ["talk_to_peer"]),
+    ("freja@demo.simdebrief.org", 2, [], ["network", "work_private_separation"], []),
+    ("noah@demo.simdebrief.org", 4, ["anxiety", "fear_of_future_errors"], ["formal_offer"],
+     ["process_information"]),
+    ("laerke@demo.simdebrief.org", 1, [], ["work_private_separation"], []),
+]
+
+
+def load_demo_checkins(session: Session, *, now: datetime) -> int:
+    """Check-ins after the demo debrief, and one learner's request to talk to a peer."""
+    sim_session = session.scalar(select(SimSession).where(
+        SimSession.note == DEMO_SESSIONS[0][0]))
+    if sim_session is None or session.scalar(
+            select(CheckIn.id).where(CheckIn.session_id == sim_session.id)) is not None:
+        return 0
+    answered = 0
+    for email, distress, symptoms, coping, wanted in DEMO_CHECKINS:
+        learner = accounts.find_user_by_email(session, email)
+        checkin = checkins.submit_checkin(
+            session, user=learner, sim_session=sim_session, now=now,
+            answers=checkins.Answers(distress=distress, symptoms=tuple(symptoms),
+                                     coping=tuple(coping), support_wanted=tuple(wanted)))
+        answered += 1
+        if "talk_to_peer" in wanted:
+            support.create_request(
+                session, learner=learner, tier="peer", now=now, sim_session=sim_session,
+                checkin=checkin, instructors_informed=True,
+                message="I keep thinking about the arrest at night. Could we talk this week?")
+    return answered

@@ -29,11 +29,23 @@ def is_public_endpoint(endpoint: str | None) -> bool:
 def register_blueprints(app: Flask) -> None:
     from simdebrief.web.admin.routes import bp as admin_bp
     from simdebrief.web.auth.routes import bp as auth_bp
+    from simdebrief.web.calendar.routes import bp as calendar_bp
+    from simdebrief.web.debriefs.routes import bp as debriefs_bp
+    from simdebrief.web.learner.routes import bp as learner_bp
     from simdebrief.web.main.routes import bp as main_bp
+    from simdebrief.web.scenarios.routes import bp as scenarios_bp
+    from simdebrief.web.sessions.routes import bp as sessions_bp
+    from simdebrief.web.support.routes import bp as support_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(scenarios_bp, url_prefix="/scenarios")
+    app.register_blueprint(sessions_bp, url_prefix="/sessions")
+    app.register_blueprint(calendar_bp)
+    app.register_blueprint(debriefs_bp, url_prefix="/sessions")
+    app.register_blueprint(learner_bp, url_prefix="/me")
+    app.register_blueprint(support_bp, url_prefix="/support")
 
     from simdebrief.web.navigation import template_helpers
 

@@ -9,7 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from simdebrief import policy
-from simdebrief.models import OutboxStatus, Role, SupporterTier, User
+from simdebrief.models import Attendance, OutboxStatus, Role, SessionStatus, SupporterTier, User
+from simdebrief.timefmt import local_text, span_text
 
 ROLE_NAMES = {
     Role.ADMIN: _l("Administrator"),
@@ -25,6 +26,19 @@ OUTBOX_STATUS_NAMES = {
     OutboxStatus.SENT: _l("Sent"),
     OutboxStatus.LOGGED: _l("Logged"),
     OutboxStatus.FAILED: _l("Failed"),
+}
+
+
+SESSION_STATUS_NAMES = {
+    SessionStatus.SCHEDULED: _l("Scheduled"),
+    SessionStatus.IN_PROGRESS: _l("In progress"),
+    SessionStatus.DEBRIEFED: _l("Debriefed"),
+    SessionStatus.CANCELLED: _l("Cancelled"),
+}
+ATTENDANCE_NAMES = {
+    Attendance.EXPECTED: _l("Expected"),
+    Attendance.PRESENT: _l("Present"),
+    Attendance.ABSENT: _l("Absent"),
 }
 
 
@@ -51,6 +65,14 @@ def outbox_status(status: OutboxStatus) -> str:
 
 #: (label, endpoint, rule, endpoint prefix that marks the item as current)
 NAVIGATION = [
+    (_l("Sessions"), "sessions.index", policy.may_plan_sessions, "sessions."),
+    (_l("Calendar"), "calendar.week", policy.may_see_centre_calendar, "calendar.week"),
+    (_l("Scenarios"), "scenarios.index", policy.may_use_scenario_library, "scenarios."),
+    (_l("My sessions"), "calendar.my_sessions", policy.may_see_own_sessions, "calendar.my"),
+    (_l("My check-ins"), "learner.check_ins", policy.may_keep_checkins, "learner.check_in"),
+    (_l("Talk to someone"), "learner.support_requests", policy.may_keep_checkins,
+     "learner.support"),
+    (_l("Conversation requests"), "support.queue", policy.may_work_support_queue, "support."),
     (_l("People"), "admin.users", policy.may_administer, "admin.user"),
     (_l("Cohorts"), "admin.cohorts", policy.may_administer, "admin.cohort"),
     (_l("Rooms"), "admin.rooms", policy.may_administer, "admin.room"),
@@ -69,6 +91,16 @@ def nav_items() -> list[NavItem]:
     return items
 
 
+def session_status(status: SessionStatus) -> str:
+    return str(SESSION_STATUS_NAMES[status])
+
+
+def attendance_label(attendance: Attendance) -> str:
+    return str(ATTENDANCE_NAMES[attendance])
+
+
 def template_helpers() -> dict:
     return {"nav_items": nav_items, "role_label": role_label, "role_name": role_name,
-            "outbox_status": outbox_status}
+            "outbox_status": outbox_status, "session_status": session_status,
+            "attendance_label": attendance_label, "local_text": local_text,
+            "span_text": span_text}

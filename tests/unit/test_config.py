@@ -1,8 +1,20 @@
 """Configuration comes from the environment and refuses unsafe production settings."""
 
+import base64
+
 import pytest
 
 from simdebrief.config import ConfigError, load_settings, validate_config
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """The machine's own SIMDEBRIEF_* variables must not leak into these tests."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("SIMDEBRIEF_"):
+            monkeypatch.delenv(name)
 
 
 def settings(monkeypatch, tmp_path, **env):
@@ -46,7 +58,8 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path)
 
 
 def test_production_uses_secure_host_cookies(monkeypatch, tmp_path):
-    config = settings(monkeypatch, tmp_path, ENV="production", SECRET_KEY="k" * 48)
+    config = settings(monkeypatch, tmp_path, ENV="production", SECRET_KEY="k" * 48,
+                      CHECKIN_KEYS="1:" + base64.urlsafe_b64encode(bytes(32)).decode())
     validate_config(config, tmp_path)
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["SESSION_COOKIE_NAME"].startswith("__Host-")

@@ -1,21 +1,47 @@
-"""Who may open which page: a matrix over every route, plus objects of another centre.
+"""Who may open which page: a matrix over every route and role, plus objects of another centre.
 
 The matrix is built from the app's URL map, so a new route without an entry here fails.
+Each entry gives the status each role gets for the route's own objects: 200 allowed, 403
+wrong role, 404 not theirs. POST-only routes are checked for the refusals only, so the
+matrix never changes state.
 """
 
+from datetime import timedelta
+
 import pytest
+from flask import url_for
 from sqlalchemy import select
 
 from simdebrief.extensions import db
-from simdebrief.models import Cohort, OutboxEmail, Room
-from simdebrief.services import directory, notifications
-from tests.conftest import client_for
+from simdebrief.models import Centre, Cohort, OutboxEmail, Room, User
+from simdebrief.services import (
+    checkins,
+    debriefing,
+    directory,
+    notifications,
+    scheduling,
+    support,
+)
+from tests.conftest import client_for, sync_shipped_library
 
 PUBLIC = "public"
-ANY_USER = {"admin", "instructor", "student", "peer"}
-ADMIN = {"admin"}
+ROLES = ("admin", "instructor", "student", "peer")
 
-#: endpoint -> who may use it ("public", or the set of seeded people keys)
+
+def only(*roles: str) -> dict[str, int]:
+    return {role: 200 if role in roles else 403 for role in ROLES}
+
+
+ANY_USER = only(*ROLES)
+ADMIN = only("admin")
+STAFF = only("admin", "instructor")
+#: The session is visible to staff and its participant; a supporter does not know it exists.
+SESSION_VIEW = {"admin": 200, "instructor": 200, "student": 200, "peer": 404}
+SESSION_MANAGE = {"admin": 200, "instructor": 200, "student": 403, "peer": 404}
+DEBRIEF_WRITE = {"admin": 403, "instructor": 200, "student": 403, "peer": 404}
+DEBRIEF_LEARNER = {"admin": 404, "instructor": 404, "student": 200, "peer": 404}
+LEARNER_OWN = only("student")
+
 ROUTE_ACCESS = {
     "static": PUBLIC,
     "main.index": PUBLIC,
@@ -24,6 +50,8 @@ ROUTE_ACCESS = {
     "auth.accept_invitation": PUBLIC,
     "auth.request_reset": PUBLIC,
     "auth.reset_password": PUBLIC,
+    "calendar.user_feed": PUBLIC,
+    "calendar.room_feed": PUBLIC,
     "auth.logout": ANY_USER,
     "auth.change_password": ANY_USER,
     "main.dashboard": ANY_USER,
@@ -43,26 +71,113 @@ ROUTE_ACCESS = {
     "admin.outbox": ADMIN,
     "admin.outbox_email": ADMIN,
     "admin.retry_outbox_email": ADMIN,
+    "calendar.week": STAFF,
+    "calendar.month": STAFF,
+    "calendar.my_sessions": only("student"),
+    "calendar.feeds": ANY_USER,
+    "calendar.reset_feed": ANY_USER,
+    "calendar.reset_room_feed": ADMIN,
+    "scenarios.index": STAFF,
+    "scenarios.detail": STAFF,
+    "scenarios.version": STAFF,
+    "scenarios.print_view": STAFF,
+    "sessions.index": STAFF,
+    "sessions.new": STAFF,
+    "sessions.detail": SESSION_VIEW,
+    "sessions.ics": SESSION_VIEW,
+    "sessions.edit": SESSION_MANAGE,
+    "sessions.cancel": SESSION_MANAGE,
+    "sessions.attendance": SESSION_MANAGE,
+    "debriefs.edit": DEBRIEF_WRITE,
+    "debriefs.start": DEBRIEF_WRITE,
+    "debriefs.save": DEBRIEF_WRITE,
+    "debriefs.analysis": DEBRIEF_WRITE,
+    "debriefs.analysis_item": DEBRIEF_WRITE,
+    "debriefs.delete_analysis_item": DEBRIEF_WRITE,
+    "debriefs.factors": DEBRIEF_WRITE,
+    "debriefs.add_factor": DEBRIEF_WRITE,
+    "debriefs.delete_problem": DEBRIEF_WRITE,
+    "debriefs.delete_factor": DEBRIEF_WRITE,
+    "debriefs.suggest_factors": DEBRIEF_WRITE,
+    "debriefs.feedback": DEBRIEF_WRITE,
+    "debriefs.feedback_overview": DEBRIEF_WRITE,
+    "debriefs.finalise": DEBRIEF_WRITE,
+    "debriefs.amend": DEBRIEF_WRITE,
+    "debriefs.mine": DEBRIEF_LEARNER,
+    "debriefs.rate": DEBRIEF_LEARNER,
+    # A learner's check-ins and requests are theirs alone: staff are refused by role.
+    "learner.check_in": LEARNER_OWN,
+    "learner.check_ins": only("student"),
+    "learner.check_in_detail": LEARNER_OWN,
+    "learner.request_support": only("student"),
+    "learner.support_requests": only("student"),
+    "learner.support_request": LEARNER_OWN,
+    "learner.withdraw_support_request": LEARNER_OWN,
+    "support.queue": only("peer"),
+    "support.detail": only("peer"),
+    "support.take": only("peer"),
+    "support.contacted": only("peer"),
+    "support.refer": only("peer"),
+    "support.close": only("peer"),
 }
 
 
 @pytest.fixture
 def objects(app, people, clock):
-    """One object of each kind in the seeded centre, and one in the other centre."""
+    """Objects of each kind in the seeded centre, and the same kinds in the other centre."""
+    versions = sync_shipped_library(app, clock.now())
+    ids = {}
     with app.app_context():
-        from simdebrief.models import Centre
-
-        mine, other = db.session.get(Centre, people.centre_id), db.session.get(
-            Centre, people.other_centre_id)
-        ids = {}
-        for label, centre in (("mine", mine), ("other", other)):
+        for label, centre_id in (("mine", people.centre_id), ("other", people.other_centre_id)):
+            centre = db.session.get(Centre, centre_id)
             cohort = directory.create_cohort(db.session, centre=centre, name=f"Cohort {label}")
             room = directory.create_room(db.session, centre=centre, name=f"Room {label}",
                                          capacity=6)
             email = notifications.enqueue_email(
                 db.session, key=f"test:{label}", to="x@example.org", subject="Hello",
                 body="Hi", now=clock.now(), mail_from="a@example.org", centre_id=centre.id)
-            ids[label] = {"cohort_id": cohort.id, "room_id": room.id, "email_id": email.id}
+            ids[label] = {"cohort_id": cohort.id, "room_id": room.id, "email_id": email.id,
+                          "slug": "ward-handover-omission", "number": 1}
+        centre = db.session.get(Centre, people.centre_id)
+        instructor = db.session.get(User, people.ids["instructor"])
+        student = people.ids["student"]
+
+        def plan(hours: int) -> scheduling.SessionPlan:
+            return scheduling.SessionPlan(
+                scenario_version_id=versions["ward-handover-omission"],
+                starts_at=clock.now() + timedelta(hours=hours),
+                ends_at=clock.now() + timedelta(hours=hours + 2),
+                room_id=ids["mine"]["room_id"], instructor_ids=(instructor.id,),
+                student_ids=(student,))
+
+        upcoming = scheduling.schedule_session(db.session, centre=centre, actor=instructor,
+                                               plan=plan(72), now=clock.now(), confirmed=True)
+        running = scheduling.schedule_session(db.session, centre=centre, actor=instructor,
+                                              plan=plan(1), now=clock.now(), confirmed=True)
+        scheduling.start_session(db.session, sim_session=running.session, actor=instructor,
+                                 present_ids={student}, now=clock.now())
+        debrief = debriefing.start_debrief(db.session, sim_session=running.session,
+                                           actor=instructor, now=clock.now())
+        debriefing.suggest_expected_factors(db.session, debrief=debrief, actor=instructor,
+                                            now=clock.now())
+        item = debriefing.add_analysis_item(
+            db.session, debrief=debrief, actor=instructor, now=clock.now(),
+            data=debriefing.AnalysisInput("plus", "teamwork", "self_assessment", "Good"))
+        debrief.take_home_messages = "Say it out loud."
+        debriefing.finalise(db.session, debrief=debrief, actor=instructor, now=clock.now())
+        problem = debrief.problems[0]
+        learner = db.session.get(User, student)
+        checkin = checkins.submit_checkin(
+            db.session, user=learner, sim_session=running.session, now=clock.now(),
+            answers=checkins.Answers(distress=5, symptoms=["guilt"], coping=[],
+                                     support_wanted=["talk_to_peer"], free_text="private"))
+        request = support.create_request(db.session, learner=learner, tier="peer",
+                                         now=clock.now(), sim_session=running.session,
+                                         checkin=checkin, message="Can we talk?")
+        ids["mine"].update(session_id=upcoming.session.id, debrief_session_id=running.session.id,
+                           item_id=item.id, problem_id=problem.id,
+                           factor_id=problem.factors[0].id, learner_id=student,
+                           checkin_id=checkin.id, request_id=request.id)
         db.session.commit()
     ids["mine"]["user_id"] = people.ids["student2"]
     ids["other"]["user_id"] = people.ids["other_student"]
@@ -73,9 +188,9 @@ def build_url(app, rule, values):
     arguments = {name: values.get(name, "token") for name in rule.arguments}
     if rule.endpoint == "static":
         arguments = {"filename": "css/app.css"}
+    if rule.endpoint.startswith(("debriefs.", "learner.")):
+        arguments["session_id"] = values["debrief_session_id"]
     with app.test_request_context():
-        from flask import url_for
-
         return url_for(rule.endpoint, **arguments)
 
 
@@ -86,8 +201,7 @@ def test_every_route_has_an_access_rule(app):
 
 
 def test_role_matrix(app, people, objects):
-    clients = {key: client_for(app, people, key) for key in ("admin", "instructor", "student",
-                                                             "peer")}
+    clients = {key: client_for(app, people, key) for key in ROLES}
     anonymous = app.test_client()
     for rule in app.url_map.iter_rules():
         access = ROUTE_ACCESS[rule.endpoint]
@@ -101,13 +215,11 @@ def test_role_matrix(app, people, objects):
         assert response.status_code in (302, 303), (url, response.status_code)
         assert "/login" in response.headers["Location"]
         for key, client in clients.items():
-            if key in access:
-                if method == "GET":
-                    status = client.get(url).status_code
-                    assert status == 200, (key, url, status)
-            else:
-                status = client.open(url, method=method).status_code
-                assert status == 403, (key, url, status)
+            expected = access[key]
+            if method == "POST" and expected == 200:
+                continue  # the matrix never changes state
+            status = client.open(url, method=method).status_code
+            assert status == expected, (key, method, url, status, expected)
 
 
 @pytest.mark.parametrize("endpoint", [
@@ -121,6 +233,17 @@ def test_objects_of_another_centre_are_not_found(app, people, objects, endpoint)
     assert "Cohort other" not in response.get_data(as_text=True)
 
 
+def test_sessions_and_debriefs_of_another_centre_are_not_found(app, people, objects):
+    mine = objects["mine"]
+    for key in ("other_admin", "other_student"):
+        client = client_for(app, people, key)
+        for path in (f"/sessions/{mine['session_id']}",
+                     f"/sessions/{mine['session_id']}.ics",
+                     f"/sessions/{mine['debrief_session_id']}/debrief",
+                     f"/sessions/{mine['debrief_session_id']}/debrief/mine"):
+            assert client.get(path).status_code == 404, (key, path)
+
+
 def test_other_centre_cannot_change_our_objects(app, people, objects):
     other_admin = client_for(app, people, "other_admin")
     mine = objects["mine"]
@@ -129,6 +252,8 @@ def test_other_centre_cannot_change_our_objects(app, people, objects):
     assert other_admin.post(f"/admin/cohorts/{mine['cohort_id']}/students/"
                             f"{mine['user_id']}/remove").status_code == 404
     assert other_admin.post(f"/admin/outbox/{mine['email_id']}/retry").status_code == 404
+    assert other_admin.post(f"/sessions/{mine['session_id']}/cancel",
+                            data={"reason": "x"}).status_code == 404
     listing = other_admin.get("/admin/cohorts").get_data(as_text=True)
     assert "Cohort mine" not in listing and "Cohort other" in listing
     with app.app_context():

@@ -6,8 +6,19 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from simdebrief.clock import current_now
 from simdebrief.extensions import db
-from simdebrief.models import Cohort, OutboxEmail, OutboxStatus, Role, Room, User
+from simdebrief.models import (
+    Cohort,
+    OutboxEmail,
+    OutboxStatus,
+    Role,
+    Room,
+    SessionParticipant,
+    SessionStatus,
+    SimSession,
+    User,
+)
 from simdebrief.web import public
 
 bp = Blueprint("main", __name__)
@@ -41,7 +52,21 @@ def dashboard():
                     OutboxEmail.centre_id == centre_id,
                     OutboxEmail.status == OutboxStatus.FAILED)),
         }
-    return render_template("main/dashboard.html", stats=stats)
+    return render_template("main/dashboard.html", stats=stats,
+                           upcoming=_upcoming_sessions(current_user))
+
+
+def _upcoming_sessions(user: User, limit: int = 5) -> list[SimSession]:
+    """The next sessions this person teaches or takes part in."""
+    query = select(SimSession).where(SimSession.ends_at >= current_now(),
+                                     SimSession.status != SessionStatus.CANCELLED)
+    if user.role is Role.STUDENT:
+        query = query.join(SessionParticipant).where(SessionParticipant.user_id == user.id)
+    elif user.role in (Role.INSTRUCTOR, Role.ADMIN):
+        query = query.where(SimSession.instructors.any(User.id == user.id))
+    else:
+        return []
+    return list(db.session.scalars(query.order_by(SimSession.starts_at).limit(limit)))
 
 
 @bp.get("/healthz")

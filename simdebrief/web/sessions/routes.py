@@ -162,8 +162,11 @@ def _managed_session(session_id: int) -> SimSession:
 def detail(session_id: int):
     sim_session = _visible_session(session_id)
     if not policy.may_view_session_plan(current_user, sim_session):
+        from simdebrief.services import debriefing
+
         return render_template("sessions/learner_detail.html", sim_session=sim_session,
-                               participant=sim_session.participant_for(current_user))
+                               participant=sim_session.participant_for(current_user),
+                               debrief_for=lambda s: debriefing.debrief_for(db.session, s))
     return render_template("sessions/detail.html", sim_session=sim_session,
                            action_form=EmptyForm(),
                            can_manage=policy.may_manage_session(current_user, sim_session))

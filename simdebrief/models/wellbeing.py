@@ -1,0 +1,144 @@
+"""Emotional check-ins and requests for a conversation: the learner's own data.
+
+Everything a learner says about how they feel is in encrypted columns; the plain columns hold
+only ids, times and the state of a request, never a score, a tick or a word of text.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from simdebrief.crypto import EncryptedJSON, EncryptedText
+from simdebrief.models.base import Base, UTCDateTime
+from simdebrief.models.sessions import SimSession
+from simdebrief.models.users import SupporterTier, User
+
+
+class CheckInContext(enum.StrEnum):
+    #: Filled in at the end of the session's debrief.
+    DEBRIEF = "debrief"
+    #: Filled in later, on the learner's own initiative.
+    SELF = "self"
+    #: Answer to a scheduled follow-up.
+    FOLLOWUP = "followup"
+
+
+class SupportStatus(enum.StrEnum):
+    OPEN = "open"
+    TAKEN = "taken"
+    CONTACTED = "contacted"
+    #: Passed from a peer supporter to the professional tier, waiting to be taken there.
+    REFERRED = "referred"
+    CLOSED = "closed"
+
+
+class CheckIn(Base):
+    __tablename__ = "check_in"
+    __table_args__ = (Index("ix_check_in_session_user", "session_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sim_session.id", ondelete="SET NULL"))
+    context: Mapped[CheckInContext] = mapped_column(
+        Enum(CheckInContext, native_enum=False, length=20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The learner chose "Skip for now"; such rows have no payload and count as no answer.
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: distress (0–10 or None), symptoms, coping, support_wanted (lists of codes), free_text.
+    payload: Mapped[dict | None] = mapped_column(EncryptedJSON("check_in.payload"))
+
+    user: Mapped[User] = relationship()
+    session: Mapped[SimSession | None] = relationship()
+
+    @property
+    def distress(self) -> int | None:
+        return (self.payload or {}).get("distress")
+
+    @property
+    def symptoms(self) -> list[str]:
+        return list((self.payload or {}).get("symptoms") or ())
+
+    @property
+    def coping(self) -> list[str]:
+        return list((self.payload or {}).get("coping") or ())
+
+    @property
+    def support_wanted(self) -> list[str]:
+        return list((self.payload or {}).get("support_wanted") or ())
+
+    @property
+    def free_text(self) -> str:
+        return (self.payload or {}).get("free_text") or ""
+
+
+class SupportRequest(Base):
+    """A learner asked for a conversation with a peer supporter or a professional."""
+
+    __tablename__ = "support_request"
+    __table_args__ = (Index("ix_support_request_queue", "centre_id", "tier", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                            index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sim_session.id", ondelete="SET NULL"), index=True)
+    tier: Mapped[SupporterTier] = mapped_column(
+        Enum(SupporterTier, native_enum=False, length=20))
+    status: Mapped[SupportStatus] = mapped_column(
+        Enum(SupportStatus, native_enum=False, length=20), default=SupportStatus.OPEN)
+    #: The learner agreed that the session's instructors may see that they asked (never what
+    #: they shared); without it the request is invisible to them.
+    instructors_informed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The check-in the learner chose to share with the supporter, if any.
+    shared_checkin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("check_in.id", ondelete="SET NULL"))
+    message: Mapped[str | None] = mapped_column(EncryptedText("support_request.message"))
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    learner: Mapped[User] = relationship(foreign_keys=[learner_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    session: Mapped[SimSession | None] = relationship()
+    shared_checkin: Mapped[CheckIn | None] = relationship()
+    events: Mapped[list[SupportRequestEvent]] = relationship(
+        back_populates="request", cascade="all, delete-orphan",
+        order_by=lambda: (SupportRequestEvent.at, SupportRequestEvent.id),
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is not SupportStatus.CLOSED
+
+    @property
+    def was_withdrawn(self) -> bool:
+        return any(event.action == "withdrawn" for event in self.events)
+
+
+class SupportRequestEvent(Base):
+    """One step in a request's history; a supporter's note about it is encrypted."""
+
+    __tablename__ = "support_request_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("support_request.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    #: created, taken, contacted, referred, closed, withdrawn
+    action: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(EncryptedText("support_request_event.note"))
+
+    request: Mapped[SupportRequest] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()

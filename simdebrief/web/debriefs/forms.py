@@ -1,0 +1,129 @@
+"""Debrief forms. The main form is built per debrief: its phases follow the centre's
+framework and its framing checklist follows the centre's Just Culture setting."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from simdebrief import taxonomy
+from simdebrief.web.forms import choices, no_nul, strip
+
+LONG_TEXT = [Optional(), Length(max=20000), no_nul]
+
+
+def field_key(code: str) -> str:
+    return code.replace(".", "__")
+
+
+def notes_form_class(phases, framing_items):
+    """A form class with one field per pre-brief item, phase and framing point."""
+
+    class DebriefNotesForm(FlaskForm):
+        version = HiddenField()
+        role_model_story_shared = BooleanField(
+            _l("The scenario's role-model story was shared with the group"))
+        triggers = SelectMultipleField(
+            _l("Second-victim triggers that arose in the session"),
+            choices=choices(taxonomy.TRIGGER_TYPES),
+            description=_l("What in this session could leave a learner feeling wounded: "
+                           "name it so the follow-ups can take it into account."))
+        take_home_messages = TextAreaField(
+            _l("The group's take-home messages"), filters=[strip],
+            description=_l("One message per line. Learners receive these in their feedback."),
+            validators=LONG_TEXT)
+        submit = SubmitField(_l("Save the debrief"))
+
+    for code, label in taxonomy.PREBRIEF_ITEMS:
+        setattr(DebriefNotesForm, f"prebrief_{code}", BooleanField(label))
+    for code, label in phases:
+        setattr(DebriefNotesForm, f"phase_{code}",
+                TextAreaField(label, filters=[strip], validators=LONG_TEXT))
+    for code, label in framing_items:
+        setattr(DebriefNotesForm, f"framing_{field_key(code)}", BooleanField(label))
+    return DebriefNotesForm
+
+
+class AnalysisItemForm(FlaskForm):
+    kind = RadioField(_l("Kind"), choices=choices(taxonomy.ANALYSIS_KINDS),
+                      validators=[DataRequired(_l("Choose the kind of item."))])
+    domain = SelectField(_l("Domain"), choices=choices(taxonomy.ANALYSIS_DOMAINS))
+    strategy = SelectField(_l("Strategy used"), choices=choices(taxonomy.ANALYSIS_STRATEGIES))
+    text = TextAreaField(_l("What was discussed"), filters=[strip],
+                         validators=[DataRequired(_l("Describe the item.")),
+                                     Length(max=5000), no_nul])
+    observation = TextAreaField(
+        _l("Advocacy: what you observed and what you thought of it"), filters=[strip],
+        description=_l("For focused facilitation (advocacy-inquiry)."),
+        validators=[Optional(), Length(max=5000), no_nul])
+    question = TextAreaField(_l("Inquiry: the question you asked"), filters=[strip],
+                             validators=[Optional(), Length(max=5000), no_nul])
+    learner_frame = TextAreaField(
+        _l("The learner's frame: the reasoning behind the action"), filters=[strip],
+        validators=[Optional(), Length(max=5000), no_nul])
+    submit = SubmitField(_l("Add item"))
+
+
+class ProblemForm(FlaskForm):
+    description = TextAreaField(
+        _l("Care-delivery problem"), filters=[strip],
+        description=_l("Care that went beyond safe limits, e.g. “the allergy was not checked "
+                       "before the antibiotic was given”."),
+        validators=[DataRequired(_l("Describe the care-delivery problem.")),
+                    Length(max=3000), no_nul])
+    submit = SubmitField(_l("Add problem"))
+
+
+class FactorForm(FlaskForm):
+    code = SelectField(_l("Contributing factor (London Protocol)"))
+    description = TextAreaField(_l("How it contributed"), filters=[strip],
+                                validators=[Optional(), Length(max=3000), no_nul])
+    attribution = RadioField(_l("Attribution"), choices=choices(taxonomy.ATTRIBUTIONS),
+                             default="system")
+    changeable = BooleanField(_l("This can be changed"), default=True)
+    submit = SubmitField(_l("Add factor"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.code.choices = choices([("", _l("Choose a factor"))] +
+                                    list(taxonomy.lp_factor_choices()))
+
+
+class FeedbackForm(FlaskForm):
+    strengths = TextAreaField(_l("Strengths"), filters=[strip], validators=LONG_TEXT)
+    to_improve = TextAreaField(_l("What to improve"), filters=[strip], validators=LONG_TEXT)
+    learning_goals = TextAreaField(_l("Learning goals"), filters=[strip], validators=LONG_TEXT)
+    submit = SubmitField(_l("Save feedback"))
+
+
+class AmendmentForm(FlaskForm):
+    target = SelectField(_l("What to amend"))
+    text = TextAreaField(_l("New text"), filters=[strip],
+                         validators=[Optional(), Length(max=20000), no_nul])
+    reason = StringField(_l("Why"), filters=[strip],
+                         validators=[DataRequired(_l("Say why the finalised debrief is "
+                                                     "changed.")), Length(max=500), no_nul])
+    submit = SubmitField(_l("Record amendment"))
+
+
+def rating_form_class():
+    class DashForm(FlaskForm):
+        submit = SubmitField(_l("Send my rating"))
+        skip = SubmitField(_l("Skip rating"))
+
+    scale = [("", _l("Skip this one"))] + list(taxonomy.DASH_SCALE)
+    for code, label in taxonomy.DASH_ELEMENTS:
+        setattr(DashForm, code, RadioField(label, choices=choices(scale), default="",
+                                           validators=[Optional()]))
+    return DashForm

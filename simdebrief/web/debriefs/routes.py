@@ -1,0 +1,527 @@
+"""The instructor's structured debrief, and the learner's view of its finalised result."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from simdebrief import policy, taxonomy
+from simdebrief.clock import current_now
+from simdebrief.errors import InvalidInput, InvalidState
+from simdebrief.extensions import db
+from simdebrief.models import (
+    AnalysisItem,
+    CareProblem,
+    ContributingFactor,
+    DashRating,
+    SimSession,
+    User,
+)
+from simdebrief.reports.charts import factor_spread_drawing, inline_svg
+from simdebrief.services import debriefing
+from simdebrief.web.admin.forms import EmptyForm
+from simdebrief.web.debriefs.forms import (
+    AmendmentForm,
+    AnalysisItemForm,
+    FactorForm,
+    FeedbackForm,
+    ProblemForm,
+    field_key,
+    notes_form_class,
+    rating_form_class,
+)
+from simdebrief.web.forms import apply_service_errors, choices
+
+bp = Blueprint("debriefs", __name__)
+
+
+def _session(session_id: int) -> SimSession:
+    sim_session = db.session.scalar(
+        select(SimSession).where(SimSession.id == session_id)
+        .options(selectinload(SimSession.instructors), selectinload(SimSession.participants)))
+    return policy.require_object(sim_session, lambda s: policy.may_view_session(current_user, s))
+
+
+def _instructor_session(session_id: int) -> SimSession:
+    sim_session = _session(session_id)
+    policy.require(policy.may_run_debrief(current_user, sim_session))
+    return sim_session
+
+
+def _debrief(sim_session: SimSession):
+    debrief = debriefing.debrief_for(db.session, sim_session)
+    if debrief is None:
+        abort(404)
+    return debrief
+
+
+ANALYSIS_LABELS = SimpleNamespace(
+    kind=lambda code: taxonomy.label(taxonomy.ANALYSIS_KINDS, code),
+    domain=lambda code: taxonomy.label(taxonomy.ANALYSIS_DOMAINS, code),
+    strategy=lambda code: taxonomy.label(taxonomy.ANALYSIS_STRATEGIES, code),
+)
+
+
+def _page(template: str, sim_session, debrief, status: int = 200, **context):
+    return render_template(
+        f"debriefs/{template}", sim_session=sim_session, debrief=debrief,
+        action_form=EmptyForm(), learners=debriefing.debrief_learners(sim_session),
+        taxonomy_prebrief=taxonomy.PREBRIEF_ITEMS, analysis_labels=ANALYSIS_LABELS,
+        **context), status
+
+
+def _back(endpoint: str, sim_session: SimSession, **values):
+    return redirect(url_for(endpoint, session_id=sim_session.id, **values))
+
+
+# --- main notes ---------------------------------------------------------------------------
+
+
+def _notes_form(debrief, formdata=None):
+    phases = debriefing.framework_phases(debrief)
+    framing = debriefing.framing_items(debrief.session.centre)
+    form = notes_form_class(phases, framing)(formdata=formdata)
+    if formdata is None:
+        form.version.data = str(debrief.version)
+        for code, _label in taxonomy.PREBRIEF_ITEMS:
+            form[f"prebrief_{code}"].data = debrief.prebrief.get(code, False)
+        for code, _label in phases:
+            form[f"phase_{code}"].data = debrief.phase_notes.get(code, "")
+        for code, _label in framing:
+            form[f"framing_{field_key(code)}"].data = debrief.framing.get(code, False)
+        form.role_model_story_shared.data = debrief.role_model_story_shared
+        form.triggers.data = list(debrief.triggers)
+        form.take_home_messages.data = debrief.take_home_messages
+    return form, phases, framing
+
+
+@bp.get("/<int:session_id>/debrief")
+def edit(session_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = debriefing.debrief_for(db.session, sim_session)
+    if debrief is None:
+        return _page("start.html", sim_session, None)
+    form, phases, framing = _notes_form(debrief)
+    return _page("notes.html", sim_session, debrief, form=form, phases=phases, framing=framing,
+                 conflict=None)
+
+
+@bp.post("/<int:session_id>/debrief/start")
+def start(session_id: int):
+    sim_session = _instructor_session(session_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        debriefing.start_debrief(db.session, sim_session=sim_session, actor=current_user,
+                                 now=current_now())
+    except InvalidState as error:
+        flash(str(error), "error")
+        return redirect(url_for("sessions.detail", session_id=session_id))
+    db.session.commit()
+    return _back("debriefs.edit", sim_session)
+
+
+@bp.post("/<int:session_id>/debrief")
+def save(session_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    form, phases, framing = _notes_form(debrief, formdata=request.form)
+    conflict = None
+    if form.validate_on_submit():
+        notes = debriefing.DebriefNotes(
+            prebrief={c: form[f"prebrief_{c}"].data for c, _l in taxonomy.PREBRIEF_ITEMS},
+            phase_notes={c: form[f"phase_{c}"].data or "" for c, _l in phases},
+            framing={c: form[f"framing_{field_key(c)}"].data for c, _l in framing},
+            role_model_story_shared=form.role_model_story_shared.data,
+            triggers=form.triggers.data or [],
+            take_home_messages=form.take_home_messages.data or "",
+        )
+        try:
+            based_on = int(form.version.data or 0)
+            debriefing.save_notes(db.session, debrief=debrief, actor=current_user, notes=notes,
+                                  based_on_version=based_on, now=current_now())
+            db.session.commit()
+        except debriefing.EditConflict as error:
+            db.session.rollback()
+            conflict = error
+        except (InvalidInput, InvalidState) as error:
+            db.session.rollback()
+            if isinstance(error, InvalidInput):
+                apply_service_errors(form, error)
+            else:
+                form.form_errors.append(str(error))
+        else:
+            flash(_("Debrief saved."), "success")
+            return _back("debriefs.edit", sim_session)
+    if conflict is not None:
+        debrief = _debrief(sim_session)
+        # Their text stays in the form; saving again is now a deliberate choice.
+        form.version.data = str(conflict.current_version)
+    return _page("notes.html", sim_session, debrief, status=409 if conflict else 400,
+                 form=form, phases=phases, framing=framing, conflict=conflict)
+
+
+# --- analysis items -------------------------------------------------------------------------
+
+
+def _analysis_input(form: AnalysisItemForm) -> debriefing.AnalysisInput:
+    return debriefing.AnalysisInput(
+        kind=form.kind.data or "", domain=form.domain.data, strategy=form.strategy.data,
+        text=form.text.data or "", observation=form.observation.data or "",
+        question=form.question.data or "", learner_frame=form.learner_frame.data or "")
+
+
+@bp.route("/<int:session_id>/debrief/analysis", methods=["GET", "POST"])
+def analysis(session_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    form = AnalysisItemForm()
+    if form.validate_on_submit():
+        try:
+            debriefing.add_analysis_item(db.session, debrief=debrief, actor=current_user,
+                                         data=_analysis_input(form), now=current_now())
+        except (InvalidInput, InvalidState) as error:
+            db.session.rollback()
+            debrief = _debrief(sim_session)
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Item added."), "success")
+            return _back("debriefs.analysis", sim_session)
+    return _page("analysis.html", sim_session, debrief,
+                 status=400 if request.method == "POST" else 200, form=form)
+
+
+def _form_error(form, error) -> None:
+    if isinstance(error, InvalidInput):
+        apply_service_errors(form, error)
+    else:
+        form.form_errors.append(str(error))
+
+
+def _owned_item(debrief, item_id: int) -> AnalysisItem:
+    return policy.require_object(db.session.get(AnalysisItem, item_id),
+                                 lambda i: i.debrief_id == debrief.id)
+
+
+@bp.route("/<int:session_id>/debrief/analysis/<int:item_id>", methods=["GET", "POST"])
+def analysis_item(session_id: int, item_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    item = _owned_item(debrief, item_id)
+    form = AnalysisItemForm(obj=item)
+    form.submit.label.text = _("Save item")
+    if form.validate_on_submit():
+        try:
+            debriefing.update_analysis_item(db.session, item=item, actor=current_user,
+                                            data=_analysis_input(form), now=current_now())
+        except (InvalidInput, InvalidState) as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Item saved."), "success")
+            return _back("debriefs.analysis", sim_session)
+    return _page("analysis_item.html", sim_session, debrief,
+                 status=400 if request.method == "POST" else 200, form=form, item=item)
+
+
+@bp.post("/<int:session_id>/debrief/analysis/<int:item_id>/delete")
+def delete_analysis_item(session_id: int, item_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    item = _owned_item(debrief, item_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        debriefing.delete_analysis_item(db.session, item=item, actor=current_user,
+                                        now=current_now())
+    except InvalidState as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Item removed."), "success")
+    return _back("debriefs.analysis", sim_session)
+
+
+# --- care-delivery problems and contributing factors -----------------------------------------
+
+
+def spread_chart(debrief) -> tuple[list, str]:
+    spread = debriefing.factor_spread(debrief)
+    svg = inline_svg(
+        factor_spread_drawing([(label, count) for _code, label, count in spread]),
+        title=_("Contributing factors per London Protocol level"),
+        description=_("The same numbers are in the table next to the chart."),
+        element_id="factor-spread")
+    return spread, svg
+
+
+def _factors_page(sim_session, debrief, *, problem_form=None, factor_forms=None, status=200):
+    spread, svg = spread_chart(debrief)
+    factor_forms = factor_forms or {}
+    for problem in debrief.problems:
+        factor_forms.setdefault(problem.id, FactorForm(prefix=f"p{problem.id}"))
+    return _page("factors.html", sim_session, debrief, status=status,
+                 problem_form=problem_form or ProblemForm(), factor_forms=factor_forms,
+                 spread=spread, spread_svg=svg, factor_label=taxonomy.factor_label,
+                 level_label=lambda c: taxonomy.label(taxonomy.LP_LEVELS,
+                                                      taxonomy.factor_level(c)),
+                 attribution_label=lambda c: taxonomy.label(taxonomy.ATTRIBUTIONS, c))
+
+
+@bp.route("/<int:session_id>/debrief/factors", methods=["GET", "POST"])
+def factors(session_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    form = ProblemForm()
+    if form.validate_on_submit():
+        try:
+            debriefing.add_problem(db.session, debrief=debrief, actor=current_user,
+                                   description=form.description.data, now=current_now())
+        except (InvalidInput, InvalidState) as error:
+            db.session.rollback()
+            debrief = _debrief(sim_session)
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Problem added. Now add its contributing factors."), "success")
+            return _back("debriefs.factors", sim_session)
+    return _factors_page(sim_session, debrief, problem_form=form,
+                         status=400 if request.method == "POST" else 200)
+
+
+def _owned_problem(debrief, problem_id: int) -> CareProblem:
+    return policy.require_object(db.session.get(CareProblem, problem_id),
+                                 lambda p: p.debrief_id == debrief.id)
+
+
+@bp.post("/<int:session_id>/debrief/problems/<int:problem_id>/factors")
+def add_factor(session_id: int, problem_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    problem = _owned_problem(debrief, problem_id)
+    form = FactorForm(prefix=f"p{problem.id}")
+    if form.validate_on_submit():
+        try:
+            debriefing.add_factor(db.session, problem=problem, actor=current_user,
+                                  now=current_now(), data=debriefing.FactorInput(
+                                      code=form.code.data or "",
+                                      description=form.description.data or "",
+                                      attribution=form.attribution.data or "",
+                                      changeable=form.changeable.data))
+        except (InvalidInput, InvalidState) as error:
+            db.session.rollback()
+            debrief = _debrief(sim_session)
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Factor added."), "success")
+            return redirect(url_for("debriefs.factors", session_id=session_id,
+                                    _anchor=f"problem-{problem_id}"))
+    return _factors_page(sim_session, debrief, factor_forms={problem_id: form}, status=400)
+
+
+@bp.post("/<int:session_id>/debrief/problems/<int:problem_id>/delete")
+def delete_problem(session_id: int, problem_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    problem = _owned_problem(debrief, problem_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        debriefing.delete_problem(db.session, problem=problem, actor=current_user,
+                                  now=current_now())
+    except InvalidState as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Problem removed with its factors."), "success")
+    return _back("debriefs.factors", sim_session)
+
+
+@bp.post("/<int:session_id>/debrief/factors/<int:factor_id>/delete")
+def delete_factor(session_id: int, factor_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    factor = policy.require_object(db.session.get(ContributingFactor, factor_id),
+                                   lambda f: f.problem.debrief_id == debrief.id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        debriefing.delete_factor(db.session, factor=factor, actor=current_user,
+                                 now=current_now())
+    except InvalidState as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Factor removed."), "success")
+    return _back("debriefs.factors", sim_session)
+
+
+@bp.post("/<int:session_id>/debrief/factors/suggest")
+def suggest_factors(session_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        added = debriefing.suggest_expected_factors(db.session, debrief=debrief,
+                                                    actor=current_user, now=current_now())
+    except InvalidState as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("%(count)d expected problems from the scenario added. Edit or remove what did "
+                "not happen in this session.", count=added) if added
+              else _("The scenario's expected problems are already in the analysis."), "info")
+    return _back("debriefs.factors", sim_session)
+
+
+# --- per-learner feedback ----------------------------------------------------------------
+
+
+@bp.route("/<int:session_id>/debrief/feedback/<int:learner_id>", methods=["GET", "POST"])
+def feedback(session_id: int, learner_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    learner = policy.require_object(
+        db.session.get(User, learner_id),
+        lambda u: u in debriefing.debrief_learners(sim_session))
+    existing = debrief.feedback_for(learner.id)
+    form = FeedbackForm(obj=existing)
+    if form.validate_on_submit():
+        try:
+            debriefing.save_feedback(db.session, debrief=debrief, learner=learner,
+                                     actor=current_user, now=current_now(),
+                                     data=debriefing.FeedbackInput(
+                                         strengths=form.strengths.data or "",
+                                         to_improve=form.to_improve.data or "",
+                                         learning_goals=form.learning_goals.data or ""))
+        except (InvalidInput, InvalidState) as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Feedback to %(name)s saved.", name=learner.name), "success")
+            return _back("debriefs.feedback_overview", sim_session)
+    return _page("feedback.html", sim_session, debrief, learner=learner, form=form,
+                 status=400 if request.method == "POST" else 200)
+
+
+@bp.get("/<int:session_id>/debrief/feedback")
+def feedback_overview(session_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    from simdebrief.services import checkins, support
+
+    return _page("feedback_overview.html", sim_session, debrief,
+                 aggregate=checkins.aggregate_for_session(db.session, sim_session),
+                 support_flags=support.support_requested_learner_ids(db.session, sim_session),
+                 dash=debriefing.dash_summary(db.session, debrief,
+                                              min_group=sim_session.centre.min_group_size))
+
+
+# --- finalise and amend ------------------------------------------------------------------------
+
+
+@bp.post("/<int:session_id>/debrief/finalise")
+def finalise(session_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        debriefing.finalise(db.session, debrief=debrief, actor=current_user, now=current_now())
+    except (InvalidInput, InvalidState) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back("debriefs.edit", sim_session)
+    db.session.commit()
+    flash(_("The debrief is finalised. Learners can now read their feedback."), "success")
+    return _back("debriefs.edit", sim_session)
+
+
+@bp.route("/<int:session_id>/debrief/amend", methods=["GET", "POST"])
+def amend(session_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    if not debrief.is_final:
+        return _back("debriefs.edit", sim_session)
+    targets = debriefing.amendable_targets(debrief)
+    form = AmendmentForm()
+    form.target.choices = choices([("", _("Choose"))] + [(c, label) for c, label, _t in targets])
+    if request.method == "GET" and request.args.get("target"):
+        form.target.data = request.args["target"]
+        form.text.data = next((t for c, _l, t in targets if c == form.target.data), "")
+    if form.validate_on_submit():
+        try:
+            debriefing.amend(db.session, debrief=debrief, actor=current_user,
+                             target=form.target.data, text=form.text.data or "",
+                             reason=form.reason.data, now=current_now())
+        except (InvalidInput, InvalidState) as error:
+            db.session.rollback()
+            debrief = _debrief(sim_session)
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Amendment recorded."), "success")
+            return _back("debriefs.edit", sim_session)
+    return _page("amend.html", sim_session, debrief, form=form, targets=targets,
+                 status=400 if request.method == "POST" else 200)
+
+
+# --- the learner's side ----------------------------------------------------------------------
+
+
+def _learner_view(session_id: int):
+    sim_session = _session(session_id)
+    debrief = debriefing.debrief_for(db.session, sim_session)
+    if not policy.may_read_own_debrief(current_user, sim_session, debrief):
+        abort(404)
+    return sim_session, debrief
+
+
+@bp.get("/<int:session_id>/debrief/mine")
+def mine(session_id: int):
+    sim_session, debrief = _learner_view(session_id)
+    spread, svg = spread_chart(debrief)
+    rated = db.session.scalar(select(DashRating.id).where(
+        DashRating.debrief_id == debrief.id, DashRating.learner_id == current_user.id))
+    framing = [(label) for code, label in debriefing.framing_items(sim_session.centre)
+               if debrief.framing.get(code)]
+    return render_template("debriefs/mine.html", sim_session=sim_session, debrief=debrief,
+                           feedback=debrief.feedback_for(current_user.id), spread=spread,
+                           spread_svg=svg, framing=framing, rated=rated is not None,
+                           factor_label=taxonomy.factor_label)
+
+
+@bp.route("/<int:session_id>/debrief/rate", methods=["GET", "POST"])
+def rate(session_id: int):
+    sim_session, debrief = _learner_view(session_id)
+    form = rating_form_class()()
+    if form.validate_on_submit():
+        if form.skip.data:
+            flash(_("No rating sent. Thank you for taking part."), "info")
+            return _back("debriefs.mine", sim_session)
+        scores = {code: int(form[code].data) if form[code].data else None
+                  for code, _label in taxonomy.DASH_ELEMENTS}
+        try:
+            debriefing.rate_debrief(db.session, debrief=debrief, learner=current_user,
+                                    scores=scores, now=current_now())
+        except (InvalidInput, InvalidState) as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Thank you. Your instructors only ever see ratings combined with at least "
+                    "%(count)d others.", count=sim_session.centre.min_group_size - 1), "success")
+            return _back("debriefs.mine", sim_session)
+    return render_template("debriefs/rate.html", sim_session=sim_session, form=form,
+                           elements=taxonomy.DASH_ELEMENTS), \
+        400 if request.method == "POST" else 200

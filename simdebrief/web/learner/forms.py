@@ -1,0 +1,92 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
+
+from simdebrief import checkin_options as options
+from simdebrief.models import SupporterTier
+from simdebrief.services.checkins import FREE_TEXT_MAX
+from simdebrief.services.support import TEXT_MAX
+from simdebrief.web.forms import choices, no_nul, strip
+
+TIERS = (SupporterTier.PEER.value, SupporterTier.PROFESSIONAL.value)
+
+
+class CheckInForm(FlaskForm):
+    distress = IntegerField(
+        _l("How much distress do you feel right now?"),
+        description=_l("Think of the session and anything it brought up. 0 means no distress "
+                       "at all, 10 the worst you can imagine."),
+        validators=[Optional(), NumberRange(
+            options.DISTRESS_MIN, options.DISTRESS_MAX,
+            _l("Choose a number from 0 to 10, or leave it empty."))])
+    symptoms = SelectMultipleField(
+        _l("Have you noticed any of these?"),
+        description=_l("Reactions like these are common after a difficult event, simulated or "
+                       "real."),
+        choices=choices(options.choices(options.SYMPTOMS)))
+    coping = SelectMultipleField(
+        _l("What helps you at the moment?"),
+        choices=choices(options.choices(options.COPING)))
+    support_wanted = SelectMultipleField(
+        _l("Would any of these help?"),
+        description=_l("Ticking a box sends nothing to anyone. It only decides what we "
+                       "suggest on the next page."),
+        choices=choices(options.choices(options.SUPPORT_WANTED)))
+    free_text = TextAreaField(
+        _l("Private notes"),
+        description=_l("Only you can read these. Please do not name colleagues, other "
+                       "learners or patients."),
+        filters=[strip], validators=[Optional(), Length(max=FREE_TEXT_MAX), no_nul])
+    submit = SubmitField(_l("Save my check-in"))
+
+    def validate_support_wanted(self, field):
+        chosen = field.data or []
+        if options.NO_SUPPORT in chosen and len(chosen) > 1:
+            raise ValidationError(_l("Tick “Nothing right now” or the kinds of support you "
+                                     "would like, not both."))
+
+
+class SkipForm(FlaskForm):
+    """One click, no questions: the button sits in the check-in form."""
+
+    skip = SubmitField(_l("Skip for now"))
+
+
+class SupportRequestForm(FlaskForm):
+    tier = RadioField(
+        _l("Who would you like to talk to?"),
+        choices=choices([
+            (SupporterTier.PEER.value, _l("A peer supporter")),
+            (SupporterTier.PROFESSIONAL.value, _l("A professional")),
+        ]),
+        validate_choice=False,
+        validators=[InputRequired(_l("Choose who you would like to talk to.")),
+                    AnyOf(TIERS, _l("Choose who you would like to talk to."))])
+    share_checkin = BooleanField(
+        _l("Share my check-in with the supporter"),
+        description=_l("The supporter sees your distress score and what you ticked. Your "
+                       "private notes stay private."))
+    message = TextAreaField(
+        _l("A message for the supporter (optional)"),
+        description=_l("Anything you would like them to know, or when and how to reach you. "
+                       "Please do not name colleagues, other learners or patients."),
+        filters=[strip], validators=[Optional(), Length(max=TEXT_MAX), no_nul])
+    instructors_informed = BooleanField(
+        _l("Let the instructors of this session know that I asked for a conversation"),
+        description=_l("They see only that you asked, never what you share here. Untick this "
+                       "if you would rather they did not know."),
+        default=True)
+    submit = SubmitField(_l("Send my request"))
+
+
+class WithdrawForm(FlaskForm):
+    submit = SubmitField(_l("Withdraw this request"))

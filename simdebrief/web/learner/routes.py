@@ -1,0 +1,248 @@
+"""The learner's own pages: emotional check-ins and asking for a conversation.
+
+Everything here is visible to the learner alone. Nothing on these pages alerts anyone; only
+a request the learner sends reaches the supporters, and then only what they chose to share.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from simdebrief import checkin_options, policy, taxonomy
+from simdebrief.clock import current_now
+from simdebrief.errors import InvalidInput, InvalidState, render_error
+from simdebrief.extensions import db
+from simdebrief.models import CheckIn, SimSession, SupporterTier, SupportRequest, SupportStatus
+from simdebrief.services import checkins, support
+from simdebrief.web.forms import apply_service_errors
+from simdebrief.web.learner.forms import (
+    CheckInForm,
+    SkipForm,
+    SupportRequestForm,
+    WithdrawForm,
+)
+from simdebrief.web.support.routes import queue_support_notice
+
+bp = Blueprint("learner", __name__)
+learners_only = policy.role_required(policy.may_keep_checkins)
+
+TIER_NAMES = {SupporterTier.PEER: _l("A peer supporter"),
+              SupporterTier.PROFESSIONAL: _l("A professional")}
+#: Where a request stands, in the learner's words.
+STATUS_NAMES = {
+    SupportStatus.OPEN: _l("Sent. Waiting for a supporter to pick it up."),
+    SupportStatus.TAKEN: _l("A supporter has picked it up and will get in touch."),
+    SupportStatus.CONTACTED: _l("A supporter has been in touch."),
+    SupportStatus.REFERRED: _l("Passed on to a professional supporter, who will get in touch."),
+    SupportStatus.CLOSED: _l("Closed."),
+}
+WITHDRAWN = _l("You withdrew this request.")
+TIER_HINTS = {
+    SupporterTier.PEER.value: _l("A trained colleague who listens in confidence. Often a good "
+                                 "first step."),
+    SupporterTier.PROFESSIONAL.value: _l("A psychologist or counsellor, for when it weighs "
+                                         "heavily, keeps coming back or does not ease."),
+}
+
+
+def status_text(support_request: SupportRequest) -> str:
+    if support_request.status is SupportStatus.CLOSED and support_request.was_withdrawn:
+        return str(WITHDRAWN)
+    return str(STATUS_NAMES[support_request.status])
+
+
+def _own_session(session_id: int) -> SimSession:
+    sim_session = db.session.scalar(
+        select(SimSession).where(SimSession.id == session_id)
+        .options(selectinload(SimSession.participants)))
+    return policy.require_object(sim_session, lambda s: policy.may_view_session(current_user, s))
+
+
+def _own_checkin(checkin_id: int) -> CheckIn:
+    checkin = db.session.get(CheckIn, checkin_id)
+    return policy.require_object(checkin, lambda c: policy.may_view_checkin(current_user, c))
+
+
+def _own_request(request_id: int) -> SupportRequest:
+    support_request = db.session.get(SupportRequest, request_id)
+    return policy.require_object(
+        support_request,
+        lambda r: r.learner_id == current_user.id
+        and policy.may_view_support_request(current_user, r))
+
+
+def _resources(sim_session: SimSession | None) -> list[dict]:
+    """The support resources listed with the session's scenario."""
+    if sim_session is None:
+        return []
+    content = sim_session.scenario_version.content or {}
+    resources = []
+    for resource in content.get("support_resources") or ():
+        if not isinstance(resource, dict):
+            continue
+        url = str(resource.get("url") or "")
+        resources.append({
+            "title": str(resource.get("title", "")),
+            "description": str(resource.get("description", "")),
+            "kind": taxonomy.label(taxonomy.SUPPORT_RESOURCE_KINDS, resource.get("kind", "")),
+            "url": url if url.startswith(("https://", "http://")) else "",
+        })
+    return resources
+
+
+@bp.route("/sessions/<int:session_id>/check-in", methods=["GET", "POST"])
+@learners_only
+def check_in(session_id: int):
+    sim_session = _own_session(session_id)
+    if not policy.may_check_in(current_user, sim_session):
+        # The session is the learner's own, so its existence is no secret: say why.
+        return render_error(403, _(
+            "Check-ins are open to learners who took part, once the session has started. "
+            "You can still ask for a conversation at any time from “My support requests”."))
+    form, skip_form = CheckInForm(), SkipForm()
+    if request.method == "POST" and skip_form.skip.data:
+        if skip_form.validate_on_submit():
+            checkins.skip_checkin(db.session, user=current_user, sim_session=sim_session,
+                                  now=current_now())
+            db.session.commit()
+            flash(_("Skipped. You can check in later from this page whenever you like."),
+                  "success")
+            return redirect(url_for("sessions.detail", session_id=session_id))
+        form.form_errors.append(_("The form expired or was sent twice. Please try again."))
+    elif form.validate_on_submit():
+        answers = checkins.Answers(
+            distress=form.distress.data,
+            symptoms=tuple(form.symptoms.data or ()),
+            coping=tuple(form.coping.data or ()),
+            support_wanted=tuple(form.support_wanted.data or ()),
+            free_text=form.free_text.data or "",
+        )
+        try:
+            checkin = checkins.submit_checkin(db.session, user=current_user,
+                                              sim_session=sim_session, answers=answers,
+                                              now=current_now())
+        except InvalidInput as error:
+            db.session.rollback()
+            sim_session = _own_session(session_id)
+            apply_service_errors(form, error)
+        else:
+            db.session.commit()
+            return redirect(url_for("learner.check_in_detail", checkin_id=checkin.id,
+                                    saved=1))
+    status = 400 if request.method == "POST" else 200
+    previous = checkins.latest_answer(db.session, user=current_user, sim_session=sim_session)
+    return render_template("learner/check_in.html", sim_session=sim_session, form=form,
+                           skip_form=skip_form, options=checkin_options,
+                           previous=previous), status
+
+
+@bp.get("/check-ins")
+@learners_only
+def check_ins():
+    return render_template("learner/check_ins.html",
+                           checkins=checkins.checkins_of(db.session, current_user),
+                           options=checkin_options)
+
+
+@bp.get("/check-ins/<int:checkin_id>")
+@learners_only
+def check_in_detail(checkin_id: int):
+    checkin = _own_checkin(checkin_id)
+    centre = current_user.centre
+    return render_template(
+        "learner/check_in_detail.html", checkin=checkin, options=checkin_options,
+        saved=request.args.get("saved") == "1",
+        offer=checkins.needs_offer(checkin, centre), centre=centre,
+        resources=_resources(checkin.session))
+
+
+def _request_context():
+    """The session and check-in named in the query string, which must be the learner's."""
+    sim_session = checkin = None
+    session_id = request.args.get("session", type=int)
+    if session_id is not None:
+        sim_session = _own_session(session_id)
+    checkin_id = request.args.get("checkin", type=int)
+    if checkin_id is not None:
+        checkin = _own_checkin(checkin_id)
+        if checkin.skipped or (sim_session is not None
+                               and checkin.session_id != sim_session.id):
+            checkin = None
+        elif sim_session is None and checkin.session_id is not None:
+            sim_session = _own_session(checkin.session_id)
+    if checkin is None and sim_session is not None:
+        checkin = checkins.latest_answer(db.session, user=current_user, sim_session=sim_session)
+    return sim_session, checkin
+
+
+@bp.route("/support/new", methods=["GET", "POST"])
+@learners_only
+def request_support():
+    policy.require(policy.may_ask_for_support(current_user))
+    sim_session, checkin = _request_context()
+    form = SupportRequestForm()
+    if request.method == "GET" and request.args.get("tier") in (
+            SupporterTier.PEER.value, SupporterTier.PROFESSIONAL.value):
+        form.tier.data = request.args["tier"]
+    if form.validate_on_submit():
+        now = current_now()
+        try:
+            created = support.create_request(
+                db.session, learner=current_user, tier=SupporterTier(form.tier.data),
+                sim_session=sim_session,
+                checkin=checkin if form.share_checkin.data else None,
+                message=form.message.data or "",
+                instructors_informed=form.instructors_informed.data, now=now)
+        except InvalidInput as error:
+            db.session.rollback()
+            sim_session, checkin = _request_context()
+            apply_service_errors(form, error)
+        else:
+            queue_support_notice(created, now)
+            db.session.commit()
+            return redirect(url_for("learner.support_request", request_id=created.id,
+                                    sent=1))
+    status = 400 if request.method == "POST" else 200
+    return render_template("learner/request_support.html", form=form,
+                           sim_session=sim_session, checkin=checkin,
+                           tier_hints=TIER_HINTS), status
+
+
+@bp.get("/support")
+@learners_only
+def support_requests():
+    return render_template("learner/support_requests.html",
+                           requests=support.requests_of(db.session, current_user),
+                           tier_names=TIER_NAMES, status_text=status_text)
+
+
+@bp.get("/support/<int:request_id>")
+@learners_only
+def support_request(request_id: int):
+    return render_template("learner/support_request.html",
+                           support_request=_own_request(request_id),
+                           sent=request.args.get("sent") == "1", withdraw_form=WithdrawForm(),
+                           tier_names=TIER_NAMES, status_text=status_text)
+
+
+@bp.post("/support/<int:request_id>/withdraw")
+@learners_only
+def withdraw_support_request(request_id: int):
+    support_request = _own_request(request_id)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            support.withdraw(db.session, request=support_request, learner=current_user,
+                             now=current_now())
+        except InvalidState as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Your request is withdrawn. You can ask again whenever you like."),
+                  "success")
+    return redirect(url_for("learner.support_requests"))

@@ -1,0 +1,34 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SubmitField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from simdebrief.services.support import TEXT_MAX
+from simdebrief.web.forms import no_nul, strip
+
+NOTE_HINT = _l("Private to the supporters who work on this request; the learner's "
+               "instructors never see it. Keep it short and factual.")
+
+
+def _note(label):
+    return TextAreaField(label, description=NOTE_HINT, filters=[strip],
+                         validators=[Optional(), Length(max=TEXT_MAX), no_nul])
+
+
+class TakeForm(FlaskForm):
+    submit = SubmitField(_l("Take this request"))
+
+
+class ContactForm(FlaskForm):
+    note = _note(_l("Note about the contact (optional)"))
+    submit = SubmitField(_l("Record that we have been in touch"))
+
+
+class ReferForm(FlaskForm):
+    note = _note(_l("Note for the professional supporters (optional)"))
+    submit = SubmitField(_l("Refer to a professional"))
+
+
+class CloseForm(FlaskForm):
+    note = _note(_l("Closing note (optional)"))
+    submit = SubmitField(_l("Close the request"))
