@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from werkzeug.serving import run_simple
 
 from simdebrief.clock import current_now
 from simdebrief.errors import InvalidInput
@@ -157,7 +158,8 @@ def serve(host, port, reload):
 
         background_scheduler(app).start()
         click.echo("Scheduler started in-process.")
-    app.run(host=host, port=port, use_reloader=reload, debug=reload, threaded=True)
+    click.echo(f"Serving on http://{host}:{port}")
+    run_simple(host, port, app, use_reloader=reload, use_debugger=reload, threaded=True)
 
 
 def register_commands(app: Flask) -> None:

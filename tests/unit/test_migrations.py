@@ -2,7 +2,7 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from simdebrief import create_app
@@ -23,3 +23,18 @@ def test_upgrade_of_an_empty_database_matches_the_models(db_url, clock):
         db.engine.dispose()
     assert differences == []
     assert {"user_account", "outbox_email", "audit_event", "alembic_version"} <= tables
+
+
+@both_databases
+def test_downgrade_to_nothing_and_upgrade_again(db_url, clock):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "x" * 40,
+                      "SIMDEBRIEF_CLOCK": clock, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        downgrade(revision="base")
+        with db.engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+        upgrade()
+        with db.engine.connect() as connection:
+            assert "debrief" in inspect(connection).get_table_names()
+        db.engine.dispose()
