@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
+    BooleanField,
     EmailField,
     IntegerField,
     SelectField,
@@ -9,8 +10,9 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
+from simdebrief import taxonomy
 from simdebrief.models import Role, SupporterTier
 from simdebrief.web.forms import choices, no_nul, strip
 
@@ -79,7 +81,7 @@ class RoomForm(FlaskForm):
                        validators=[DataRequired(_l("Give the room a name.")),
                                    Length(max=200), no_nul])
     capacity = IntegerField(_l("Capacity (people)"),
-                            validators=[DataRequired(_l("Enter how many people fit.")),
+                            validators=[InputRequired(_l("Enter how many people fit.")),
                                         NumberRange(1, 500, _l("Enter a number from 1 to 500."))])
     location = StringField(_l("Location"), filters=[strip],
                            validators=[Optional(), Length(max=200), no_nul])
@@ -103,6 +105,28 @@ class CentreForm(FlaskForm):
         description=_l("Who learners can talk to, and how. Shown in reminders, check-ins and "
                        "feedback documents."),
         validators=[Optional(), Length(max=4000), no_nul])
+    reminder_hours = IntegerField(
+        _l("Reminder before a session (hours)"),
+        description=_l("Participants get an email with what to expect this long before."),
+        validators=[InputRequired(_l("Enter a number of hours.")),
+                    NumberRange(1, 336, _l("Enter a number from 1 to 336 (two weeks)."))])
+    debrief_framework = SelectField(
+        _l("Debrief structure"), choices=choices(taxonomy.DEBRIEF_FRAMEWORK_CHOICES),
+        description=_l("The phases instructors follow. Debriefs already started keep theirs."))
+    reckless_enabled = BooleanField(
+        _l("Show “reckless behaviour” in the Just Culture checklist"),
+        description=_l("Off by default: in simulation the point is learning, not sanction."))
+    distress_threshold = IntegerField(
+        _l("Distress score from which support is offered prominently"),
+        description=_l("0–10. The check-in then shows the ways to talk to someone first. "
+                       "Nobody is alerted."),
+        validators=[NumberRange(0, 10, _l("Enter a number from 0 to 10."))])
+    min_group_size = IntegerField(
+        _l("Smallest group for shown figures"),
+        description=_l("Group figures of check-ins and debrief ratings appear only when at "
+                       "least this many learners answered."),
+        validators=[NumberRange(5, 100, _l("Enter a number from 5 to 100: smaller groups "
+                                           "could identify a learner."))])
     submit = SubmitField(_l("Save settings"))
 
 
