@@ -106,6 +106,24 @@ def _link_user(token: str, purpose: str) -> User:
     )
 
 
+def _apply_new_password(form, user: User, *, action: str, message: str) -> bool:
+    """Set the password, end every other session, audit it and log in afresh.
+
+    Returns False with the rule's messages next to the field when the password is refused.
+    """
+    try:
+        accounts.set_password(user, form.password.data)
+    except InvalidInput as error:
+        apply_service_errors(form, error)
+        return False
+    accounts.revoke_all_sessions(db.session, user)
+    audit.record(db.session, action=action, actor=user, now=current_now(),
+                 ip_address=client_ip())
+    _log_in(user)
+    flash(message, "success")
+    return True
+
+
 def _set_password_page(token: str, purpose: str, template: str):
     try:
         user = _link_user(token, purpose)
@@ -114,21 +132,13 @@ def _set_password_page(token: str, purpose: str, template: str):
     except LinkInvalid:
         return render_template("auth/link_problem.html", expired=False, purpose=purpose), 404
     form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            accounts.set_password(user, form.password.data)
-        except InvalidInput as error:
-            apply_service_errors(form, error)
-        else:
-            accounts.revoke_all_sessions(db.session, user)
-            audit.record(db.session, action=f"password.set_by_{purpose}", actor=user,
-                         now=current_now(), ip_address=client_ip())
-            _log_in(user)
-            flash(_("Your password is saved. Welcome to SimDebrief.") if purpose == accounts.INVITE
-                  else _("Your password is changed."), "success")
-            return redirect(url_for("main.dashboard"))
-    g_status = 400 if request.method == "POST" else 200
-    return render_template(template, form=form, user=user), g_status
+    welcome = (_("Your password is saved. Welcome to SimDebrief.") if purpose == accounts.INVITE
+               else _("Your password is changed."))
+    if form.validate_on_submit() and _apply_new_password(
+            form, user, action=f"password.set_by_{purpose}", message=welcome):
+        return redirect(url_for("main.dashboard"))
+    status = 400 if request.method == "POST" else 200
+    return render_template(template, form=form, user=user), status
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
@@ -169,19 +179,10 @@ def change_password():
         user = current_user._get_current_object()
         if not verify_password(user.password_hash, form.current.data):
             form.current.errors.append(_("This is not your current password."))
-        else:
-            try:
-                accounts.set_password(user, form.password.data)
-            except InvalidInput as error:
-                apply_service_errors(form, error)
-            else:
-                accounts.revoke_all_sessions(db.session, user)
-                audit.record(db.session, action="password.changed", actor=user,
-                             now=current_now(), ip_address=client_ip())
-                _log_in(user)
-                flash(_("Your password is changed. You are logged out everywhere else."),
-                      "success")
-                return redirect(url_for("main.dashboard"))
+        elif _apply_new_password(
+                form, user, action="password.changed",
+                message=_("Your password is changed. You are logged out everywhere else.")):
+            return redirect(url_for("main.dashboard"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/change_password.html", form=form), status
 
