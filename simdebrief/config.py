@@ -81,6 +81,7 @@ def load_settings(instance_path: Path) -> dict:
         "SIMDEBRIEF_SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 8 * 60),
         "SIMDEBRIEF_SESSION_MAX_HOURS": _env_int("SESSION_MAX_HOURS", 7 * 24),
         "SIMDEBRIEF_PASSWORD_HASH_PROFILE": "default",
+        "SIMDEBRIEF_AUTOSAVE_SECONDS": _env_int("AUTOSAVE_SECONDS", 15),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure_cookies,

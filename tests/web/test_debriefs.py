@@ -331,3 +331,19 @@ def test_learners_who_attended_are_the_ones_listed(app, people, planning, clock)
     instructor = started(client_for(app, people, "instructor"), session_id)
     page = instructor.get(f"/sessions/{session_id}/debrief/feedback").get_data(as_text=True)
     assert "Sara Student" in page and "Søren Andersen" not in page
+
+
+def test_background_save_returns_the_new_version_and_refuses_a_stale_one(app, people,
+                                                                          session_id):
+    instructor = started(client_for(app, people, "instructor"), session_id)
+    headers = {"X-Autosave": "1"}
+    saved = instructor.post(f"/sessions/{session_id}/debrief", data=notes(), headers=headers)
+    assert saved.status_code == 200
+    assert saved.json["version"] == 2 and "Saved automatically" in saved.json["message"]
+    stale = instructor.post(f"/sessions/{session_id}/debrief",
+                            data=notes(phase_reactions="Older tab"), headers=headers)
+    assert stale.status_code == 409
+    assert "a colleague saved the debrief meanwhile" in stale.json["message"]
+    assert load_debrief(app, session_id).phase_notes["reactions"] != "Older tab"
+    page = instructor.get(f"/sessions/{session_id}/debrief").get_data(as_text=True)
+    assert 'src="/static/js/autosave.js"' in page and "data-autosave" in page

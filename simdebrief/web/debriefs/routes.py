@@ -24,6 +24,7 @@ from simdebrief.models import (
 )
 from simdebrief.reports.charts import factor_spread_drawing, inline_svg
 from simdebrief.services import debriefing
+from simdebrief.timefmt import local_text
 from simdebrief.web.admin.forms import EmptyForm
 from simdebrief.web.debriefs.forms import (
     AmendmentForm,
@@ -132,6 +133,8 @@ def save(session_id: int):
     debrief = _debrief(sim_session)
     form, phases, framing = _notes_form(debrief, formdata=request.form)
     conflict = None
+    #: The page's script saves in the background every few seconds while someone types.
+    autosave = request.headers.get("X-Autosave") == "1"
     if form.validate_on_submit():
         notes = debriefing.DebriefNotes(
             prebrief={c: form[f"prebrief_{c}"].data for c, _l in taxonomy.PREBRIEF_ITEMS},
@@ -156,8 +159,18 @@ def save(session_id: int):
             else:
                 form.form_errors.append(str(error))
         else:
+            if autosave:
+                return {"version": debrief.version, "message": _(
+                    "Saved automatically at %(time)s.",
+                    time=local_text(current_now(), sim_session.centre.timezone, "HH:mm"))}
             flash(_("Debrief saved."), "success")
             return _back("debriefs.edit", sim_session)
+    if autosave:
+        # The page keeps what was typed; a full save then shows the messages by the fields.
+        message = (_("Not saved: a colleague saved the debrief meanwhile. Press Save to see "
+                     "both texts.") if conflict else
+                   _("Not saved automatically. Press Save to see what needs attention."))
+        return {"message": message}, 409 if conflict else 400
     if conflict is not None:
         debrief = _debrief(sim_session)
         # Their text stays in the form; saving again is now a deliberate choice.
