@@ -1,0 +1,41 @@
+"""Emails about feedback documents: "your feedback is ready" when a debrief is finalised.
+
+Kept beside ``emails.py`` (templates and links need the app); callers own the transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from simdebrief.emails import absolute_url, queue_templated
+from simdebrief.services import debriefing, reports
+from simdebrief.timefmt import span_text
+
+
+def queue_feedback_ready(debrief, now: datetime) -> int:
+    """Tell each learner who attended that their feedback is ready, with a link behind login.
+
+    With the centre's setting on, the email also carries the learner's PDF, rendered when it
+    is sent and never with check-in data. Returns how many emails were queued.
+    """
+    sim_session = debrief.session
+    centre = sim_session.centre
+    queued = 0
+    for learner in debriefing.debrief_learners(sim_session):
+        with force_locale(learner.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            subject = _("Your feedback from the simulation session is ready")
+        email = queue_templated(
+            key=f"feedback_ready:{sim_session.id}:{learner.id}", to=learner,
+            template="feedback_ready", subject=subject, now=now, sim_session=sim_session,
+            when=span_text(sim_session.starts_at, sim_session.ends_at, centre.timezone),
+            link=absolute_url(url_for("reports.learner_page", session_id=sim_session.id,
+                                      learner_id=learner.id)),
+            attached=centre.attach_feedback_pdf, support_contacts=centre.support_contacts)
+        if centre.attach_feedback_pdf:
+            email.attachment = reports.attachment_reference(sim_session.id, learner.id)
+        queued += 1
+    return queued

@@ -1,0 +1,74 @@
+"""The learner's own check-ins over time: a chart and a table of the same answers."""
+
+from __future__ import annotations
+
+from simdebrief.reports import parts
+from simdebrief.reports.charts import checkin_trend_drawing
+from simdebrief.reports.data import ProgressReport
+from simdebrief.reports.styles import (
+    CONTENT_WIDTH,
+    FONT,
+    LABEL,
+    SMALL,
+    Para,
+    ReportDocument,
+    clean,
+    heading,
+    markup,
+)
+
+
+def progress_drawing(report: ProgressReport, *, width: float, font: str):
+    """The distress chart of a progress report; the web page draws the same one as SVG."""
+    points = report.chart_points
+    names = {point.day: clean(point.short) for point in reversed(points)}
+    drawing = checkin_trend_drawing([(point.day, point.distress) for point in points],
+                                    day_label=lambda day: names.get(day, ""),
+                                    width=width, font=font)
+    drawing.initialFontName = font  # no stray default font in the PDF
+    return drawing
+
+
+def render_progress_pdf(report: ProgressReport) -> bytes:
+    """Render the learner's progress report as a PDF."""
+    w = report.wording
+    story: list = []
+    story += parts.cover(w.progress_document, report.learner,
+                         [(w.learner, report.learner), (w.centre, report.centre)])
+    story += parts.link(report.twin_url, w.twin_link)
+    story += parts.para(w.generated % {"when": report.generated}, SMALL)
+
+    story.append(heading(w.s_progress, "checkins"))
+    story += parts.para(w.progress_intro)
+    if not report.points:
+        story += parts.para(w.progress_empty)
+    else:
+        if report.chart_points:
+            story += parts.keep([Para(markup(w.progress_chart_title), LABEL),
+                                 progress_drawing(report, width=CONTENT_WIDTH, font=FONT)])
+        story.append(parts.table(
+            [w.date, w.distress, w.occasion, w.session, w.reactions],
+            [[point.when,
+              str(point.distress) if point.distress is not None else "–",
+              point.occasion, point.session,
+              "; ".join(point.reactions)] for point in report.points],
+            [0.22, 0.12, 0.16, 0.22, 0.28]))
+
+    if report.followups:
+        story.append(heading(w.s_followups, "followups"))
+        story.append(parts.followup_table(report.followups, w))
+        story += parts.para(w.followups_pause)
+
+    story.append(heading(w.s_support, "support"))
+    story += parts.bullets(report.support_contacts)
+    story += parts.para(w.support_always)
+
+    def build(buffer) -> None:
+        ReportDocument(buffer, title=report.title, author=report.author,
+                       subject=report.subject, lang=report.language,
+                       header_left=f"{w.product} · {report.centre}",
+                       header_right=w.progress_document,
+                       footer_left=f"{report.learner} · {report.generated}",
+                       page_of=w.page_of).render(story)
+
+    return parts.to_bytes(build)
