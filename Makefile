@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format bench install install-dev db-upgrade db-revision demo scenarios translations
+.PHONY: help run test lint format bench install install-dev install-bench db-upgrade db-revision demo scenarios translations
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -27,6 +27,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed ## Install the app into .venv
 
 install-dev: $(VENV)/.installed-dev ## Install the app and the test tools into .venv
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(VENV)/.installed $(VENV)/.installed-dev $@
+
+install-bench: $(VENV)/.installed-bench ## Install the app, the test tools and the benchmark peers
 
 db-upgrade: install ## Migrate the database to the newest schema
 	$(FLASK) db upgrade
@@ -50,7 +56,7 @@ lint: install-dev ## Check the code with ruff
 format: install-dev ## Format the code with ruff
 	$(BIN)/ruff format simdebrief tests bench
 
-bench: install-dev ## Run the benchmarks (they print ratios against in-process baselines)
+bench: install-bench ## Run the benchmarks (they print ratios against in-process baselines)
 	@for script in bench/bench_*.py; do [ -e "$$script" ] || continue; echo "== $$script"; $(BIN)/python "$$script" || exit 1; done
 
 db-revision: install-dev ## Autogenerate a migration: make db-revision MESSAGE="what changed"

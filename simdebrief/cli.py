@@ -21,6 +21,7 @@ demo_cli = AppGroup("demo", help="The demo centre.")
 scheduler_cli = AppGroup("scheduler", help="The background job scheduler.")
 outbox_cli = AppGroup("outbox", help="The email outbox.")
 scenarios_cli = AppGroup("scenarios", help="The scenario library (scenarios/*.yaml).")
+reports_cli = AppGroup("reports", help="Feedback documents (PDF).")
 
 
 @scenarios_cli.command("validate")
@@ -144,6 +145,86 @@ def send_outbox():
                f"{result.failed} failed")
 
 
+@reports_cli.command("session")
+@click.argument("session_id", type=int)
+@click.option("--out", "out_dir", required=True,
+              type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the PDFs; created if it does not exist.")
+def session_reports(session_id, out_dir):
+    """Write every attending learner's feedback PDF and the summary of a finalised debrief.
+
+    The files leave the system: they never contain check-in data, and the export is audited.
+    """
+    from simdebrief.services import reports
+
+    sim_session = reports.load_session(db.session, session_id)
+    debrief = reports.load_debrief(db.session, sim_session) if sim_session else None
+    if debrief is None or not debrief.is_final:
+        raise click.ClickException(f"Session {session_id} has no finalised debrief.")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    now = current_now()
+    documents = reports.render_session_documents(db.session, sim_session=sim_session,
+                                                 debrief=debrief, now=now)
+    with click.progressbar(documents, length=len(documents), label="Rendering",
+                           item_show_func=lambda item: item[0] if item else None) as bar:
+        for filename, pdf in bar:
+            (out_dir / filename).write_bytes(pdf)
+    reports.record_download(db.session, actor=None, now=now, document="session_export",
+                            object_type="sim_session", object_id=session_id,
+                            detail=f"files={len(documents)}")
+    db.session.commit()
+    click.echo(f"{len(documents)} PDF file(s) written to {out_dir}.")
+
+
+followups_cli = AppGroup("followups", help="Staged follow-ups after sessions and events.")
+
+
+def _parse_now(text: str | None):
+    """An ISO time; without an offset it is read in the centre's zone (SIMDEBRIEF_TIMEZONE)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if not text:
+        return current_now()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO time such as 2026-10-27T09:00+01:00",
+                                 param_hint="--now") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(current_app.config["SIMDEBRIEF_TIMEZONE"]))
+    return moment
+
+
+@followups_cli.command("dispatch")
+@click.option("--once", is_flag=True, help="One pass, then exit (otherwise repeat every 30 s).")
+@click.option("--now", "now_text", metavar="ISO-TIME",
+              help="Act as if it were this time (default: the clock).")
+@click.option("--batch", default=200, show_default=True, type=click.IntRange(1, 5000))
+@click.option("--item-delay", default=0.0, type=click.FloatRange(0, 10), hidden=True,
+              help="Seconds to wait per stage (reliability tests only).")
+def dispatch_followups_command(once, now_text, batch, item_delay):
+    """Claim the stages due now and write their emails, then send the outbox."""
+    import time
+
+    from simdebrief.jobs import FOLLOWUP_INTERVAL_SECONDS, dispatch_followups, relay_outbox
+
+    app = current_app._get_current_object()
+    while True:
+        now = _parse_now(now_text)
+        result = dispatch_followups(app, now=now, batch=batch, item_delay=item_delay)
+        click.echo(f"follow-ups at {now.isoformat()}: {result.claimed} claimed, "
+                   f"{result.sent} sent to the outbox, {result.skipped} skipped, "
+                   f"{result.paused} paused, {result.stopped} stopped, "
+                   f"{result.reminders} reminder(s), {result.expired} expired")
+        sent = relay_outbox(app, now=now)
+        click.echo(f"outbox: {sent.claimed} claimed, {sent.delivered} delivered, "
+                   f"{sent.failed} failed")
+        if once:
+            return
+        time.sleep(FOLLOWUP_INTERVAL_SECONDS)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -163,6 +244,7 @@ def serve(host, port, reload):
 
 
 def register_commands(app: Flask) -> None:
-    for group in (users_cli, demo_cli, scheduler_cli, outbox_cli, scenarios_cli):
+    for group in (users_cli, demo_cli, scheduler_cli, outbox_cli, scenarios_cli, reports_cli):
         app.cli.add_command(group)
+    app.cli.add_command(followups_cli)
     app.cli.add_command(serve)

@@ -15,11 +15,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
+from sqlalchemy import update
 
 from simdebrief.clock import current_now
 from simdebrief.extensions import db
-from simdebrief.models import OutboxEmail
-from simdebrief.services import notifications
+from simdebrief.models import OutboxEmail, OutboxStatus
+from simdebrief.services import notifications, reports
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,8 @@ def relay_outbox(app: Flask, now: datetime | None = None, batch: int = 50):
         mail_from = app.config["SIMDEBRIEF_MAIL_FROM"]
         while True:
             emails = notifications.claim_due_emails(db.session, now=now, batch=batch)
-            messages = [(e.id, notifications.build_message(e, mail_from=mail_from))
-                        for e in emails]
+            messages = [(e.id, notifications.build_message(e, mail_from=mail_from),
+                         e.attachment) for e in emails]
             # The claim is its own short transaction, committed before the slow SMTP work, so
             # no database lock is held while talking to the mail server.
             db.session.commit()
@@ -58,27 +59,52 @@ def relay_outbox(app: Flask, now: datetime | None = None, batch: int = 50):
                 break
             result.claimed += len(messages)
             with make_transport(app.config) as transport:
-                for email_id, message in messages:
+                delivered_ids: list[int] = []
+                for email_id, message, attachment in messages:
                     error = None
                     try:
+                        if attachment:
+                            attach_document(message, attachment, now)
                         transport.send(message)
-                    except (smtplib.SMTPException, OSError) as exc:
+                    except (smtplib.SMTPException, OSError, reports.AttachmentError) as exc:
                         error = repr(exc)
-                    email = db.session.get(OutboxEmail, email_id)
                     if error is None:
-                        notifications.mark_delivered(
-                            email, now=now, logged_only=transport.logged_only)
+                        delivered_ids.append(email_id)
                         result.delivered += 1
                     else:
+                        email = db.session.get(OutboxEmail, email_id)
                         notifications.mark_attempt_failed(email, now=now, error=error)
                         result.failed += 1
-                    db.session.commit()
+                        db.session.commit()
+                # One transaction marks the whole batch sent: a commit per email cost more
+                # than sending it. A sender that dies mid-batch leaves its lease, and the batch
+                # goes again with the same Message-IDs (delivery is at least once).
+                _mark_delivered(delivered_ids, now=now, logged_only=transport.logged_only)
             if len(messages) < batch:
                 break
     if result.claimed:
         log.info("outbox: %s claimed, %s delivered, %s failed",
                  result.claimed, result.delivered, result.failed)
     return result
+
+
+def _mark_delivered(ids: list[int], *, now: datetime, logged_only: bool) -> None:
+    if ids:
+        db.session.execute(
+            update(OutboxEmail).where(OutboxEmail.id.in_(ids))
+            .values(status=OutboxStatus.LOGGED if logged_only else OutboxStatus.SENT,
+                    sent_at=now, lease_until=None, last_error=None)
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+
+
+def attach_document(message, reference: str, now: datetime) -> None:
+    """Render the document an outbox row refers to and attach it. Only reads; the transaction
+    ends before the mail server is contacted."""
+    try:
+        reports.attach(db.session, message, reference, now=now)
+    finally:
+        db.session.rollback()
 
 
 def job_context(app: Flask):
@@ -102,6 +128,20 @@ def send_session_reminders(app: Flask, now: datetime | None = None) -> int:
     return len(due)
 
 
+FOLLOWUP_INTERVAL_SECONDS = 30
+
+
+def dispatch_followups(app: Flask, now: datetime | None = None, batch: int = 200,
+                       item_delay: float = 0.0):
+    """Claim due follow-up stages (their emails written in the same transaction), remind
+    non-responders once, and close stages past their time. The outbox relay sends them."""
+    from simdebrief import followup_emails
+
+    with job_context(app):
+        return followup_emails.dispatch(now or current_now(), batch=batch,
+                                        item_delay=item_delay)
+
+
 def _safely(job, app: Flask):
     def run() -> None:
         try:
@@ -123,6 +163,10 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     scheduler.add_job(
         _safely(send_session_reminders, app), "interval", seconds=REMINDER_INTERVAL_SECONDS,
         id="send_session_reminders", replace_existing=True, next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        _safely(dispatch_followups, app), "interval", seconds=FOLLOWUP_INTERVAL_SECONDS,
+        id="dispatch_followups", replace_existing=True, next_run_time=datetime.now(UTC),
     )
     return scheduler
 

@@ -209,3 +209,79 @@ def may_work_support_request(user: User, request) -> bool:
 def may_withdraw_support_request(user: User, request) -> bool:
     return _is(user, Role.STUDENT) and request.learner_id == user.id and \
         request.status == "open"
+
+
+# --- reports --------------------------------------------------------------------------------
+# A learner's feedback document is for that learner and the session's instructors, and only
+# once the debrief is finalised; anyone else gets "not found", other learners included.
+
+
+def may_read_learner_report(user: User, sim_session: SimSession, debrief,
+                            learner_id: int) -> bool:
+    """The learner (who attended) themself, or an instructor of the session."""
+    from simdebrief.models import Attendance
+
+    if debrief is None or not debrief.is_final or not same_centre(user, sim_session):
+        return False
+    participant = next((p for p in sim_session.participants if p.user_id == learner_id), None)
+    if participant is None or participant.attendance is not Attendance.PRESENT:
+        return False
+    if user.id == learner_id:
+        return _is(user, Role.STUDENT)
+    return may_run_debrief(user, sim_session)
+
+
+def may_include_own_checkin(user: User, learner_id: int) -> bool:
+    """Check-in data goes into a document only when the learner downloads it themself."""
+    return _is(user, Role.STUDENT) and user.id == learner_id
+
+
+def may_read_session_summary(user: User, sim_session: SimSession, debrief) -> bool:
+    """The instructors' summary of a finalised debrief: the session's instructors only."""
+    return debrief is not None and debrief.is_final and may_run_debrief(user, sim_session)
+
+
+def may_read_own_progress(user: User) -> bool:
+    """The progress report shows a learner's own check-ins: the learner alone."""
+    return may_keep_checkins(user)
+
+
+# --- follow-ups ---
+# A learner's stages, answers, choices and tracks are theirs alone. Instructors see counts
+# per stage for the sessions they teach; admins see plans and centre figures (aggregates,
+# distress only from the minimum group size). Nobody else ever sees a learner's answers.
+
+
+def may_follow_up(user: User) -> bool:
+    """The learner's own follow-up pages: timeline, pause/resume/stop, tracks."""
+    return _is(user, Role.STUDENT)
+
+
+def may_answer_followup(user: User, followup) -> bool:
+    return may_follow_up(user) and followup is not None and followup.user_id == user.id
+
+
+def may_view_track(user: User, track) -> bool:
+    return may_follow_up(user) and track is not None and track.user_id == user.id
+
+
+def may_see_followup_completion(user: User) -> bool:
+    """Completion per stage for the sessions one teaches."""
+    return _is(user, Role.INSTRUCTOR, Role.ADMIN)
+
+
+def may_see_session_followups(user: User, sim_session: SimSession) -> bool:
+    return may_see_followup_completion(user) and same_centre(user, sim_session) and \
+        is_session_instructor(user, sim_session)
+
+
+def may_manage_followup_plans(user: User) -> bool:
+    return may_administer(user)
+
+
+def may_edit_followup_plan(user: User, plan) -> bool:
+    return may_manage_followup_plans(user) and same_centre(user, plan)
+
+
+def may_view_followup_analytics(user: User) -> bool:
+    return may_administer(user)

@@ -13,6 +13,20 @@ from simdebrief.models.debriefs import (
     DebriefStatus,
     LearnerFeedback,
 )
+from simdebrief.models.followups import (
+    EventTrack,
+    FollowUp,
+    FollowUpChoice,
+    FollowUpPlan,
+    FollowUpPreference,
+    FollowUpStage,
+    FollowUpStatus,
+    OffsetUnit,
+    PlanKind,
+    PreferenceState,
+    TrackKind,
+    TrackStatus,
+)
 from simdebrief.models.outbox import OutboxEmail, OutboxStatus
 from simdebrief.models.scenarios import Scenario, ScenarioVersion
 from simdebrief.models.sessions import (
@@ -39,6 +53,18 @@ __all__ = [
     "Debrief",
     "DebriefAmendment",
     "DebriefStatus",
+    "EventTrack",
+    "FollowUp",
+    "FollowUpChoice",
+    "FollowUpPlan",
+    "FollowUpPreference",
+    "FollowUpStage",
+    "FollowUpStatus",
+    "OffsetUnit",
+    "PlanKind",
+    "PreferenceState",
+    "TrackKind",
+    "TrackStatus",
     "LearnerFeedback",
     "Attendance",
     "AuditEvent",

@@ -34,6 +34,9 @@ class OutboxEmail(Base):
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
+    #: What to attach when sending, by reference ("learner_pdf:<session>:<learner>"), never
+    #: the bytes: the document is rendered at send time.
+    attachment: Mapped[str | None] = mapped_column(String(200))
     #: Stable and derived from the idempotency key, so a resend after a crash is recognisable.
     message_id: Mapped[str] = mapped_column(String(300))
     status: Mapped[OutboxStatus] = mapped_column(

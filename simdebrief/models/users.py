@@ -56,6 +56,8 @@ class Centre(Base):
     min_group_size: Mapped[int] = mapped_column(Integer, default=5)
     #: Whether the Just Culture "reckless behaviour" category appears in the framing checklist.
     reckless_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Whether the "feedback ready" email carries the learner's PDF (never their check-in).
+    attach_feedback_pdf: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 

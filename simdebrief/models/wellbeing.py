@@ -53,6 +53,9 @@ class CheckIn(Base):
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     #: distress (0–10 or None), symptoms, coping, support_wanted (lists of codes), free_text.
     payload: Mapped[dict | None] = mapped_column(EncryptedJSON("check_in.payload"))
+    #: The follow-up stage this check-in answers, if any.
+    followup_id: Mapped[int | None] = mapped_column(
+        ForeignKey("follow_up.id", ondelete="SET NULL"), index=True)
 
     user: Mapped[User] = relationship()
     session: Mapped[SimSession | None] = relationship()

@@ -6,8 +6,7 @@ import re
 from xml.sax.saxutils import escape
 
 from reportlab.graphics import renderSVG
-from reportlab.graphics.charts.barcharts import HorizontalBarChart
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
 
 BRAND = colors.HexColor("#1f5c99")
@@ -16,32 +15,37 @@ INK = colors.HexColor("#1d2433")
 
 def factor_spread_drawing(levels: list[tuple[str, int]], *, width: float = 420,
                           font: str = "Helvetica") -> Drawing:
-    """A horizontal bar per London Protocol level: how many contributing factors it holds."""
+    """A horizontal bar per London Protocol level: how many contributing factors it holds.
+
+    Built from plain shapes rather than reportlab's chart widget: the same picture for a
+    tenth of the drawing cost, which counts when a whole session's documents are rendered.
+    """
     row = 22
     height = max(row * len(levels) + 30, 80)
-    drawing = Drawing(width, height)
-    chart = HorizontalBarChart()
-    chart.x, chart.y = 170, 20
-    chart.width, chart.height = width - chart.x - 20, height - 30
-    # Bars are drawn bottom-up; reverse so the first level is at the top as in the table.
-    chart.data = [[count for _label, count in reversed(levels)]]
-    chart.categoryAxis.categoryNames = [label for label, _count in reversed(levels)]
-    chart.categoryAxis.labels.fontName = font
-    chart.categoryAxis.labels.fontSize = 9
-    chart.categoryAxis.labels.boxAnchor = "e"
-    chart.categoryAxis.labels.dx = -6
-    chart.categoryAxis.strokeColor = INK
+    drawing = Drawing(width, height, initialFontName=font)
+    left, bottom = 170, 20
+    plot_width, plot_height = width - left - 20, height - 30
     most = max([count for _label, count in levels] + [1])
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = most
-    chart.valueAxis.valueStep = max(1, round(most / 5))
-    chart.valueAxis.labels.fontName = font
-    chart.valueAxis.labels.fontSize = 8
-    chart.valueAxis.strokeColor = INK
-    chart.bars[0].fillColor = BRAND
-    chart.bars[0].strokeColor = None
-    chart.barSpacing = 2
-    drawing.add(chart)
+    step = max(1, round(most / 5))
+    band = plot_height / max(len(levels), 1)
+    thickness = min(band * 0.7, 14)
+    # The first level at the top, as in the table beside the chart.
+    for index, (label, count) in enumerate(levels):
+        middle = bottom + plot_height - band * (index + 0.5)
+        if count:
+            drawing.add(Rect(left, middle - thickness / 2, plot_width * count / most,
+                             thickness, fillColor=BRAND, strokeColor=None))
+        drawing.add(String(left - 6, middle - 3, label, fontName=font, fontSize=9,
+                           fillColor=INK, textAnchor="end"))
+    drawing.add(Line(left, bottom, left, bottom + plot_height, strokeColor=INK,
+                     strokeWidth=0.5))
+    drawing.add(Line(left, bottom, left + plot_width, bottom, strokeColor=INK,
+                     strokeWidth=0.5))
+    for value in range(0, most + 1, step):
+        x = left + plot_width * value / most
+        drawing.add(Line(x, bottom, x, bottom - 3, strokeColor=INK, strokeWidth=0.5))
+        drawing.add(String(x, bottom - 12, str(value), fontName=font, fontSize=8,
+                           fillColor=INK, textAnchor="middle"))
     return drawing
 
 
@@ -75,3 +79,52 @@ def inline_svg(drawing: Drawing, *, title: str, description: str, element_id: st
     return svg.replace(
         "<svg ", f'<svg role="img" aria-labelledby="{element_id}-title {element_id}-desc" '
                  f'class="chart" id="{element_id}" ', 1)
+
+
+def checkin_trend_drawing(points: list[tuple[float, int]], *, day_label=None,
+                          width: float = 480, height: float = 200,
+                          font: str = "Helvetica") -> Drawing:
+    """A learner's own distress scores (0–10) over time; x is days since the first answer.
+
+    ``day_label`` turns a day number into an axis label (e.g. a local date).
+    """
+    from reportlab.graphics.charts.lineplots import LinePlot
+    from reportlab.graphics.shapes import String
+    from reportlab.graphics.widgets.markers import makeMarker
+
+    drawing = Drawing(width, height)
+    plot = LinePlot()
+    plot.x, plot.y = 44, 36
+    plot.width, plot.height = width - plot.x - 24, height - plot.y - 16
+    plot.data = [list(points) or [(0, 0)]]
+    plot.lines[0].strokeColor = BRAND
+    plot.lines[0].strokeWidth = 2
+    plot.lines[0].symbol = makeMarker("FilledCircle", size=6, fillColor=BRAND,
+                                      strokeColor=BRAND)
+    last_day = max([day for day, _score in points] + [1])
+    plot.xValueAxis.valueMin = 0
+    plot.xValueAxis.valueMax = last_day
+    steps: list[float] = []
+    for day in sorted({day for day, _score in points} | {0}):
+        # Label the answers' days, leaving out those that would print on top of each other.
+        if not steps or day - steps[-1] >= last_day / 7:
+            steps.append(day)
+    plot.xValueAxis.valueSteps = steps
+    plot.xValueAxis.labelTextFormat = day_label or (lambda day: f"{day:g}")
+    plot.xValueAxis.labels.fontName = font
+    plot.xValueAxis.labels.fontSize = 8
+    plot.xValueAxis.strokeColor = INK
+    plot.yValueAxis.valueMin = 0
+    plot.yValueAxis.valueMax = 10
+    plot.yValueAxis.valueStep = 2
+    plot.yValueAxis.labels.fontName = font
+    plot.yValueAxis.labels.fontSize = 8
+    plot.yValueAxis.strokeColor = INK
+    if not points:
+        plot.lines[0].strokeColor = None
+        plot.lines[0].symbol = None
+    drawing.add(plot)
+    axis_label = String(4, plot.y + plot.height + 4, "0–10", fontName=font, fontSize=8,
+                        fillColor=INK)
+    drawing.add(axis_label)
+    return drawing

@@ -29,6 +29,7 @@ from simdebrief.models import (
 )
 from simdebrief.models.users import new_security_stamp
 from simdebrief.services import audit
+from simdebrief.services.followups import followup_events
 
 PRODID = "-//SimDebrief//Simulation sessions//EN"
 #: How far back a feed reaches; older sessions drop out of subscribed calendars.
@@ -165,6 +166,8 @@ def simulation_session_events(session: Session, user: User, now: datetime) -> li
 
 #: Everything a personal feed shows; other kinds of dates are added by appending a source.
 USER_FEED_SOURCES: list[EventSource] = [simulation_session_events]
+#: Learners: the dates of their follow-up check-ins.
+USER_FEED_SOURCES.append(followup_events)
 
 
 def feed_for_user(session: Session, user: User, now: datetime, *,

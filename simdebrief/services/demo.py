@@ -129,6 +129,7 @@ def load_demo(session: Session, *, now: datetime, timezone: str) -> dict[str, in
     added["sessions"] = load_demo_sessions(session, now=now)
     added["debriefs"] = int(load_demo_debrief(session, now=now))
     added["check-ins"] = load_demo_checkins(session, now=now)
+    added["follow-ups"] = load_demo_followups(session, now=now)
     return added
 
 
@@ -287,3 +288,69 @@ def load_demo_checkins(session: Session, *, now: datetime) -> int:
                 checkin=checkin, instructors_informed=True,
                 message="I keep thinking about the arrest at night. Could we talk this week?")
     return answered
+
+
+#: Answers to the demo session's follow-ups: (email, stage key, distress, symptoms, stage
+#: answers). A learner and stage not listed here closed without an answer.
+DEMO_FOLLOWUP_ANSWERS = [
+    ("student@demo.simdebrief.org", "FU0_end_of_debrief", 4, ["intrusive_memories"],
+     {"takeaways": "yes"}),
+    ("student@demo.simdebrief.org", "FU1_early", 3, [],
+     {"sleep": "disturbed", "intrusive": "sometimes", "open_questions": "a_little"}),
+    ("emil@demo.simdebrief.org", "FU0_end_of_debrief", 6, ["guilt", "sleep_problems"],
+     {"takeaways": "partly"}),
+    ("emil@demo.simdebrief.org", "FU1_early", 5, [],
+     {"sleep": "badly", "intrusive": "often", "open_questions": "yes"}),
+    ("noah@demo.simdebrief.org", "FU0_end_of_debrief", 4, ["fear_of_future_errors"], {}),
+    ("laerke@demo.simdebrief.org", "FU0_end_of_debrief", 1, [], {"takeaways": "yes"}),
+    ("freja@demo.simdebrief.org", "FU0_end_of_debrief", 2, [], {"takeaways": "yes"}),
+]
+#: Paused follow-ups right after the debrief: one click, no reason asked.
+DEMO_FOLLOWUP_PAUSED = "freja@demo.simdebrief.org"
+
+
+def load_demo_followups(session: Session, *, now: datetime) -> int:
+    """The demo's finalised session gets its follow-ups, counted from the session's end: the
+    first stages answered or closed, one learner's paused, and the one-week stage due (the
+    scheduler sends those; the demo student's is already open to answer)."""
+    from simdebrief.models import FollowUp, FollowUpStatus
+    from simdebrief.services import followups
+
+    sim_session = session.scalar(select(SimSession).where(
+        SimSession.note == DEMO_SESSIONS[0][0]))
+    debrief = debriefing.debrief_for(session, sim_session) if sim_session else None
+    if debrief is None or not debrief.is_final or session.scalar(
+            select(FollowUp.id).where(FollowUp.session_id == sim_session.id)) is not None:
+        return 0
+    created = followups.schedule_for_debrief(session, debrief, now,
+                                             anchor=min(sim_session.ends_at, now))
+    rows = {(f.user.email, f.stage_key): f for f in created}
+    answers = {(email, key): rest for email, key, *rest in DEMO_FOLLOWUP_ANSWERS}
+    learners = sorted({email for email, _key in rows})
+    for email in learners:
+        keys = ("FU0_end_of_debrief",) if email == DEMO_FOLLOWUP_PAUSED else (
+            "FU0_end_of_debrief", "FU1_early", "FU2_one_week")
+        for key in keys:
+            followup = rows.get((email, key))
+            if followup is None or followup.due_at > now or \
+                    followup.status is not FollowUpStatus.SCHEDULED:
+                continue
+            if key == "FU2_one_week" and not email.startswith("student@"):
+                continue  # left due: the scheduler sends these
+            followup.status = FollowUpStatus.SENT
+            followup.sent_at = followup.due_at
+            if (email, key) in answers:
+                distress, symptoms, extra = answers[(email, key)]
+                answered = min(followup.due_at + timedelta(hours=2), now)
+                followups.complete_stage(
+                    session, followup=followup, now=answered, stage_answers=extra,
+                    answers=checkins.Answers(distress=distress, symptoms=tuple(symptoms)))
+            elif followup.expires_at <= now:
+                followup.status = FollowUpStatus.EXPIRED
+                followup.status_changed_at = followup.expires_at
+        if email == DEMO_FOLLOWUP_PAUSED:
+            first = rows[(email, "FU0_end_of_debrief")]
+            followups.set_choice(session, user=first.user, action="pause", via="link",
+                                 now=min(first.due_at + timedelta(hours=3), now))
+    session.flush()
+    return len(created)

@@ -31,8 +31,10 @@ def register_blueprints(app: Flask) -> None:
     from simdebrief.web.auth.routes import bp as auth_bp
     from simdebrief.web.calendar.routes import bp as calendar_bp
     from simdebrief.web.debriefs.routes import bp as debriefs_bp
+    from simdebrief.web.followups.routes import bp as followups_bp
     from simdebrief.web.learner.routes import bp as learner_bp
     from simdebrief.web.main.routes import bp as main_bp
+    from simdebrief.web.reports.routes import bp as reports_bp
     from simdebrief.web.scenarios.routes import bp as scenarios_bp
     from simdebrief.web.sessions.routes import bp as sessions_bp
     from simdebrief.web.support.routes import bp as support_bp
@@ -46,6 +48,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(debriefs_bp, url_prefix="/sessions")
     app.register_blueprint(learner_bp, url_prefix="/me")
     app.register_blueprint(support_bp, url_prefix="/support")
+    app.register_blueprint(followups_bp)
+    app.register_blueprint(reports_bp)
 
     from simdebrief.web.navigation import template_helpers
 

@@ -14,10 +14,12 @@ from sqlalchemy import select
 
 from simdebrief.extensions import db
 from simdebrief.models import Centre, Cohort, OutboxEmail, Room, User
+from simdebrief.models.followups import FollowUpStatus
 from simdebrief.services import (
     checkins,
     debriefing,
     directory,
+    followups,
     notifications,
     scheduling,
     support,
@@ -41,6 +43,8 @@ SESSION_MANAGE = {"admin": 200, "instructor": 200, "student": 403, "peer": 404}
 DEBRIEF_WRITE = {"admin": 403, "instructor": 200, "student": 403, "peer": 404}
 DEBRIEF_LEARNER = {"admin": 404, "instructor": 404, "student": 200, "peer": 404}
 LEARNER_OWN = only("student")
+#: A learner's feedback document: that learner and the session's instructors, nobody else.
+LEARNER_REPORT = {"admin": 404, "instructor": 200, "student": 200, "peer": 404}
 
 ROUTE_ACCESS = {
     "static": PUBLIC,
@@ -119,6 +123,25 @@ ROUTE_ACCESS = {
     "support.contacted": only("peer"),
     "support.refer": only("peer"),
     "support.close": only("peer"),
+    "reports.learner_page": LEARNER_REPORT,
+    "reports.learner_pdf": LEARNER_REPORT,
+    "reports.summary_pdf": {"admin": 404, "instructor": 200, "student": 404, "peer": 404},
+    "reports.progress": only("student"),
+    "reports.progress_pdf": only("student"),
+    # Follow-ups: a signed link is its own key; everything else needs the right login.
+    "followups.stage_by_link": PUBLIC,
+    "followups.link_choice": PUBLIC,
+    "followups.link_support": PUBLIC,
+    "followups.mine": only("student"),
+    "followups.stage": only("student"),
+    "followups.choose": only("student"),
+    "followups.start_track": only("student"),
+    "followups.track": only("student"),
+    "followups.end_track": only("student"),
+    "followups.completion": STAFF,
+    "followups.plans": ADMIN,
+    "followups.edit_plan": ADMIN,
+    "followups.analytics": ADMIN,
 }
 
 
@@ -167,6 +190,12 @@ def objects(app, people, clock):
         debriefing.finalise(db.session, debrief=debrief, actor=instructor, now=clock.now())
         problem = debrief.problems[0]
         learner = db.session.get(User, student)
+        first_stage = followups.schedule_for_debrief(db.session, debrief, clock.now())[0]
+        first_stage.status = FollowUpStatus.SENT
+        first_stage.sent_at = clock.now()
+        track = followups.start_track(db.session, user=learner, kind="complaint",
+                                      now=clock.now())
+        plan = followups.ensure_plans(db.session, centre, clock.now())[0]
         checkin = checkins.submit_checkin(
             db.session, user=learner, sim_session=running.session, now=clock.now(),
             answers=checkins.Answers(distress=5, symptoms=["guilt"], coping=[],
@@ -177,7 +206,8 @@ def objects(app, people, clock):
         ids["mine"].update(session_id=upcoming.session.id, debrief_session_id=running.session.id,
                            item_id=item.id, problem_id=problem.id,
                            factor_id=problem.factors[0].id, learner_id=student,
-                           checkin_id=checkin.id, request_id=request.id)
+                           checkin_id=checkin.id, request_id=request.id,
+                           followup_id=first_stage.id, track_id=track.id, plan_id=plan.id)
         db.session.commit()
     ids["mine"]["user_id"] = people.ids["student2"]
     ids["other"]["user_id"] = people.ids["other_student"]
@@ -188,7 +218,7 @@ def build_url(app, rule, values):
     arguments = {name: values.get(name, "token") for name in rule.arguments}
     if rule.endpoint == "static":
         arguments = {"filename": "css/app.css"}
-    if rule.endpoint.startswith(("debriefs.", "learner.")):
+    if rule.endpoint.startswith(("debriefs.", "learner.", "reports.")):
         arguments["session_id"] = values["debrief_session_id"]
     with app.test_request_context():
         return url_for(rule.endpoint, **arguments)

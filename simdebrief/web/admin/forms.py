@@ -116,6 +116,10 @@ class CentreForm(FlaskForm):
     reckless_enabled = BooleanField(
         _l("Show “reckless behaviour” in the Just Culture checklist"),
         description=_l("Off by default: in simulation the point is learning, not sanction."))
+    attach_feedback_pdf = BooleanField(
+        _l("Attach the feedback PDF to the “feedback ready” email"),
+        description=_l("Off by default: the email then only links to the feedback behind the "
+                       "learner's login. The attached PDF never contains check-in data."))
     distress_threshold = IntegerField(
         _l("Distress score from which support is offered prominently"),
         description=_l("0–10. The check-in then shows the ways to talk to someone first. "

@@ -22,8 +22,9 @@ from simdebrief.models import (
     SimSession,
     User,
 )
+from simdebrief.report_emails import queue_feedback_ready
 from simdebrief.reports.charts import factor_spread_drawing, inline_svg
-from simdebrief.services import debriefing
+from simdebrief.services import debriefing, followups
 from simdebrief.timefmt import local_text
 from simdebrief.web.admin.forms import EmptyForm
 from simdebrief.web.debriefs.forms import (
@@ -455,6 +456,8 @@ def finalise(session_id: int):
         db.session.rollback()
         flash(str(error), "error")
         return _back("debriefs.edit", sim_session)
+    followups.schedule_for_debrief(db.session, debrief, current_now())
+    queue_feedback_ready(debrief, current_now())
     db.session.commit()
     flash(_("The debrief is finalised. Learners can now read their feedback."), "success")
     return _back("debriefs.edit", sim_session)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4e717d9c2029
+Revision ID: 6c95e98a30c5
 Revises: 
-Create Date: 2026-11-26 07:22:31.122643
+Create Date: 2026-11-26 08:23:30.883233
 
 """
 from alembic import op
@@ -13,7 +13,7 @@ import simdebrief.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '4e717d9c2029'
+revision = '6c95e98a30c5'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -32,6 +32,7 @@ def upgrade():
     sa.Column('distress_threshold', sa.Integer(), nullable=False),
     sa.Column('min_group_size', sa.Integer(), nullable=False),
     sa.Column('reckless_enabled', sa.Boolean(), nullable=False),
+    sa.Column('attach_feedback_pdf', sa.Boolean(), nullable=False),
     sa.Column('created_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_centre'))
     )
@@ -75,6 +76,7 @@ def upgrade():
     sa.Column('to_address', sa.String(length=254), nullable=False),
     sa.Column('subject', sa.String(length=300), nullable=False),
     sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('attachment', sa.String(length=200), nullable=True),
     sa.Column('message_id', sa.String(length=300), nullable=False),
     sa.Column('status', sa.Enum('PENDING', 'SENDING', 'SENT', 'LOGGED', 'FAILED', name='outboxstatus', native_enum=False, length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
@@ -130,11 +132,6 @@ def upgrade():
     )
     with op.batch_alter_table('scenario_version', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_scenario_version_scenario_id'), ['scenario_id'], unique=False)
-
-    # scenario and scenario_version refer to each other: the second reference is added once
-    # both tables exist (autogenerate's use_alter is skipped by create_table on PostgreSQL).
-    with op.batch_alter_table('scenario', schema=None) as batch_op:
-        batch_op.create_foreign_key(batch_op.f('fk_scenario_current_version_id_scenario_version'), 'scenario_version', ['current_version_id'], ['id'], ondelete='SET NULL')
 
     op.create_table('user_account',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -196,6 +193,43 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_cohort_membership_user_id_user_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('cohort_id', 'user_id', name=op.f('pk_cohort_membership'))
     )
+    op.create_table('follow_up_choice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('action', sa.String(length=20), nullable=False),
+    sa.Column('via', sa.String(length=20), nullable=False),
+    sa.Column('at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_follow_up_choice_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_follow_up_choice'))
+    )
+    with op.batch_alter_table('follow_up_choice', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_follow_up_choice_user_id'), ['user_id'], unique=False)
+
+    op.create_table('follow_up_plan',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('centre_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('SESSION', 'COMPLAINT', 'REACTIVATED', name='plankind', native_enum=False, length=20), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('is_current', sa.Boolean(), nullable=False),
+    sa.Column('created_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['centre_id'], ['centre.id'], name=op.f('fk_follow_up_plan_centre_id_centre')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_follow_up_plan_created_by_id_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_follow_up_plan')),
+    sa.UniqueConstraint('centre_id', 'kind', 'version', name=op.f('uq_follow_up_plan_centre_id_kind_version'))
+    )
+    with op.batch_alter_table('follow_up_plan', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_follow_up_plan_centre_id'), ['centre_id'], unique=False)
+
+    op.create_table('follow_up_preference',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.Enum('ACTIVE', 'PAUSED', 'STOPPED', name='preferencestate', native_enum=False, length=20), nullable=False),
+    sa.Column('changed_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_follow_up_preference_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_follow_up_preference'))
+    )
     op.create_table('sim_session',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('centre_id', sa.Integer(), nullable=False),
@@ -225,24 +259,6 @@ def upgrade():
         batch_op.create_index('ix_sim_session_room_starts', ['room_id', 'starts_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_sim_session_scenario_version_id'), ['scenario_version_id'], unique=False)
 
-    op.create_table('check_in',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('centre_id', sa.Integer(), nullable=False),
-    sa.Column('session_id', sa.Integer(), nullable=True),
-    sa.Column('context', sa.Enum('DEBRIEF', 'SELF', 'FOLLOWUP', name='checkincontext', native_enum=False, length=20), nullable=False),
-    sa.Column('created_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('skipped', sa.Boolean(), nullable=False),
-    sa.Column('payload', simdebrief.crypto.EncryptedJSON('check_in.payload'), nullable=True),
-    sa.ForeignKeyConstraint(['centre_id'], ['centre.id'], name=op.f('fk_check_in_centre_id_centre')),
-    sa.ForeignKeyConstraint(['session_id'], ['sim_session.id'], name=op.f('fk_check_in_session_id_sim_session'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_check_in_user_id_user_account'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_check_in'))
-    )
-    with op.batch_alter_table('check_in', schema=None) as batch_op:
-        batch_op.create_index('ix_check_in_session_user', ['session_id', 'user_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_check_in_user_id'), ['user_id'], unique=False)
-
     op.create_table('debrief',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('session_id', sa.Integer(), nullable=False),
@@ -266,6 +282,47 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_debrief')),
     sa.UniqueConstraint('session_id', name=op.f('uq_debrief_session_id'))
     )
+    op.create_table('event_track',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('centre_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('COMPLAINT', 'REACTIVATED', name='trackkind', native_enum=False, length=20), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('related_session_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('ACTIVE', 'ENDED', name='trackstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('started_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['centre_id'], ['centre.id'], name=op.f('fk_event_track_centre_id_centre')),
+    sa.ForeignKeyConstraint(['plan_id'], ['follow_up_plan.id'], name=op.f('fk_event_track_plan_id_follow_up_plan')),
+    sa.ForeignKeyConstraint(['related_session_id'], ['sim_session.id'], name=op.f('fk_event_track_related_session_id_sim_session'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_event_track_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_event_track'))
+    )
+    with op.batch_alter_table('event_track', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_track_user_id'), ['user_id'], unique=False)
+
+    op.create_table('follow_up_stage',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('offset_amount', sa.Integer(), nullable=False),
+    sa.Column('offset_unit', sa.Enum('MINUTES', 'HOURS', 'DAYS', 'MONTHS', name='offsetunit', native_enum=False, length=10), nullable=False),
+    sa.Column('window_days', sa.Integer(), nullable=False),
+    sa.Column('send_hour', sa.Integer(), nullable=False),
+    sa.Column('parts', sa.JSON(), nullable=False),
+    sa.Column('questions', sa.JSON(), nullable=False),
+    sa.Column('content', sa.JSON(), nullable=False),
+    sa.Column('reminder_after_days', sa.Integer(), nullable=True),
+    sa.Column('expires_after_days', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['plan_id'], ['follow_up_plan.id'], name=op.f('fk_follow_up_stage_plan_id_follow_up_plan'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_follow_up_stage')),
+    sa.UniqueConstraint('plan_id', 'key', name=op.f('uq_follow_up_stage_plan_id_key'))
+    )
+    with op.batch_alter_table('follow_up_stage', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_follow_up_stage_plan_id'), ['plan_id'], unique=False)
+
     op.create_table('session_instructor',
     sa.Column('session_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -341,6 +398,46 @@ def upgrade():
     with op.batch_alter_table('debrief_amendment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_debrief_amendment_debrief_id'), ['debrief_id'], unique=False)
 
+    op.create_table('follow_up',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('centre_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=True),
+    sa.Column('track_id', sa.Integer(), nullable=True),
+    sa.Column('cohort_id', sa.Integer(), nullable=True),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('stage_id', sa.Integer(), nullable=False),
+    sa.Column('stage_key', sa.String(length=40), nullable=False),
+    sa.Column('anchor_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.Enum('SCHEDULED', 'CLAIMED', 'SENT', 'COMPLETED', 'EXPIRED', 'PAUSED', 'STOPPED', 'SKIPPED', name='followupstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('claim_token', sa.String(length=64), nullable=True),
+    sa.Column('claimed_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('remind_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reminder_sent_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('completed_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('status_changed_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('checkin_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['centre_id'], ['centre.id'], name=op.f('fk_follow_up_centre_id_centre')),
+    sa.ForeignKeyConstraint(['cohort_id'], ['cohort.id'], name=op.f('fk_follow_up_cohort_id_cohort'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['plan_id'], ['follow_up_plan.id'], name=op.f('fk_follow_up_plan_id_follow_up_plan')),
+    sa.ForeignKeyConstraint(['session_id'], ['sim_session.id'], name=op.f('fk_follow_up_session_id_sim_session'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['stage_id'], ['follow_up_stage.id'], name=op.f('fk_follow_up_stage_id_follow_up_stage')),
+    sa.ForeignKeyConstraint(['track_id'], ['event_track.id'], name=op.f('fk_follow_up_track_id_event_track'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_follow_up_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_follow_up')),
+    sa.UniqueConstraint('track_id', 'stage_key', name=op.f('uq_follow_up_track_id_stage_key')),
+    sa.UniqueConstraint('user_id', 'session_id', 'stage_key', name=op.f('uq_follow_up_user_id_session_id_stage_key'))
+    )
+    with op.batch_alter_table('follow_up', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_follow_up_plan_id'), ['plan_id'], unique=False)
+        batch_op.create_index('ix_follow_up_session_id', ['session_id'], unique=False)
+        batch_op.create_index('ix_follow_up_status_due_at', ['status', 'due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_follow_up_user_id'), ['user_id'], unique=False)
+
     op.create_table('learner_feedback',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('debrief_id', sa.Integer(), nullable=False),
@@ -356,6 +453,41 @@ def upgrade():
     )
     with op.batch_alter_table('learner_feedback', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_learner_feedback_learner_id'), ['learner_id'], unique=False)
+
+    op.create_table('check_in',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('centre_id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=True),
+    sa.Column('context', sa.Enum('DEBRIEF', 'SELF', 'FOLLOWUP', name='checkincontext', native_enum=False, length=20), nullable=False),
+    sa.Column('created_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('skipped', sa.Boolean(), nullable=False),
+    sa.Column('payload', simdebrief.crypto.EncryptedJSON('check_in.payload'), nullable=True),
+    sa.Column('followup_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['centre_id'], ['centre.id'], name=op.f('fk_check_in_centre_id_centre')),
+    sa.ForeignKeyConstraint(['followup_id'], ['follow_up.id'], name=op.f('fk_check_in_followup_id_follow_up'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['session_id'], ['sim_session.id'], name=op.f('fk_check_in_session_id_sim_session'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_check_in_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_check_in'))
+    )
+    with op.batch_alter_table('check_in', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_check_in_followup_id'), ['followup_id'], unique=False)
+        batch_op.create_index('ix_check_in_session_user', ['session_id', 'user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_check_in_user_id'), ['user_id'], unique=False)
+
+    op.create_table('contributing_factor',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('problem_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('attribution', sa.String(length=20), nullable=False),
+    sa.Column('changeable', sa.Boolean(), nullable=False),
+    sa.CheckConstraint("attribution in ('system', 'individual', 'both')", name=op.f('ck_contributing_factor_attribution_known')),
+    sa.ForeignKeyConstraint(['problem_id'], ['care_problem.id'], name=op.f('fk_contributing_factor_problem_id_care_problem'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contributing_factor'))
+    )
+    with op.batch_alter_table('contributing_factor', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contributing_factor_problem_id'), ['problem_id'], unique=False)
 
     op.create_table('support_request',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -384,20 +516,6 @@ def upgrade():
         batch_op.create_index('ix_support_request_queue', ['centre_id', 'tier', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_support_request_session_id'), ['session_id'], unique=False)
 
-    op.create_table('contributing_factor',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('problem_id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=60), nullable=False),
-    sa.Column('description', sa.Text(), nullable=False),
-    sa.Column('attribution', sa.String(length=20), nullable=False),
-    sa.Column('changeable', sa.Boolean(), nullable=False),
-    sa.CheckConstraint("attribution in ('system', 'individual', 'both')", name=op.f('ck_contributing_factor_attribution_known')),
-    sa.ForeignKeyConstraint(['problem_id'], ['care_problem.id'], name=op.f('fk_contributing_factor_problem_id_care_problem'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_contributing_factor'))
-    )
-    with op.batch_alter_table('contributing_factor', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_contributing_factor_problem_id'), ['problem_id'], unique=False)
-
     op.create_table('support_request_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
@@ -412,21 +530,25 @@ def upgrade():
     with op.batch_alter_table('support_request_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_support_request_event_request_id'), ['request_id'], unique=False)
 
+    # Tables that refer to each other: these references are added once both exist
+    # (create_table leaves use_alter keys out on PostgreSQL).
+    with op.batch_alter_table('scenario', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_scenario_current_version_id_scenario_version'), 'scenario_version', ['current_version_id'], ['id'], ondelete='SET NULL')
+    with op.batch_alter_table('follow_up', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_follow_up_checkin_id_check_in'), 'check_in', ['checkin_id'], ['id'], ondelete='SET NULL')
     # ### end Alembic commands ###
 
 
 def downgrade():
     with op.batch_alter_table('scenario', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_scenario_current_version_id_scenario_version'), type_='foreignkey')
+    with op.batch_alter_table('follow_up', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_follow_up_checkin_id_check_in'), type_='foreignkey')
 
     with op.batch_alter_table('support_request_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_support_request_event_request_id'))
 
     op.drop_table('support_request_event')
-    with op.batch_alter_table('contributing_factor', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_contributing_factor_problem_id'))
-
-    op.drop_table('contributing_factor')
     with op.batch_alter_table('support_request', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_support_request_session_id'))
         batch_op.drop_index('ix_support_request_queue')
@@ -434,10 +556,27 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_support_request_assignee_id'))
 
     op.drop_table('support_request')
+    with op.batch_alter_table('contributing_factor', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contributing_factor_problem_id'))
+
+    op.drop_table('contributing_factor')
+    with op.batch_alter_table('check_in', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_check_in_user_id'))
+        batch_op.drop_index('ix_check_in_session_user')
+        batch_op.drop_index(batch_op.f('ix_check_in_followup_id'))
+
+    op.drop_table('check_in')
     with op.batch_alter_table('learner_feedback', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_learner_feedback_learner_id'))
 
     op.drop_table('learner_feedback')
+    with op.batch_alter_table('follow_up', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_follow_up_user_id'))
+        batch_op.drop_index('ix_follow_up_status_due_at')
+        batch_op.drop_index('ix_follow_up_session_id')
+        batch_op.drop_index(batch_op.f('ix_follow_up_plan_id'))
+
+    op.drop_table('follow_up')
     with op.batch_alter_table('debrief_amendment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_debrief_amendment_debrief_id'))
 
@@ -456,18 +595,30 @@ def downgrade():
 
     op.drop_table('session_participant')
     op.drop_table('session_instructor')
-    op.drop_table('debrief')
-    with op.batch_alter_table('check_in', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_check_in_user_id'))
-        batch_op.drop_index('ix_check_in_session_user')
+    with op.batch_alter_table('follow_up_stage', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_follow_up_stage_plan_id'))
 
-    op.drop_table('check_in')
+    op.drop_table('follow_up_stage')
+    with op.batch_alter_table('event_track', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_track_user_id'))
+
+    op.drop_table('event_track')
+    op.drop_table('debrief')
     with op.batch_alter_table('sim_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sim_session_scenario_version_id'))
         batch_op.drop_index('ix_sim_session_room_starts')
         batch_op.drop_index('ix_sim_session_centre_starts')
 
     op.drop_table('sim_session')
+    op.drop_table('follow_up_preference')
+    with op.batch_alter_table('follow_up_plan', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_follow_up_plan_centre_id'))
+
+    op.drop_table('follow_up_plan')
+    with op.batch_alter_table('follow_up_choice', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_follow_up_choice_user_id'))
+
+    op.drop_table('follow_up_choice')
     op.drop_table('cohort_membership')
     with op.batch_alter_table('auth_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auth_session_user_id'))

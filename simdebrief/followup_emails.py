@@ -1,0 +1,116 @@
+"""The emails of follow-up stages, and one dispatch pass that claims due stages.
+
+Kept apart from services so that services stay free of templates. The emails never name a
+session, a stage or what it asks about: an inbox may be read over someone's shoulder.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from datetime import datetime
+from types import SimpleNamespace
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from simdebrief.emails import absolute_url
+from simdebrief.extensions import db
+from simdebrief.models import FollowUp
+from simdebrief.services import followups
+from simdebrief.timefmt import local_text
+
+log = logging.getLogger(__name__)
+
+
+def stage_link(followup: FollowUp, now: datetime) -> str:
+    """The signed link that opens this stage's form, and nothing else, without a password."""
+    token = followups.make_link_token(followup, secret_key=current_app.config["SECRET_KEY"],
+                                      now=now)
+    return absolute_url(url_for("followups.stage_by_link", token=token))
+
+
+class Composer:
+    """Composes stage emails for one dispatch pass, rendering each distinct text only once.
+
+    Learners whose stage falls due together get the same words; only the name and the link
+    differ. Those are put in afterwards, in place of markers no template or name contains.
+    """
+
+    def __init__(self, now: datetime, *, item_delay: float = 0.0):
+        self.now = now
+        self.item_delay = item_delay
+        self._texts: dict[tuple, tuple[str, str]] = {}
+        marker = secrets.token_hex(8)
+        self._name, self._link = f"\x00name-{marker}\x00", f"\x00link-{marker}\x00"
+        self._link_prefix: str | None = None
+
+    def _url(self, followup: FollowUp) -> str:
+        token = followups.make_link_token(
+            followup, secret_key=current_app.config["SECRET_KEY"], now=self.now)
+        if self._link_prefix is None:
+            self._link_prefix = stage_link(followup, self.now)[:-len(token)]
+        return self._link_prefix + token
+
+    def _compose(self, followup: FollowUp, template: str, subject) -> tuple[str, str]:
+        if self.item_delay:
+            time.sleep(self.item_delay)  # reliability tests: let a kill land mid-batch
+        locale = followup.user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+        key = (template, locale, followup.centre_id, followup.track_id is not None,
+               followup.expires_at)
+        text = self._texts.get(key)
+        if text is None:
+            with force_locale(locale):
+                body = render_template(
+                    f"emails/{template}.txt", recipient=SimpleNamespace(name=self._name),
+                    centre=followup.centre, link=self._link,
+                    on_track=followup.track_id is not None,
+                    open_until=local_text(followup.expires_at, followup.centre.timezone,
+                                          "EEEE d MMMM, HH:mm"))
+                text = self._texts[key] = (str(subject()), body)
+        title, body = text
+        return title, body.replace(self._name, followup.user.name).replace(
+            self._link, self._url(followup))
+
+    def stage(self, followup: FollowUp, now: datetime) -> tuple[str, str]:
+        return self._compose(followup, "followup_stage",
+                             lambda: _("A short check-in from SimDebrief"))
+
+    def reminder(self, followup: FollowUp, now: datetime) -> tuple[str, str]:
+        return self._compose(followup, "followup_reminder",
+                             lambda: _("Your SimDebrief check-in is still open"))
+
+
+def dispatch(now: datetime, *, batch: int = 200,
+             item_delay: float = 0.0) -> followups.DispatchResult:
+    """One pass: send due stages, remind non-responders once, close stages past their time.
+
+    Needs an app and request context (``jobs.job_context``) for the links. Each batch is its
+    own transaction: its claims and its outbox rows are committed together.
+    """
+    mail_from = current_app.config["SIMDEBRIEF_MAIL_FROM"]
+    result = followups.DispatchResult()
+    composer = Composer(now, item_delay=item_delay)
+    while True:
+        part = followups.claim_due(db.session, now=now, batch=batch,
+                                   compose=composer.stage, mail_from=mail_from)
+        db.session.commit()
+        result.add(part)
+        if part.claimed < batch:
+            break
+    while True:
+        reminded = followups.claim_reminders(db.session, now=now, batch=batch,
+                                             compose=composer.reminder, mail_from=mail_from)
+        db.session.commit()
+        result.reminders += reminded
+        if reminded < batch:
+            break
+    result.expired = followups.expire_unanswered(db.session, now=now)
+    db.session.commit()
+    if result.claimed or result.reminders or result.expired:
+        log.info("follow-ups: %s claimed, %s sent, %s skipped, %s paused, %s stopped, "
+                 "%s reminders, %s expired", result.claimed, result.sent, result.skipped,
+                 result.paused, result.stopped, result.reminders, result.expired)
+    return result
