@@ -14,7 +14,9 @@ import secrets
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.text import MIMEText
 from email.utils import format_datetime, parseaddr
 
 from sqlalchemy import and_, or_, select, update
@@ -145,16 +147,32 @@ def retry_now(email: OutboxEmail, *, now: datetime) -> None:
     email.next_attempt_at = now
 
 
-def build_message(email: OutboxEmail, *, mail_from: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = mail_from
-    message["To"] = email.to_address
-    message["Subject"] = email.subject
+def _header(value: str) -> str | Header:
+    return value if value.isascii() else Header(value, "utf-8")
+
+
+def build_message(email: OutboxEmail, *, mail_from: str) -> Message:
+    """The email as sent. Plain text is built with the fast ``MIMEText``; an email that will
+    carry an attachment uses ``EmailMessage``, whose API adds it just before sending."""
+    if email.attachment:
+        message: Message = EmailMessage()
+        message.set_content(email.body_text)
+        headers = {"From": mail_from, "To": email.to_address, "Subject": email.subject}
+    else:
+        message = MIMEText(email.body_text, "plain", "utf-8")
+        headers = {"From": _header(mail_from), "To": _header(email.to_address),
+                   "Subject": _header(email.subject)}
+    for name, value in headers.items():
+        message[name] = value
     message["Message-ID"] = email.message_id
     message["Date"] = format_datetime(email.created_at)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(email.body_text)
     return message
+
+
+def body_text(message: Message) -> str:
+    part = message.get_payload(0) if message.is_multipart() else message
+    return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
 
 
 class SmtpTransport:
@@ -184,7 +202,7 @@ class SmtpTransport:
             self._connection = connection
         return self._connection
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         try:
             self._connect().send_message(message)
         except (smtplib.SMTPServerDisconnected, OSError):
@@ -209,9 +227,9 @@ class LogTransport:
     def __exit__(self, *exc_info) -> None:
         return None
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         log.info("email (not sent, no SMTP host configured) to=%s subject=%s\n%s",
-                 message["To"], message["Subject"], message.get_content())
+                 message["To"], message["Subject"], body_text(message))
 
 
 @dataclass

@@ -159,3 +159,20 @@ def test_subject_cannot_inject_headers(app, clock, header_injection):
                                             now=clock.now(), mail_from=FROM)
         message = notifications.build_message(email, mail_from=FROM)
     assert message["Bcc"] is None
+
+
+def test_danish_subject_and_body_arrive_intact(smtp_app, smtp_server, clock):
+    from email.header import decode_header, make_header
+
+    with smtp_app.app_context():
+        notifications.enqueue_email(db.session, key="test:da", to="laerke@example.org",
+                                    subject="Påmindelse: din simulation på torsdag",
+                                    body="Hej Lærke, vi ses i simulationsrummet.",
+                                    now=clock.now(), mail_from="SimDebrief <no-reply@sim.dk>")
+        db.session.commit()
+    assert relay_outbox(smtp_app, now=clock.now()).delivered == 1
+    [message] = smtp_server.wait_for(1)
+    assert str(make_header(decode_header(message["Subject"]))) == \
+        "Påmindelse: din simulation på torsdag"
+    assert message.get_payload(decode=True).decode("utf-8") == \
+        "Hej Lærke, vi ses i simulationsrummet."
