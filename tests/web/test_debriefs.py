@@ -347,3 +347,32 @@ def test_background_save_returns_the_new_version_and_refuses_a_stale_one(app, pe
     assert load_debrief(app, session_id).phase_notes["reactions"] != "Older tab"
     page = instructor.get(f"/sessions/{session_id}/debrief").get_data(as_text=True)
     assert 'src="/static/js/autosave.js"' in page and "data-autosave" in page
+
+
+def test_items_problems_and_factors_can_be_removed_until_finalised(app, people, session_id):
+    instructor = started(client_for(app, people, "instructor"), session_id)
+    instructor.post(f"/sessions/{session_id}/debrief/analysis", data={
+        "kind": "plus", "domain": "technical", "strategy": "self_assessment",
+        "text": "Quick defibrillation"})
+    instructor.post(f"/sessions/{session_id}/debrief/factors/suggest")
+    with app.app_context():
+        debrief = db.session.scalar(select(Debrief).where(Debrief.session_id == session_id))
+        item_id = debrief.analysis_items[0].id
+        first, second = debrief.problems[0], debrief.problems[1]
+        factor_id, factors_left = first.factors[0].id, len(first.factors) - 1
+        second_id = second.id
+    removed = instructor.post(f"/sessions/{session_id}/debrief/analysis/{item_id}/delete")
+    assert "Item removed." in instructor.get(removed.headers["Location"]).get_data(as_text=True)
+    instructor.post(f"/sessions/{session_id}/debrief/factors/{factor_id}/delete")
+    instructor.post(f"/sessions/{session_id}/debrief/problems/{second_id}/delete")
+    with app.app_context():
+        debrief = db.session.scalar(select(Debrief).where(Debrief.session_id == session_id))
+        assert debrief.analysis_items == []
+        assert len(debrief.problems[0].factors) == factors_left
+        assert second_id not in {p.id for p in debrief.problems}
+        remaining_factor = debrief.problems[0].factors[0].id
+    instructor.post(f"/sessions/{session_id}/debrief", data=notes())
+    instructor.post(f"/sessions/{session_id}/debrief/finalise")
+    refused = instructor.post(f"/sessions/{session_id}/debrief/factors/{remaining_factor}/delete")
+    page = instructor.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "record an amendment instead" in page

@@ -250,17 +250,23 @@ def delete_analysis_item(session_id: int, item_id: int):
     sim_session = _instructor_session(session_id)
     debrief = _debrief(sim_session)
     item = _owned_item(debrief, item_id)
+    return _remove(sim_session, "debriefs.analysis", _("Item removed."),
+                   lambda: debriefing.delete_analysis_item(
+                       db.session, item=item, actor=current_user, now=current_now()))
+
+
+def _remove(sim_session: SimSession, endpoint: str, message: str, remove):
+    """A delete button's POST: check the token, remove, commit, say what happened."""
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        debriefing.delete_analysis_item(db.session, item=item, actor=current_user,
-                                        now=current_now())
+        remove()
     except InvalidState as error:
         flash(str(error), "error")
     else:
         db.session.commit()
-        flash(_("Item removed."), "success")
-    return _back("debriefs.analysis", sim_session)
+        flash(message, "success")
+    return _back(endpoint, sim_session)
 
 
 # --- care-delivery problems and contributing factors -----------------------------------------
@@ -346,17 +352,9 @@ def delete_problem(session_id: int, problem_id: int):
     sim_session = _instructor_session(session_id)
     debrief = _debrief(sim_session)
     problem = _owned_problem(debrief, problem_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        debriefing.delete_problem(db.session, problem=problem, actor=current_user,
-                                  now=current_now())
-    except InvalidState as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(_("Problem removed with its factors."), "success")
-    return _back("debriefs.factors", sim_session)
+    return _remove(sim_session, "debriefs.factors", _("Problem removed with its factors."),
+                   lambda: debriefing.delete_problem(
+                       db.session, problem=problem, actor=current_user, now=current_now()))
 
 
 @bp.post("/<int:session_id>/debrief/factors/<int:factor_id>/delete")
@@ -365,17 +363,9 @@ def delete_factor(session_id: int, factor_id: int):
     debrief = _debrief(sim_session)
     factor = policy.require_object(db.session.get(ContributingFactor, factor_id),
                                    lambda f: f.problem.debrief_id == debrief.id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        debriefing.delete_factor(db.session, factor=factor, actor=current_user,
-                                 now=current_now())
-    except InvalidState as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(_("Factor removed."), "success")
-    return _back("debriefs.factors", sim_session)
+    return _remove(sim_session, "debriefs.factors", _("Factor removed."),
+                   lambda: debriefing.delete_factor(
+                       db.session, factor=factor, actor=current_user, now=current_now()))
 
 
 @bp.post("/<int:session_id>/debrief/factors/suggest")
