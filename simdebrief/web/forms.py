@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice, ValidationError
 
@@ -31,3 +32,8 @@ def apply_service_errors(form, error: InvalidInput) -> None:
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select options."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def form_status() -> int:
+    """A form page shown again after a POST carries problems to fix: 400; a first view: 200."""
+    return 400 if request.method == "POST" else 200

@@ -32,7 +32,7 @@ from simdebrief.web.auth.forms import (
     RequestResetForm,
     SetPasswordForm,
 )
-from simdebrief.web.forms import apply_service_errors
+from simdebrief.web.forms import apply_service_errors, form_status
 
 bp = Blueprint("auth", __name__)
 
@@ -137,7 +137,7 @@ def _set_password_page(token: str, purpose: str, template: str):
     if form.validate_on_submit() and _apply_new_password(
             form, user, action=f"password.set_by_{purpose}", message=welcome):
         return redirect(url_for("main.dashboard"))
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     return render_template(template, form=form, user=user), status
 
 
@@ -161,7 +161,7 @@ def request_reset():
             db.session.commit()
         # The same answer whether or not the account exists, so this page reveals nothing.
         return render_template("auth/reset_sent.html", email=form.email.data)
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     return render_template("auth/request_reset.html", form=form), status
 
 
@@ -183,7 +183,7 @@ def change_password():
                 form, user, action="password.changed",
                 message=_("Your password is changed. You are logged out everywhere else.")):
             return redirect(url_for("main.dashboard"))
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     return render_template("auth/change_password.html", form=form), status
 
 

@@ -37,7 +37,7 @@ from simdebrief.web.debriefs.forms import (
     notes_form_class,
     rating_form_class,
 )
-from simdebrief.web.forms import apply_service_errors, choices
+from simdebrief.web.forms import apply_service_errors, choices, form_status
 
 bp = Blueprint("debriefs", __name__)
 
@@ -208,7 +208,7 @@ def analysis(session_id: int):
             flash(_("Item added."), "success")
             return _back("debriefs.analysis", sim_session)
     return _page("analysis.html", sim_session, debrief,
-                 status=400 if request.method == "POST" else 200, form=form)
+                 status=form_status(), form=form)
 
 
 def _form_error(form, error) -> None:
@@ -242,7 +242,7 @@ def analysis_item(session_id: int, item_id: int):
             flash(_("Item saved."), "success")
             return _back("debriefs.analysis", sim_session)
     return _page("analysis_item.html", sim_session, debrief,
-                 status=400 if request.method == "POST" else 200, form=form, item=item)
+                 status=form_status(), form=form, item=item)
 
 
 @bp.post("/<int:session_id>/debrief/analysis/<int:item_id>/delete")
@@ -313,7 +313,7 @@ def factors(session_id: int):
             flash(_("Problem added. Now add its contributing factors."), "success")
             return _back("debriefs.factors", sim_session)
     return _factors_page(sim_session, debrief, problem_form=form,
-                         status=400 if request.method == "POST" else 200)
+                         status=form_status())
 
 
 def _owned_problem(debrief, problem_id: int) -> CareProblem:
@@ -415,7 +415,7 @@ def feedback(session_id: int, learner_id: int):
             flash(_("Feedback to %(name)s saved.", name=learner.name), "success")
             return _back("debriefs.feedback_overview", sim_session)
     return _page("feedback.html", sim_session, debrief, learner=learner, form=form,
-                 status=400 if request.method == "POST" else 200)
+                 status=form_status())
 
 
 @bp.get("/<int:session_id>/debrief/feedback")
@@ -479,7 +479,7 @@ def amend(session_id: int):
             flash(_("Amendment recorded."), "success")
             return _back("debriefs.edit", sim_session)
     return _page("amend.html", sim_session, debrief, form=form, targets=targets,
-                 status=400 if request.method == "POST" else 200)
+                 status=form_status())
 
 
 # --- the learner's side ----------------------------------------------------------------------
@@ -530,4 +530,4 @@ def rate(session_id: int):
             return _back("debriefs.mine", sim_session)
     return render_template("debriefs/rate.html", sim_session=sim_session, form=form,
                            elements=taxonomy.DASH_ELEMENTS), \
-        400 if request.method == "POST" else 200
+        form_status()

@@ -58,7 +58,7 @@ from simdebrief.web.followups.forms import (
     stage_answers,
     stage_form,
 )
-from simdebrief.web.forms import apply_service_errors, choices
+from simdebrief.web.forms import apply_service_errors, choices, form_status
 from simdebrief.web.learner.forms import SkipForm, SupportRequestForm
 from simdebrief.web.learner.routes import TIER_HINTS
 from simdebrief.web.support.routes import queue_support_notice
@@ -214,7 +214,7 @@ def stage_by_link(followup: FollowUp, token: str):
                 session["followup_offer"] = followup.id
             return redirect(url_for("followups.stage_by_link", token=token))
     return _render_stage(followup, form, skip_form, token=token,
-                         status=400 if request.method == "POST" else 200)
+                         status=form_status())
 
 
 @bp.post("/f/<token>/choice")
@@ -263,7 +263,7 @@ def link_support(followup: FollowUp, token: str):
                                    token=token, centre=followup.centre)
     return render_template("followups/talk.html", followup=followup, token=token, form=form,
                            checkin=checkin, tier_hints=TIER_HINTS,
-                           centre=followup.centre), 400 if request.method == "POST" else 200
+                           centre=followup.centre), form_status()
 
 
 # --- the learner's own pages ---------------------------------------------------------------------
@@ -339,7 +339,7 @@ def stage(followup_id: int):
                 return redirect(url_for("followups.mine"))
             return redirect(url_for("learner.check_in_detail", checkin_id=checkin.id, saved=1))
     return _render_stage(followup, form, skip_form, token=None,
-                         status=400 if request.method == "POST" else 200)
+                         status=form_status())
 
 
 @bp.post("/me/follow-ups/choice")
@@ -399,7 +399,7 @@ def start_track():
                 return redirect(url_for("followups.track", track_id=track.id))
     return render_template("followups/start_track.html", form=form,
                            state=followups.state_of(db.session, current_user),
-                           **template_context()), 400 if request.method == "POST" else 200
+                           **template_context()), form_status()
 
 
 @bp.get("/me/follow-ups/tracks/<int:track_id>")
@@ -527,7 +527,7 @@ def edit_plan(plan_id: int):
                             "their version.", version=change.plan.version), "success")
                 return redirect(url_for("followups.plans"))
     return render_template("followups/plan_edit.html", plan=plan, form=form,
-                           **template_context()), 400 if request.method == "POST" else 200
+                           **template_context()), form_status()
 
 
 def _stage_data(stage) -> dict:

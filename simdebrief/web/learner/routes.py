@@ -19,7 +19,7 @@ from simdebrief.errors import InvalidInput, InvalidState, render_error
 from simdebrief.extensions import db
 from simdebrief.models import CheckIn, SimSession, SupporterTier, SupportRequest, SupportStatus
 from simdebrief.services import checkins, support
-from simdebrief.web.forms import apply_service_errors
+from simdebrief.web.forms import apply_service_errors, form_status
 from simdebrief.web.learner.forms import (
     CheckInForm,
     SkipForm,
@@ -134,7 +134,7 @@ def check_in(session_id: int):
             db.session.commit()
             return redirect(url_for("learner.check_in_detail", checkin_id=checkin.id,
                                     saved=1))
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     previous = checkins.latest_answer(db.session, user=current_user, sim_session=sim_session)
     return render_template("learner/check_in.html", sim_session=sim_session, form=form,
                            skip_form=skip_form, options=checkin_options,
@@ -207,7 +207,7 @@ def request_support():
             db.session.commit()
             return redirect(url_for("learner.support_request", request_id=created.id,
                                     sent=1))
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     return render_template("learner/request_support.html", form=form,
                            sim_session=sim_session, checkin=checkin,
                            tier_hints=TIER_HINTS), status

@@ -16,7 +16,7 @@ from simdebrief.models import Cohort, Role, Room, SessionStatus, SimSession, Use
 from simdebrief.services import library, scheduling
 from simdebrief.timefmt import NonexistentLocalTime, local_to_utc, to_local
 from simdebrief.web.admin.forms import EmptyForm
-from simdebrief.web.forms import apply_service_errors, choices
+from simdebrief.web.forms import apply_service_errors, choices, form_status
 from simdebrief.web.sessions.forms import AttendanceForm, CancelForm, SessionForm
 
 bp = Blueprint("sessions", __name__)
@@ -89,7 +89,7 @@ def _apply_errors(form: SessionForm, error: InvalidInput) -> None:
 
 
 def _session_form_page(form, sim_session=None, warnings=None):
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     return render_template("sessions/form.html", form=form, sim_session=sim_session,
                            warnings=warnings or []), status
 
@@ -231,7 +231,7 @@ def cancel(session_id: int):
         db.session.commit()
         flash(_("Session cancelled. Participants are notified."), "success")
         return redirect(url_for("sessions.detail", session_id=session_id))
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     return render_template("sessions/cancel.html", sim_session=sim_session, form=form), status
 
 
@@ -269,7 +269,7 @@ def attendance(session_id: int):
             flash(_("Session started; attendance recorded.") if starting
                   else _("Attendance saved."), "success")
             return redirect(url_for("sessions.detail", session_id=session_id))
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     return render_template("sessions/attendance.html", sim_session=sim_session, form=form,
                            starting=starting), status
 
