@@ -155,10 +155,7 @@ def save(session_id: int):
             conflict = error
         except (InvalidInput, InvalidState) as error:
             db.session.rollback()
-            if isinstance(error, InvalidInput):
-                apply_service_errors(form, error)
-            else:
-                form.form_errors.append(str(error))
+            _form_error(form, error)
         else:
             if autosave:
                 return {"version": debrief.version, "message": _(
@@ -196,19 +193,26 @@ def analysis(session_id: int):
     debrief = _debrief(sim_session)
     form = AnalysisItemForm()
     if form.validate_on_submit():
-        try:
-            debriefing.add_analysis_item(db.session, debrief=debrief, actor=current_user,
-                                         data=_analysis_input(form), now=current_now())
-        except (InvalidInput, InvalidState) as error:
-            db.session.rollback()
-            debrief = _debrief(sim_session)
-            _form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Item added."), "success")
+        if _submit(form, _("Item added."), debriefing.add_analysis_item, debrief=debrief,
+                   actor=current_user, data=_analysis_input(form)):
             return _back("debriefs.analysis", sim_session)
+        debrief = _debrief(sim_session)
     return _page("analysis.html", sim_session, debrief,
                  status=form_status(), form=form)
+
+
+def _submit(form, message: str, change, **arguments) -> bool:
+    """Run a valid form's change: commit and say so, or roll back and put the service's
+    objection next to the fields. Returns whether it was saved."""
+    try:
+        change(db.session, now=current_now(), **arguments)
+    except (InvalidInput, InvalidState) as error:
+        db.session.rollback()
+        _form_error(form, error)
+        return False
+    db.session.commit()
+    flash(message, "success")
+    return True
 
 
 def _form_error(form, error) -> None:
@@ -230,17 +234,10 @@ def analysis_item(session_id: int, item_id: int):
     item = _owned_item(debrief, item_id)
     form = AnalysisItemForm(obj=item)
     form.submit.label.text = _("Save item")
-    if form.validate_on_submit():
-        try:
-            debriefing.update_analysis_item(db.session, item=item, actor=current_user,
-                                            data=_analysis_input(form), now=current_now())
-        except (InvalidInput, InvalidState) as error:
-            db.session.rollback()
-            _form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Item saved."), "success")
-            return _back("debriefs.analysis", sim_session)
+    if form.validate_on_submit() and _submit(
+            form, _("Item saved."), debriefing.update_analysis_item, item=item,
+            actor=current_user, data=_analysis_input(form)):
+        return _back("debriefs.analysis", sim_session)
     return _page("analysis_item.html", sim_session, debrief,
                  status=form_status(), form=form, item=item)
 
@@ -251,16 +248,15 @@ def delete_analysis_item(session_id: int, item_id: int):
     debrief = _debrief(sim_session)
     item = _owned_item(debrief, item_id)
     return _remove(sim_session, "debriefs.analysis", _("Item removed."),
-                   lambda: debriefing.delete_analysis_item(
-                       db.session, item=item, actor=current_user, now=current_now()))
+                   debriefing.delete_analysis_item, item=item, actor=current_user)
 
 
-def _remove(sim_session: SimSession, endpoint: str, message: str, remove):
+def _remove(sim_session: SimSession, endpoint: str, message: str, remove, **arguments):
     """A delete button's POST: check the token, remove, commit, say what happened."""
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        remove()
+        remove(db.session, now=current_now(), **arguments)
     except InvalidState as error:
         flash(str(error), "error")
     else:
@@ -301,17 +297,11 @@ def factors(session_id: int):
     debrief = _debrief(sim_session)
     form = ProblemForm()
     if form.validate_on_submit():
-        try:
-            debriefing.add_problem(db.session, debrief=debrief, actor=current_user,
-                                   description=form.description.data, now=current_now())
-        except (InvalidInput, InvalidState) as error:
-            db.session.rollback()
-            debrief = _debrief(sim_session)
-            _form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Problem added. Now add its contributing factors."), "success")
+        if _submit(form, _("Problem added. Now add its contributing factors."),
+                   debriefing.add_problem, debrief=debrief, actor=current_user,
+                   description=form.description.data):
             return _back("debriefs.factors", sim_session)
+        debrief = _debrief(sim_session)
     return _factors_page(sim_session, debrief, problem_form=form,
                          status=form_status())
 
@@ -328,22 +318,14 @@ def add_factor(session_id: int, problem_id: int):
     problem = _owned_problem(debrief, problem_id)
     form = FactorForm(prefix=f"p{problem.id}")
     if form.validate_on_submit():
-        try:
-            debriefing.add_factor(db.session, problem=problem, actor=current_user,
-                                  now=current_now(), data=debriefing.FactorInput(
-                                      code=form.code.data or "",
-                                      description=form.description.data or "",
-                                      attribution=form.attribution.data or "",
-                                      changeable=form.changeable.data))
-        except (InvalidInput, InvalidState) as error:
-            db.session.rollback()
-            debrief = _debrief(sim_session)
-            _form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Factor added."), "success")
+        data = debriefing.FactorInput(
+            code=form.code.data or "", description=form.description.data or "",
+            attribution=form.attribution.data or "", changeable=form.changeable.data)
+        if _submit(form, _("Factor added."), debriefing.add_factor, problem=problem,
+                   actor=current_user, data=data):
             return redirect(url_for("debriefs.factors", session_id=session_id,
                                     _anchor=f"problem-{problem_id}"))
+        debrief = _debrief(sim_session)
     return _factors_page(sim_session, debrief, factor_forms={problem_id: form}, status=400)
 
 
@@ -353,8 +335,7 @@ def delete_problem(session_id: int, problem_id: int):
     debrief = _debrief(sim_session)
     problem = _owned_problem(debrief, problem_id)
     return _remove(sim_session, "debriefs.factors", _("Problem removed with its factors."),
-                   lambda: debriefing.delete_problem(
-                       db.session, problem=problem, actor=current_user, now=current_now()))
+                   debriefing.delete_problem, problem=problem, actor=current_user)
 
 
 @bp.post("/<int:session_id>/debrief/factors/<int:factor_id>/delete")
@@ -364,8 +345,7 @@ def delete_factor(session_id: int, factor_id: int):
     factor = policy.require_object(db.session.get(ContributingFactor, factor_id),
                                    lambda f: f.problem.debrief_id == debrief.id)
     return _remove(sim_session, "debriefs.factors", _("Factor removed."),
-                   lambda: debriefing.delete_factor(
-                       db.session, factor=factor, actor=current_user, now=current_now()))
+                   debriefing.delete_factor, factor=factor, actor=current_user)
 
 
 @bp.post("/<int:session_id>/debrief/factors/suggest")
@@ -400,19 +380,12 @@ def feedback(session_id: int, learner_id: int):
     existing = debrief.feedback_for(learner.id)
     form = FeedbackForm(obj=existing)
     if form.validate_on_submit():
-        try:
-            debriefing.save_feedback(db.session, debrief=debrief, learner=learner,
-                                     actor=current_user, now=current_now(),
-                                     data=debriefing.FeedbackInput(
-                                         strengths=form.strengths.data or "",
-                                         to_improve=form.to_improve.data or "",
-                                         learning_goals=form.learning_goals.data or ""))
-        except (InvalidInput, InvalidState) as error:
-            db.session.rollback()
-            _form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Feedback to %(name)s saved.", name=learner.name), "success")
+        data = debriefing.FeedbackInput(strengths=form.strengths.data or "",
+                                        to_improve=form.to_improve.data or "",
+                                        learning_goals=form.learning_goals.data or "")
+        if _submit(form, _("Feedback to %(name)s saved.", name=learner.name),
+                   debriefing.save_feedback, debrief=debrief, learner=learner,
+                   actor=current_user, data=data):
             return _back("debriefs.feedback_overview", sim_session)
     return _page("feedback.html", sim_session, debrief, learner=learner, form=form,
                  status=form_status())
@@ -466,18 +439,11 @@ def amend(session_id: int):
         form.target.data = request.args["target"]
         form.text.data = next((t for c, _l, t in targets if c == form.target.data), "")
     if form.validate_on_submit():
-        try:
-            debriefing.amend(db.session, debrief=debrief, actor=current_user,
-                             target=form.target.data, text=form.text.data or "",
-                             reason=form.reason.data, now=current_now())
-        except (InvalidInput, InvalidState) as error:
-            db.session.rollback()
-            debrief = _debrief(sim_session)
-            _form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Amendment recorded."), "success")
+        if _submit(form, _("Amendment recorded."), debriefing.amend, debrief=debrief,
+                   actor=current_user, target=form.target.data, text=form.text.data or "",
+                   reason=form.reason.data):
             return _back("debriefs.edit", sim_session)
+        debrief = _debrief(sim_session)
     return _page("amend.html", sim_session, debrief, form=form, targets=targets,
                  status=form_status())
 
@@ -517,16 +483,10 @@ def rate(session_id: int):
             return _back("debriefs.mine", sim_session)
         scores = {code: int(form[code].data) if form[code].data else None
                   for code, _label in taxonomy.DASH_ELEMENTS}
-        try:
-            debriefing.rate_debrief(db.session, debrief=debrief, learner=current_user,
-                                    scores=scores, now=current_now())
-        except (InvalidInput, InvalidState) as error:
-            db.session.rollback()
-            _form_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Thank you. Your instructors only ever see ratings combined with at least "
-                    "%(count)d others.", count=sim_session.centre.min_group_size - 1), "success")
+        thanks = _("Thank you. Your instructors only ever see ratings combined with at least "
+                   "%(count)d others.", count=sim_session.centre.min_group_size - 1)
+        if _submit(form, thanks, debriefing.rate_debrief, debrief=debrief,
+                   learner=current_user, scores=scores):
             return _back("debriefs.mine", sim_session)
     return render_template("debriefs/rate.html", sim_session=sim_session, form=form,
                            elements=taxonomy.DASH_ELEMENTS), \
