@@ -8,7 +8,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from simdebrief import policy, taxonomy
 from simdebrief.clock import current_now
@@ -38,19 +37,13 @@ from simdebrief.web.debriefs.forms import (
     rating_form_class,
 )
 from simdebrief.web.forms import apply_service_errors, choices, form_status
+from simdebrief.web.sessions.routes import visible_session
 
 bp = Blueprint("debriefs", __name__)
 
 
-def _session(session_id: int) -> SimSession:
-    sim_session = db.session.scalar(
-        select(SimSession).where(SimSession.id == session_id)
-        .options(selectinload(SimSession.instructors), selectinload(SimSession.participants)))
-    return policy.require_object(sim_session, lambda s: policy.may_view_session(current_user, s))
-
-
 def _instructor_session(session_id: int) -> SimSession:
-    sim_session = _session(session_id)
+    sim_session = visible_session(session_id)
     policy.require(policy.may_run_debrief(current_user, sim_session))
     return sim_session
 
@@ -452,7 +445,7 @@ def amend(session_id: int):
 
 
 def _learner_view(session_id: int):
-    sim_session = _session(session_id)
+    sim_session = visible_session(session_id)
     debrief = debriefing.debrief_for(db.session, sim_session)
     if not policy.may_read_own_debrief(current_user, sim_session, debrief):
         abort(404)

@@ -10,8 +10,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from simdebrief import checkin_options, policy, taxonomy
 from simdebrief.clock import current_now
@@ -26,6 +24,7 @@ from simdebrief.web.learner.forms import (
     SupportRequestForm,
     WithdrawForm,
 )
+from simdebrief.web.sessions.routes import visible_session
 from simdebrief.web.support.routes import queue_support_notice
 
 bp = Blueprint("learner", __name__)
@@ -54,13 +53,6 @@ def status_text(support_request: SupportRequest) -> str:
     if support_request.status is SupportStatus.CLOSED and support_request.was_withdrawn:
         return str(WITHDRAWN)
     return str(STATUS_NAMES[support_request.status])
-
-
-def _own_session(session_id: int) -> SimSession:
-    sim_session = db.session.scalar(
-        select(SimSession).where(SimSession.id == session_id)
-        .options(selectinload(SimSession.participants)))
-    return policy.require_object(sim_session, lambda s: policy.may_view_session(current_user, s))
 
 
 def _own_checkin(checkin_id: int) -> CheckIn:
@@ -98,7 +90,7 @@ def _resources(sim_session: SimSession | None) -> list[dict]:
 @bp.route("/sessions/<int:session_id>/check-in", methods=["GET", "POST"])
 @learners_only
 def check_in(session_id: int):
-    sim_session = _own_session(session_id)
+    sim_session = visible_session(session_id)
     if not policy.may_check_in(current_user, sim_session):
         # The session is the learner's own, so its existence is no secret: say why.
         return render_error(403, _(
@@ -128,7 +120,7 @@ def check_in(session_id: int):
                                               now=current_now())
         except InvalidInput as error:
             db.session.rollback()
-            sim_session = _own_session(session_id)
+            sim_session = visible_session(session_id)
             apply_service_errors(form, error)
         else:
             db.session.commit()
@@ -166,7 +158,7 @@ def _request_context():
     sim_session = checkin = None
     session_id = request.args.get("session", type=int)
     if session_id is not None:
-        sim_session = _own_session(session_id)
+        sim_session = visible_session(session_id)
     checkin_id = request.args.get("checkin", type=int)
     if checkin_id is not None:
         checkin = _own_checkin(checkin_id)
@@ -174,7 +166,7 @@ def _request_context():
                                and checkin.session_id != sim_session.id):
             checkin = None
         elif sim_session is None and checkin.session_id is not None:
-            sim_session = _own_session(checkin.session_id)
+            sim_session = visible_session(checkin.session_id)
     if checkin is None and sim_session is not None:
         checkin = checkins.latest_answer(db.session, user=current_user, sim_session=sim_session)
     return sim_session, checkin

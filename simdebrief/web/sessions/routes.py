@@ -145,7 +145,8 @@ def new():
     return _session_form_page(form, warnings=warnings)
 
 
-def _visible_session(session_id: int) -> SimSession:
+def visible_session(session_id: int) -> SimSession:
+    """The session with its people, if the current user may see it; else NotFound."""
     sim_session = db.session.scalar(
         select(SimSession).where(SimSession.id == session_id)
         .options(selectinload(SimSession.instructors), selectinload(SimSession.participants)))
@@ -153,14 +154,14 @@ def _visible_session(session_id: int) -> SimSession:
 
 
 def _managed_session(session_id: int) -> SimSession:
-    sim_session = _visible_session(session_id)
+    sim_session = visible_session(session_id)
     policy.require(policy.may_manage_session(current_user, sim_session))
     return sim_session
 
 
 @bp.get("/<int:session_id>")
 def detail(session_id: int):
-    sim_session = _visible_session(session_id)
+    sim_session = visible_session(session_id)
     if not policy.may_view_session_plan(current_user, sim_session):
         from simdebrief.services import debriefing
 
@@ -278,7 +279,7 @@ def attendance(session_id: int):
 def ics(session_id: int):
     from simdebrief.services import calendar
 
-    sim_session = _visible_session(session_id)
+    sim_session = visible_session(session_id)
     audience = "staff" if policy.may_view_session_plan(current_user, sim_session) else "learner"
     body = calendar.single_session_ics(sim_session, current_now(), audience)
     return Response(body, mimetype="text/calendar", headers={

@@ -17,17 +17,16 @@ from simdebrief import checkin_options, emails, policy
 from simdebrief.clock import current_now
 from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
-from simdebrief.models import SupporterTier, SupportRequest, SupportStatus
+from simdebrief.models import SupportRequest, SupportStatus
 from simdebrief.services import support
 from simdebrief.web import client_ip
 from simdebrief.web.forms import apply_service_errors
+from simdebrief.web.navigation import TIER_NAMES
 from simdebrief.web.support.forms import CloseForm, ContactForm, ReferForm, TakeForm
 
 bp = Blueprint("support", __name__)
 supporters_only = policy.role_required(policy.may_work_support_queue)
 
-TIER_NAMES = {SupporterTier.PEER: _l("peer supporter"),
-              SupporterTier.PROFESSIONAL: _l("professional supporter")}
 #: How a request's state reads to the supporters.
 STATUS_NAMES = {
     SupportStatus.OPEN: _l("Waiting to be taken"),
