@@ -21,6 +21,7 @@ from simdebrief.extensions import babel, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
 
 
 @event.listens_for(Engine, "connect")
@@ -47,7 +48,9 @@ def _begin_sqlite(connection):
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
+    app = Flask(
+        __name__, instance_path=str(PROJECT_ROOT / "instance"), template_folder=str(TEMPLATES_DIR)
+    )
     instance_path = Path(app.instance_path)
     instance_path.mkdir(parents=True, exist_ok=True)
 
