@@ -70,10 +70,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_blueprints(app)
     register_error_handlers(app)
+    register_calendar_sources()
     from simdebrief.cli import register_commands
 
     register_commands(app)
     return app
+
+
+def register_calendar_sources() -> None:
+    """Personal calendar feeds show follow-up dates too; the calendar knows no other area."""
+    from simdebrief.services import calendar
+    from simdebrief.services.followups.calendar_events import followup_events
+
+    calendar.register_feed_source(followup_events)
 
 
 def _select_locale():

@@ -114,14 +114,14 @@ def job_context(app: Flask):
 
 def send_session_reminders(app: Flask, now: datetime | None = None) -> int:
     """Queue reminder emails for sessions inside their centre's reminder window."""
-    from simdebrief import emails
+    from simdebrief.emails.sessions import queue_session_reminder
     from simdebrief.services import scheduling
 
     with job_context(app):
         now = now or current_now()
         due = scheduling.participants_due_a_reminder(db.session, now=now)
         for participant in due:
-            emails.queue_session_reminder(participant, now)
+            queue_session_reminder(participant, now)
         db.session.commit()
     if due:
         log.info("reminders: %s queued", len(due))
@@ -135,7 +135,7 @@ def dispatch_followups(app: Flask, now: datetime | None = None, batch: int = 200
                        item_delay: float = 0.0):
     """Claim due follow-up stages (their emails written in the same transaction), remind
     non-responders once, and close stages past their time. The outbox relay sends them."""
-    from simdebrief import followup_emails
+    from simdebrief.emails import followups as followup_emails
 
     with job_context(app):
         return followup_emails.dispatch(now or current_now(), batch=batch,

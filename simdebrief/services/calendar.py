@@ -29,7 +29,6 @@ from simdebrief.models import (
 )
 from simdebrief.models.users import new_security_stamp
 from simdebrief.services import audit
-from simdebrief.services.followups import followup_events
 
 PRODID = "-//SimDebrief//Simulation sessions//EN"
 #: How far back a feed reaches; older sessions drop out of subscribed calendars.
@@ -164,10 +163,15 @@ def simulation_session_events(session: Session, user: User, now: datetime) -> li
     return []
 
 
-#: Everything a personal feed shows; other kinds of dates are added by appending a source.
+#: Everything a personal feed shows. Other areas add their kinds of dates with
+#: ``register_feed_source`` (the app does so at start-up), so this module depends on none of them.
 USER_FEED_SOURCES: list[EventSource] = [simulation_session_events]
-#: Learners: the dates of their follow-up check-ins.
-USER_FEED_SOURCES.append(followup_events)
+
+
+def register_feed_source(source: EventSource) -> None:
+    """Add a kind of dates to every personal feed; registering the same source again is a no-op."""
+    if source not in USER_FEED_SOURCES:
+        USER_FEED_SOURCES.append(source)
 
 
 def feed_for_user(session: Session, user: User, now: datetime, *,

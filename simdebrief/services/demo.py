@@ -314,7 +314,7 @@ def load_demo_followups(session: Session, *, now: datetime) -> int:
     first stages answered or closed, one learner's paused, and the one-week stage due (the
     scheduler sends those; the demo student's is already open to answer)."""
     from simdebrief.models import FollowUp, FollowUpStatus
-    from simdebrief.services import followups
+    from simdebrief.services.followups import answers, enrolment, learner_choices
 
     sim_session = session.scalar(select(SimSession).where(
         SimSession.note == DEMO_SESSIONS[0][0]))
@@ -322,10 +322,10 @@ def load_demo_followups(session: Session, *, now: datetime) -> int:
     if debrief is None or not debrief.is_final or session.scalar(
             select(FollowUp.id).where(FollowUp.session_id == sim_session.id)) is not None:
         return 0
-    created = followups.schedule_for_debrief(session, debrief, now,
-                                             anchor=min(sim_session.ends_at, now))
+    created = enrolment.schedule_for_debrief(session, debrief, now,
+                                              anchor=min(sim_session.ends_at, now))
     rows = {(f.user.email, f.stage_key): f for f in created}
-    answers = {(email, key): rest for email, key, *rest in DEMO_FOLLOWUP_ANSWERS}
+    demo_answers = {(email, key): rest for email, key, *rest in DEMO_FOLLOWUP_ANSWERS}
     learners = sorted({email for email, _key in rows})
     for email in learners:
         keys = ("FU0_end_of_debrief",) if email == DEMO_FOLLOWUP_PAUSED else (
@@ -339,10 +339,10 @@ def load_demo_followups(session: Session, *, now: datetime) -> int:
                 continue  # left due: the scheduler sends these
             followup.status = FollowUpStatus.SENT
             followup.sent_at = followup.due_at
-            if (email, key) in answers:
-                distress, symptoms, extra = answers[(email, key)]
+            if (email, key) in demo_answers:
+                distress, symptoms, extra = demo_answers[(email, key)]
                 answered = min(followup.due_at + timedelta(hours=2), now)
-                followups.complete_stage(
+                answers.complete_stage(
                     session, followup=followup, now=answered, stage_answers=extra,
                     answers=checkins.Answers(distress=distress, symptoms=tuple(symptoms)))
             elif followup.expires_at <= now:
@@ -350,7 +350,7 @@ def load_demo_followups(session: Session, *, now: datetime) -> int:
                 followup.status_changed_at = followup.expires_at
         if email == DEMO_FOLLOWUP_PAUSED:
             first = rows[(email, "FU0_end_of_debrief")]
-            followups.set_choice(session, user=first.user, action="pause", via="link",
-                                 now=min(first.due_at + timedelta(hours=3), now))
+            learner_choices.set_choice(session, user=first.user, action="pause", via="link",
+                                       now=min(first.due_at + timedelta(hours=3), now))
     session.flush()
     return len(created)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import request
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice, ValidationError
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, SubmitField, ValidationError
 
 from simdebrief.errors import InvalidInput
 
@@ -37,3 +38,9 @@ def choices(pairs) -> list[SelectChoice]:
 def form_status() -> int:
     """A form page shown again after a POST carries problems to fix: 400; a first view: 200."""
     return 400 if request.method == "POST" else 200
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state."""
+
+    submit = SubmitField(_l("Confirm"))

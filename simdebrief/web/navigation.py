@@ -20,6 +20,13 @@ ROLE_NAMES = {
 }
 TIER_NAMES = {SupporterTier.PEER: _l("peer supporter"),
               SupporterTier.PROFESSIONAL: _l("professional supporter")}
+#: What each tier of supporter is, for learners choosing whom to ask.
+TIER_HINTS = {
+    SupporterTier.PEER.value: _l("A trained colleague who listens in confidence. Often a good "
+                                 "first step."),
+    SupporterTier.PROFESSIONAL.value: _l("A psychologist or counsellor, for when it weighs "
+                                         "heavily, keeps coming back or does not ease."),
+}
 OUTBOX_STATUS_NAMES = {
     OutboxStatus.PENDING: _l("Waiting"),
     OutboxStatus.SENDING: _l("Sending"),

@@ -40,7 +40,8 @@ from simdebrief.models import (
     SimSession,
     User,
 )
-from simdebrief.services import followups, notifications
+from simdebrief.services import notifications
+from simdebrief.services.followups import enrolment
 from tests.conftest import make_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,7 +127,7 @@ def seed(app, learners: int, anchor: datetime = ANCHOR) -> int:
                           created_at=now, updated_at=now, finalised_at=now)
         db.session.add_all([centre, scenario, sim_session, debrief])
         db.session.flush()
-        created = followups.schedule_for_debrief(db.session, debrief, now)
+        created = enrolment.schedule_for_debrief(db.session, debrief, now)
         assert len(created) == learners * 5
         db.session.commit()
         return sim_session.id

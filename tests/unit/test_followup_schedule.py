@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simdebrief.errors import InvalidInput
 from simdebrief.models import FollowUpStage, OffsetUnit, PlanKind
-from simdebrief.services import followups
+from simdebrief.services.followups import plan_versions, stage_catalogue
 
 ZONE = "Europe/Copenhagen"
 CPH = ZoneInfo(ZONE)
@@ -25,7 +26,7 @@ def stage(amount, unit, hour=9) -> FollowUpStage:
 
 
 def due(anchor, amount, unit, hour=9):
-    return followups.due_time(anchor, amount=amount, unit=unit, send_hour=hour, zone=ZONE)
+    return stage_catalogue.due_time(anchor, amount=amount, unit=unit, send_hour=hour, zone=ZONE)
 
 
 @pytest.mark.parametrize(("day", "months", "expected"), [
@@ -38,7 +39,7 @@ def due(anchor, amount, unit, hour=9):
     (date(2026, 5, 31), 16, date(2027, 9, 30)),
 ])
 def test_a_month_later_clamps_at_the_end_of_a_shorter_month(day, months, expected):
-    assert followups.add_months(day, months) == expected
+    assert stage_catalogue.add_months(day, months) == expected
 
 
 def test_a_monthly_stage_from_the_31st_falls_on_the_last_day_of_february():
@@ -81,12 +82,12 @@ def test_a_right_away_stage_waits_out_the_night(at, expected):
 
 
 def test_the_send_hour_may_only_be_daytime():
-    assert followups.SEND_HOURS[0] >= followups.DAY_STARTS
-    assert followups.SEND_HOURS[-1] < followups.NIGHT_STARTS
-    base = followups.StageInput("FU9", "Late", 1, OffsetUnit.DAYS, 1, parts=("distress",),
+    assert stage_catalogue.SEND_HOURS[0] >= stage_catalogue.DAY_STARTS
+    assert stage_catalogue.SEND_HOURS[-1] < stage_catalogue.NIGHT_STARTS
+    base = plan_versions.StageInput("FU9", "Late", 1, OffsetUnit.DAYS, 1, parts=("distress",),
                                 send_hour=23)
-    with pytest.raises(followups.InvalidInput):
-        followups.validate_stages([base])
+    with pytest.raises(InvalidInput):
+        plan_versions.validate_stages([base])
 
 
 copenhagen_times = st.datetimes(
@@ -96,15 +97,15 @@ copenhagen_times = st.datetimes(
 
 def _is_night(moment: datetime) -> bool:
     hour = moment.astimezone(CPH).hour
-    return hour < followups.DAY_STARTS or hour >= followups.NIGHT_STARTS
+    return hour < stage_catalogue.DAY_STARTS or hour >= stage_catalogue.NIGHT_STARTS
 
 
 @settings(max_examples=300, deadline=None)
 @given(anchor=copenhagen_times)
 def test_default_plan_stages_increase_fall_in_the_day_and_keep_the_hour(anchor):
-    _name, _description, stages = followups.default_plan(PlanKind.SESSION)
-    rows = followups._stage_rows(stages)
-    times = [followups.stage_times(row, anchor, ZONE) for row in rows]
+    _name, _description, stages = plan_versions.default_plan(PlanKind.SESSION)
+    rows = plan_versions._stage_rows(stages)
+    times = [stage_catalogue.stage_times(row, anchor, ZONE) for row in rows]
     dues = [due_at for due_at, _expires in times]
     assert dues == sorted(dues) and len(set(dues)) == len(dues)
     assert all(due_at >= anchor for due_at in dues)
@@ -125,21 +126,21 @@ def test_default_plan_stages_increase_fall_in_the_day_and_keep_the_hour(anchor):
 @settings(max_examples=200, deadline=None)
 @given(anchor=copenhagen_times)
 def test_complaint_track_is_monthly_through_the_waiting_time(anchor):
-    _name, _description, stages = followups.default_plan(PlanKind.COMPLAINT)
-    rows = followups._stage_rows(stages)
-    dues = [followups.stage_times(row, anchor, ZONE)[0] for row in rows]
+    _name, _description, stages = plan_versions.default_plan(PlanKind.COMPLAINT)
+    rows = plan_versions._stage_rows(stages)
+    dues = [stage_catalogue.stage_times(row, anchor, ZONE)[0] for row in rows]
     assert dues == sorted(dues)
     months = [row for row in rows if row.offset_unit is OffsetUnit.MONTHS]
-    assert len(months) == followups.COMPLAINT_MONTHS >= 16
+    assert len(months) == plan_versions.COMPLAINT_MONTHS >= 16
     for row in months:
-        local_due = followups.stage_times(row, anchor, ZONE)[0].astimezone(CPH)
-        assert local_due.date() == followups.add_months(anchor.date(), row.offset_amount)
+        local_due = stage_catalogue.stage_times(row, anchor, ZONE)[0].astimezone(CPH)
+        assert local_due.date() == stage_catalogue.add_months(anchor.date(), row.offset_amount)
         assert local_due.time() == time(9, 0)
 
 
 @settings(max_examples=300, deadline=None)
 @given(anchor=copenhagen_times, amount=st.integers(0, 400),
-       unit=st.sampled_from(list(OffsetUnit)), hour=st.sampled_from(followups.SEND_HOURS))
+       unit=st.sampled_from(list(OffsetUnit)), hour=st.sampled_from(stage_catalogue.SEND_HOURS))
 def test_no_stage_ever_falls_due_at_night_or_before_its_anchor(anchor, amount, unit, hour):
     if unit is OffsetUnit.MONTHS:
         amount = amount % 40

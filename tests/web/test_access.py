@@ -19,11 +19,11 @@ from simdebrief.services import (
     checkins,
     debriefing,
     directory,
-    followups,
     notifications,
     scheduling,
     support,
 )
+from simdebrief.services.followups import enrolment, learner_choices, plan_versions
 from tests.conftest import client_for, sync_shipped_library
 
 PUBLIC = "public"
@@ -190,12 +190,12 @@ def objects(app, people, clock):
         debriefing.finalise(db.session, debrief=debrief, actor=instructor, now=clock.now())
         problem = debrief.problems[0]
         learner = db.session.get(User, student)
-        first_stage = followups.schedule_for_debrief(db.session, debrief, clock.now())[0]
+        first_stage = enrolment.schedule_for_debrief(db.session, debrief, clock.now())[0]
         first_stage.status = FollowUpStatus.SENT
         first_stage.sent_at = clock.now()
-        track = followups.start_track(db.session, user=learner, kind="complaint",
+        track = learner_choices.start_track(db.session, user=learner, kind="complaint",
                                       now=clock.now())
-        plan = followups.ensure_plans(db.session, centre, clock.now())[0]
+        plan = plan_versions.ensure_plans(db.session, centre, clock.now())[0]
         checkin = checkins.submit_checkin(
             db.session, user=learner, sim_session=running.session, now=clock.now(),
             answers=checkins.Answers(distress=5, symptoms=["guilt"], coping=[],

@@ -27,7 +27,7 @@ from simdebrief.models import (
     SupportRequest,
     User,
 )
-from simdebrief.services import followups
+from simdebrief.services.followups import answers, enrolment, figures, plan_versions, stage_rows
 from tests.conftest import client_for, link_in
 from tests.web.test_debriefs import finalised, running_session
 
@@ -99,7 +99,7 @@ def test_finalising_schedules_the_plan_for_learners_who_were_there_only(
     assert mine[2].due_at == datetime(2026, 10, 27, 8, 0, tzinfo=UTC)
     with app.app_context():
         debrief = db.session.scalar(select(Debrief).where(Debrief.session_id == session_id))
-        assert followups.schedule_for_debrief(db.session, debrief, clock.now()) == []
+        assert enrolment.schedule_for_debrief(db.session, debrief, clock.now()) == []
         db.session.commit()
     assert len(rows(app, session_id=session_id)) == 5
 
@@ -169,9 +169,9 @@ def test_forged_unsent_and_other_peoples_links_are_not_found(
     token = link.rsplit("/", 1)[1]
     assert client.get(f"/f/{token[:-2]}xx").status_code == 404
     with app.app_context():
-        forged = followups.make_link_token(db.session.get(FollowUp, later.id),
+        forged = answers.make_link_token(db.session.get(FollowUp, later.id),
                                            secret_key="not-our-secret", now=clock.now())
-        unsent = followups.make_link_token(db.session.get(FollowUp, later.id),
+        unsent = answers.make_link_token(db.session.get(FollowUp, later.id),
                                            secret_key=app.config["SECRET_KEY"], now=clock.now())
     assert client.get(f"/f/{forged}").status_code == 404
     response = client.get(f"/f/{unsent}")  # genuine, but that stage has not been sent
@@ -330,7 +330,7 @@ def test_distress_per_stage_needs_the_minimum_group(app, people, planning, clock
     assert client_for(app, people, "instructor").get("/admin/follow-ups").status_code == 403
     with app.app_context():
         centre = db.session.get(Centre, people.centre_id)
-        [row] = [r for r in followups.distress_per_stage(db.session, centre) if r.key == FU0]
+        [row] = [r for r in figures.distress_per_stage(db.session, centre) if r.key == FU0]
         assert (row.answered, row.median) == (3, 5)
 
 
@@ -396,7 +396,7 @@ def test_a_learner_starts_and_ends_a_complaint_track(app, people, clock):
         track = db.session.scalar(select(EventTrack))
         track_id = track.id
     mine = rows(app, track_id=track_id)
-    assert len(mine) == followups.COMPLAINT_MONTHS + 1
+    assert len(mine) == plan_versions.COMPLAINT_MONTHS + 1
     months = [f.due_at.date() for f in mine[1:]]
     assert months[0].isoformat() == "2026-11-20" and len(set(months)) == len(months)
     page = learner.get(f"/me/follow-ups/tracks/{track_id}").get_data(as_text=True)
@@ -421,9 +421,9 @@ def test_plans_are_versioned_and_changes_reach_unsent_stages_only_when_asked(
     page = admin.get("/admin/follow-up-plans").get_data(as_text=True)
     assert "Standard follow-up after a session" in page and "After a patient complaint" in page
     with app.app_context():
-        plan = followups.current_plan(db.session, db.session.get(Centre, people.centre_id),
+        plan = plan_versions.current_plan(db.session, db.session.get(Centre, people.centre_id),
                                       PlanKind.SESSION, clock.now())
-        plan_id, stages = plan.id, [followups.StageInput.of(s) for s in plan.stages]
+        plan_id, stages = plan.id, [plan_versions.StageInput.of(s) for s in plan.stages]
     dispatch(app, clock.now())  # FU0 goes out; the rest stay unsent
 
     def form(apply: bool, week_days: int, drop_last: bool) -> dict:
@@ -452,7 +452,7 @@ def test_plans_are_versioned_and_changes_reach_unsent_stages_only_when_asked(
     unchanged = {f.stage_key: f.due_at for f in rows(app, session_id=session_id)}
     assert unchanged == before
     with app.app_context():
-        current = followups.current_plan(db.session, db.session.get(Centre, people.centre_id),
+        current = plan_versions.current_plan(db.session, db.session.get(Centre, people.centre_id),
                                          PlanKind.SESSION, clock.now())
         current_id = current.id
         assert current.version == 2
@@ -510,7 +510,7 @@ def test_the_demo_has_answered_paused_and_due_follow_ups(app, clock):
         assert {FollowUpStatus.COMPLETED, FollowUpStatus.PAUSED, FollowUpStatus.SENT,
                 FollowUpStatus.EXPIRED, FollowUpStatus.SCHEDULED} <= statuses
         freja = db.session.scalar(select(User).where(User.email.like("freja@%")))
-        assert followups.state_of(db.session, freja) is PreferenceState.PAUSED
+        assert stage_rows.state_of(db.session, freja) is PreferenceState.PAUSED
         again = demo.load_demo(db.session, now=clock.now(), timezone="Europe/Copenhagen")
         assert again["follow-ups"] == 0
     due = dispatch(app, clock.now())

@@ -132,9 +132,3 @@ class CentreForm(FlaskForm):
         validators=[NumberRange(5, 100, _l("Enter a number from 5 to 100: smaller groups "
                                            "could identify a learner."))])
     submit = SubmitField(_l("Save settings"))
-
-
-class EmptyForm(FlaskForm):
-    """A form with only the CSRF token, for buttons that change state."""
-
-    submit = SubmitField(_l("Confirm"))

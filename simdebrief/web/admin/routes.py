@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from simdebrief import policy
 from simdebrief.clock import current_now
+from simdebrief.emails.accounts import send_invitation_email
 from simdebrief.errors import InvalidInput
 from simdebrief.extensions import db
 from simdebrief.models import Cohort, OutboxEmail, OutboxStatus, Role, Room, SupporterTier, User
@@ -22,13 +23,11 @@ from simdebrief.web.admin.forms import (
     CentreForm,
     ChangeRoleForm,
     CohortForm,
-    EmptyForm,
     ImportStudentsForm,
     InviteUserForm,
     RoomForm,
 )
-from simdebrief.web.auth.routes import send_invitation_email
-from simdebrief.web.forms import apply_service_errors, choices
+from simdebrief.web.forms import EmptyForm, apply_service_errors, choices
 
 bp = Blueprint("admin", __name__)
 admin_only = policy.role_required(policy.may_administer)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -18,8 +17,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from simdebrief import emails
 from simdebrief.clock import current_now
+from simdebrief.emails.accounts import send_reset_email
 from simdebrief.errors import InvalidInput, LinkExpired, LinkInvalid, LoginFailed, LoginThrottled
 from simdebrief.extensions import db
 from simdebrief.models import User
@@ -186,31 +185,3 @@ def change_password():
     status = form_status()
     return render_template("auth/change_password.html", form=form), status
 
-
-def send_invitation_email(user: User, now, *, inviter: User) -> None:
-    hours = current_app.config["SIMDEBRIEF_INVITE_MAX_AGE_HOURS"]
-    token = accounts.make_account_link_token(
-        user, purpose=accounts.INVITE, secret_key=current_app.config["SECRET_KEY"], now=now,
-        max_age=timedelta(hours=hours),
-    )
-    emails.queue_templated(
-        key=f"invite:{user.id}:{user.security_stamp}:{int(now.timestamp())}",
-        to=user, template="invitation",
-        subject=_("You are invited to SimDebrief at %(centre)s", centre=user.centre.name),
-        now=now, link=emails.absolute_url(url_for("auth.accept_invitation", token=token)),
-        inviter=inviter, valid_days=max(1, hours // 24),
-    )
-
-
-def send_reset_email(user: User, now) -> None:
-    minutes = current_app.config["SIMDEBRIEF_RESET_MAX_AGE_MINUTES"]
-    token = accounts.make_account_link_token(
-        user, purpose=accounts.RESET, secret_key=current_app.config["SECRET_KEY"], now=now,
-        max_age=timedelta(minutes=minutes),
-    )
-    emails.queue_templated(
-        key=f"reset:{user.id}:{user.security_stamp}:{int(now.timestamp())}",
-        to=user, template="password_reset", subject=_("Reset your SimDebrief password"),
-        now=now, link=emails.absolute_url(url_for("auth.reset_password", token=token)),
-        valid_minutes=minutes,
-    )

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from simdebrief import policy
 from simdebrief.clock import current_now
-from simdebrief.emails import absolute_url
+from simdebrief.emails.composer import absolute_url
 from simdebrief.errors import NotFound
 from simdebrief.extensions import db
 from simdebrief.models import Room, SimSession, User
@@ -32,7 +32,7 @@ from simdebrief.services import calendar as calendar_service
 from simdebrief.services import scheduling
 from simdebrief.timefmt import to_local
 from simdebrief.web import client_ip, public
-from simdebrief.web.admin.forms import EmptyForm
+from simdebrief.web.forms import EmptyForm
 
 bp = Blueprint("calendar", __name__)
 staff_calendar = policy.role_required(policy.may_see_centre_calendar)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from simdebrief import policy, taxonomy
 from simdebrief.clock import current_now
+from simdebrief.emails.feedback import queue_feedback_ready
 from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
 from simdebrief.models import (
@@ -21,11 +22,10 @@ from simdebrief.models import (
     SimSession,
     User,
 )
-from simdebrief.report_emails import queue_feedback_ready
 from simdebrief.reports.charts import factor_spread_drawing, inline_svg
-from simdebrief.services import debriefing, followups
+from simdebrief.services import debriefing
+from simdebrief.services.followups import enrolment
 from simdebrief.timefmt import local_text
-from simdebrief.web.admin.forms import EmptyForm
 from simdebrief.web.debriefs.forms import (
     AmendmentForm,
     AnalysisItemForm,
@@ -36,8 +36,8 @@ from simdebrief.web.debriefs.forms import (
     notes_form_class,
     rating_form_class,
 )
-from simdebrief.web.forms import apply_service_errors, choices, form_status
-from simdebrief.web.sessions.routes import visible_session
+from simdebrief.web.forms import EmptyForm, apply_service_errors, choices, form_status
+from simdebrief.web.loaders import visible_session
 
 bp = Blueprint("debriefs", __name__)
 
@@ -412,7 +412,7 @@ def finalise(session_id: int):
         db.session.rollback()
         flash(str(error), "error")
         return _back("debriefs.edit", sim_session)
-    followups.schedule_for_debrief(db.session, debrief, current_now())
+    enrolment.schedule_for_debrief(db.session, debrief, current_now())
     queue_feedback_ready(debrief, current_now())
     db.session.commit()
     flash(_("The debrief is finalised. Learners can now read their feedback."), "success")

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
 from simdebrief.models import FollowUpStage, OffsetUnit, TrackKind
-from simdebrief.services import followups
+from simdebrief.services.followups import learner_choices, stage_catalogue
 from simdebrief.web.forms import choices, no_nul, strip
 from simdebrief.web.learner.forms import CheckInForm
 
@@ -31,7 +31,7 @@ class StageAnswersForm(CheckInForm):
 def stage_form(stage: FollowUpStage, **kwargs) -> StageAnswersForm:
     fields = {}
     for code in stage.questions or ():
-        question = followups.question(code)
+        question = stage_catalogue.question(code)
         if question is None:
             continue
         # Checked against the known values by the service, which names the field if wrong.
@@ -41,7 +41,7 @@ def stage_form(stage: FollowUpStage, **kwargs) -> StageAnswersForm:
     # Through the form metaclass, so the new fields are collected (plain type() would not).
     form_class = type(StageAnswersForm)("StageForm", (StageAnswersForm,), fields)
     form = form_class(**kwargs)
-    for part in followups.PART_CODES:
+    for part in stage_catalogue.PART_CODES:
         if part not in (stage.parts or ()):
             del form[part]
     return form
@@ -55,7 +55,7 @@ def stage_answers(form: StageAnswersForm) -> dict[str, str]:
 class ChoiceForm(FlaskForm):
     """Pause, resume or stop: one click, no reason asked."""
 
-    action = HiddenField(validators=[AnyOf(tuple(followups.ACTIONS))])
+    action = HiddenField(validators=[AnyOf(tuple(learner_choices.ACTIONS))])
 
 
 class TrackForm(FlaskForm):
@@ -78,7 +78,7 @@ class EndTrackForm(FlaskForm):
     submit = SubmitField(_l("End this track"))
 
 
-UNIT_CHOICES = [(unit.value, followups.UNIT_NAMES[unit]) for unit in OffsetUnit]
+UNIT_CHOICES = [(unit.value, stage_catalogue.UNIT_NAMES[unit]) for unit in OffsetUnit]
 
 
 class StageRowForm(Form):
@@ -98,11 +98,12 @@ class StageRowForm(Form):
                                        validators=[Optional()])
     expires_after_days = IntegerField(_l("Closes after (days)"), default=7,
                                       validators=[Optional()])
-    parts = SelectMultipleField(_l("Check-in parts"), choices=choices(followups.PARTS))
+    parts = SelectMultipleField(_l("Check-in parts"), choices=choices(stage_catalogue.PARTS))
     questions = SelectMultipleField(
-        _l("Stage questions"), choices=choices([(q.code, q.label) for q in followups.QUESTIONS]))
+        _l("Stage questions"),
+        choices=choices([(q.code, q.label) for q in stage_catalogue.QUESTIONS]))
     content = SelectMultipleField(_l("Lessons and resources"),
-                                  choices=choices(followups.CONTENT))
+                                  choices=choices(stage_catalogue.CONTENT))
     remove = BooleanField(_l("Remove this stage"))
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from simdebrief import checkin_options, policy
 from simdebrief.clock import current_now
+from simdebrief.emails.support import queue_support_notice
 from simdebrief.errors import InvalidInput, InvalidState, LinkExpired, LinkInvalid
 from simdebrief.extensions import db
 from simdebrief.models import (
@@ -47,7 +48,15 @@ from simdebrief.models import (
     TrackStatus,
 )
 from simdebrief.reports.charts import checkin_trend_drawing, inline_svg
-from simdebrief.services import checkins, followups, support
+from simdebrief.services import checkins, support
+from simdebrief.services.followups import (
+    answers,
+    figures,
+    learner_choices,
+    plan_versions,
+    stage_catalogue,
+    stage_rows,
+)
 from simdebrief.timefmt import local_text
 from simdebrief.web import public
 from simdebrief.web.followups.forms import (
@@ -60,8 +69,7 @@ from simdebrief.web.followups.forms import (
 )
 from simdebrief.web.forms import apply_service_errors, choices, form_status
 from simdebrief.web.learner.forms import SkipForm, SupportRequestForm
-from simdebrief.web.learner.routes import TIER_HINTS
-from simdebrief.web.support.routes import queue_support_notice
+from simdebrief.web.navigation import TIER_HINTS
 
 bp = Blueprint("followups", __name__)
 learners_only = policy.role_required(policy.may_follow_up)
@@ -100,12 +108,12 @@ def _zone() -> str:
 
 
 def template_context() -> dict:
-    return {"learner_status": LEARNER_STATUS, "question_of": followups.question,
-            "content_title": lambda code: followups.label_of(followups.CONTENT, code),
-            "part_name": lambda code: followups.label_of(followups.PARTS, code),
-            "question_label": lambda code: getattr(followups.question(code), "label", code),
-            "unit_name": lambda unit: followups.UNIT_NAMES[OffsetUnit(unit)],
-            "plan_kind_name": lambda kind: followups.PLAN_KIND_NAMES[PlanKind(kind)],
+    return {"learner_status": LEARNER_STATUS, "question_of": stage_catalogue.question,
+            "content_title": lambda code: stage_catalogue.label_of(stage_catalogue.CONTENT, code),
+            "part_name": lambda code: stage_catalogue.label_of(stage_catalogue.PARTS, code),
+            "question_label": lambda code: getattr(stage_catalogue.question(code), "label", code),
+            "unit_name": lambda unit: stage_catalogue.UNIT_NAMES[OffsetUnit(unit)],
+            "plan_kind_name": lambda kind: stage_catalogue.PLAN_KIND_NAMES[PlanKind(kind)],
             "options": checkin_options}
 
 
@@ -129,11 +137,11 @@ def _handle_stage_post(followup: FollowUp, form, skip_form, now: datetime):
         if not skip_form.validate_on_submit():
             form.form_errors.append(_("The form expired or was sent twice. Please try again."))
             return None
-        return followups.skip_stage(db.session, followup=followup, now=now)
+        return answers.skip_stage(db.session, followup=followup, now=now)
     if not form.validate_on_submit():
         return None
     try:
-        return followups.complete_stage(db.session, followup=followup, answers=_answers(form),
+        return answers.complete_stage(db.session, followup=followup, answers=_answers(form),
                                         stage_answers=stage_answers(form), now=now)
     except InvalidInput as error:
         db.session.rollback()
@@ -145,7 +153,7 @@ def _render_stage(followup: FollowUp, form, skip_form, *, token: str | None, sta
     return render_template(
         "followups/stage.html", followup=followup, form=form, skip_form=skip_form,
         choice_form=ChoiceForm(), token=token, centre=followup.centre,
-        state=followups.state_of(db.session, followup.user),
+        state=stage_rows.state_of(db.session, followup.user),
         **template_context()), status
 
 
@@ -156,7 +164,7 @@ def _link_problem(expired: bool, *, other_account: bool = False):
 
 
 def _from_link(token: str) -> FollowUp:
-    followup = followups.read_link_token(db.session, token,
+    followup = answers.read_link_token(db.session, token,
                                          secret_key=current_app.config["SECRET_KEY"],
                                          now=current_now())
     if current_user.is_authenticated and current_user.id != followup.user_id:
@@ -197,7 +205,7 @@ def stage_by_link(followup: FollowUp, token: str):
         return render_template("followups/done.html", followup=followup, token=token,
                                offer=offer, centre=followup.centre, choice_form=ChoiceForm(),
                                skipped=followup.status is FollowUpStatus.SKIPPED,
-                               state=followups.state_of(db.session, followup.user),
+                               state=stage_rows.state_of(db.session, followup.user),
                                **template_context())
     now = current_now()
     form, skip_form = stage_form(followup.stage), SkipForm()
@@ -225,7 +233,7 @@ def link_choice(followup: FollowUp, token: str):
     form = ChoiceForm()
     if not form.validate_on_submit():
         abort(400)
-    followups.set_choice(db.session, user=followup.user, action=form.action.data,
+    learner_choices.set_choice(db.session, user=followup.user, action=form.action.data,
                          now=current_now(), via="link")
     db.session.commit()
     flash(str(CHOICE_DONE[form.action.data]), "success")
@@ -237,7 +245,7 @@ def link_choice(followup: FollowUp, token: str):
 @_link_guard
 def link_support(followup: FollowUp, token: str):
     """Ask for a conversation from the stage's page, sharing this stage's answers if wished."""
-    checkin = followups.answered_checkin(db.session, followup)
+    checkin = answers.answered_checkin(db.session, followup)
     if checkin is not None and checkin.skipped:
         checkin = None
     form = SupportRequestForm()
@@ -298,16 +306,16 @@ def _trend(points: list[tuple[datetime, int]], zone: str) -> str | None:
 @learners_only
 def mine():
     now = current_now()
-    points = followups.distress_points(db.session, current_user)
-    preference = followups.preference_of(db.session, current_user)
+    points = answers.distress_points(db.session, current_user)
+    preference = stage_rows.preference_of(db.session, current_user)
     return render_template(
-        "followups/mine.html", groups=followups.timeline_of(db.session, current_user),
+        "followups/mine.html", groups=answers.timeline_of(db.session, current_user),
         state=preference.state if preference else PreferenceState.ACTIVE,
         preference=preference, choice_form=ChoiceForm(), now=now,
-        history=followups.choices_of(db.session, current_user)[:10],
+        history=learner_choices.choices_of(db.session, current_user)[:10],
         choice_names=CHOICE_NAMES, state_text=STATE_TEXT,
         trend=_trend(points, _zone()), points=points,
-        tracks=followups.tracks_of(db.session, current_user), **template_context())
+        tracks=learner_choices.tracks_of(db.session, current_user), **template_context())
 
 
 @bp.route("/me/follow-ups/<int:followup_id>", methods=["GET", "POST"])
@@ -316,12 +324,12 @@ def stage(followup_id: int):
     followup = _own_followup(followup_id)
     if followup.status in (FollowUpStatus.COMPLETED, FollowUpStatus.SKIPPED) \
             and followup.checkin_id:
-        checkin = followups.answered_checkin(db.session, followup)
+        checkin = answers.answered_checkin(db.session, followup)
         return render_template("followups/answered.html", followup=followup, checkin=checkin,
                                stage_answers=(checkin.payload or {}).get("stage", {}),
                                centre=followup.centre, **template_context())
     now = current_now()
-    if not followups.is_answerable(followup, now):
+    if not answers.is_answerable(followup, now):
         return render_template("followups/not_open.html", followup=followup,
                                **template_context()), 409
     form, skip_form = stage_form(followup.stage), SkipForm()
@@ -348,7 +356,7 @@ def choose():
     form = ChoiceForm()
     if not form.validate_on_submit():
         abort(400)
-    followups.set_choice(db.session, user=current_user, action=form.action.data,
+    learner_choices.set_choice(db.session, user=current_user, action=form.action.data,
                          now=current_now())
     db.session.commit()
     flash(str(CHOICE_DONE[form.action.data]), "success")
@@ -383,7 +391,7 @@ def start_track():
                 form.session_id.errors = [_("Choose a session you took part in.")]
         if related is not None or not form.session_id.data:
             try:
-                track = followups.start_track(db.session, user=current_user,
+                track = learner_choices.start_track(db.session, user=current_user,
                                               kind=form.kind.data, now=current_now(),
                                               related_session=related)
             except (InvalidInput, InvalidState) as error:
@@ -398,7 +406,7 @@ def start_track():
                       "success")
                 return redirect(url_for("followups.track", track_id=track.id))
     return render_template("followups/start_track.html", form=form,
-                           state=followups.state_of(db.session, current_user),
+                           state=stage_rows.state_of(db.session, current_user),
                            **template_context()), form_status()
 
 
@@ -410,7 +418,7 @@ def track(track_id: int):
                                    .order_by(FollowUp.due_at)))
     return render_template("followups/track.html", track=event_track, followups=rows,
                            end_form=EndTrackForm(), now=current_now(),
-                           track_name=followups.TRACK_NAMES[event_track.kind],
+                           track_name=answers.TRACK_NAMES[event_track.kind],
                            active=event_track.status is TrackStatus.ACTIVE,
                            **template_context())
 
@@ -421,7 +429,7 @@ def end_track(track_id: int):
     event_track = _own_track(track_id)
     if not EndTrackForm().validate_on_submit():
         abort(400)
-    followups.end_track(db.session, track=event_track, user=current_user, now=current_now())
+    learner_choices.end_track(db.session, track=event_track, user=current_user, now=current_now())
     db.session.commit()
     flash(_("The track has ended. No more check-ins come from it."), "success")
     return redirect(url_for("followups.mine"))
@@ -433,11 +441,11 @@ def end_track(track_id: int):
 @bp.get("/follow-ups/sessions")
 @teachers_only
 def completion():
-    sessions = [s for s in followups.sessions_with_followups_taught_by(db.session, current_user)
+    sessions = [s for s in figures.sessions_with_followups_taught_by(db.session, current_user)
                 if policy.may_see_session_followups(current_user, s)]
     return render_template(
         "followups/completion.html",
-        rows=[(s, followups.completion_for_session(db.session, s)) for s in sessions],
+        rows=[(s, figures.completion_for_session(db.session, s)) for s in sessions],
         **template_context())
 
 
@@ -448,9 +456,9 @@ def completion():
 @plan_admins_only
 def plans():
     now = current_now()
-    followups.ensure_plans(db.session, current_user.centre, now)
+    plan_versions.ensure_plans(db.session, current_user.centre, now)
     db.session.commit()
-    every = followups.plans_of(db.session, current_user.centre)
+    every = plan_versions.plans_of(db.session, current_user.centre)
     current = [p for p in every if p.is_current]
     older = {kind: [p for p in every if p.kind is kind and not p.is_current]
              for kind in PlanKind}
@@ -458,7 +466,7 @@ def plans():
                            **template_context())
 
 
-def _stage_inputs(form: PlanForm) -> tuple[list[followups.StageInput], list[str]]:
+def _stage_inputs(form: PlanForm) -> tuple[list[plan_versions.StageInput], list[str]]:
     stages, problems = [], []
     for row in form.stages:
         data = row.form
@@ -473,7 +481,7 @@ def _stage_inputs(form: PlanForm) -> tuple[list[followups.StageInput], list[str]
                               name=data.title.data or data.key.data,
                               fields=", ".join(missing)))
             continue
-        stages.append(followups.StageInput(
+        stages.append(plan_versions.StageInput(
             key=data.key.data or "", title=data.title.data or "",
             offset_amount=data.offset_amount.data,
             offset_unit=OffsetUnit(data.offset_unit.data)
@@ -492,7 +500,7 @@ def edit_plan(plan_id: int):
                                  lambda p: policy.may_edit_followup_plan(current_user, p))
     if not plan.is_current:
         flash(_("That is an older version. You are editing the current one."), "info")
-        current = followups.current_plan(db.session, current_user.centre, plan.kind,
+        current = plan_versions.current_plan(db.session, current_user.centre, plan.kind,
                                          current_now())
         return redirect(url_for("followups.edit_plan", plan_id=current.id))
     if request.method == "GET":
@@ -507,7 +515,7 @@ def edit_plan(plan_id: int):
             form.form_errors.extend(problems)
         else:
             try:
-                change = followups.revise_plan(
+                change = plan_versions.revise_plan(
                     db.session, plan=plan, actor=current_user, name=form.name.data,
                     description=form.description.data or "", stages=stages,
                     apply_to_unsent=form.apply_to_unsent.data, now=current_now())
@@ -543,12 +551,12 @@ def _stage_data(stage) -> dict:
 def analytics():
     centre = current_user.centre
     now = current_now()
-    overdue, weeks = followups.weekly_load(db.session, centre, now)
+    overdue, weeks = figures.weekly_load(db.session, centre, now)
     return render_template(
         "followups/analytics.html", overdue=overdue, weeks=weeks,
         most=max([w.count for w in weeks] + [1]),
-        per_stage=followups.completion_per_stage(db.session, centre),
-        per_plan=followups.completion_per_plan(db.session, centre),
-        per_cohort=followups.completion_per_cohort(db.session, centre),
-        distress=followups.distress_per_stage(db.session, centre),
+        per_stage=figures.completion_per_stage(db.session, centre),
+        per_plan=figures.completion_per_plan(db.session, centre),
+        per_cohort=figures.completion_per_cohort(db.session, centre),
+        distress=figures.distress_per_stage(db.session, centre),
         minimum=max(1, centre.min_group_size), **template_context())

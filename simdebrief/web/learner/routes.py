@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from simdebrief import checkin_options, policy, taxonomy
 from simdebrief.clock import current_now
+from simdebrief.emails.support import queue_support_notice
 from simdebrief.errors import InvalidInput, InvalidState, render_error
 from simdebrief.extensions import db
 from simdebrief.models import CheckIn, SimSession, SupporterTier, SupportRequest, SupportStatus
@@ -24,8 +25,8 @@ from simdebrief.web.learner.forms import (
     SupportRequestForm,
     WithdrawForm,
 )
-from simdebrief.web.sessions.routes import visible_session
-from simdebrief.web.support.routes import queue_support_notice
+from simdebrief.web.loaders import visible_session
+from simdebrief.web.navigation import TIER_HINTS
 
 bp = Blueprint("learner", __name__)
 learners_only = policy.role_required(policy.may_keep_checkins)
@@ -41,12 +42,6 @@ STATUS_NAMES = {
     SupportStatus.CLOSED: _l("Closed."),
 }
 WITHDRAWN = _l("You withdrew this request.")
-TIER_HINTS = {
-    SupporterTier.PEER.value: _l("A trained colleague who listens in confidence. Often a good "
-                                 "first step."),
-    SupporterTier.PROFESSIONAL.value: _l("A psychologist or counsellor, for when it weighs "
-                                         "heavily, keeps coming back or does not ease."),
-}
 
 
 def status_text(support_request: SupportRequest) -> str:

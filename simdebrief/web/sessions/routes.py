@@ -8,15 +8,16 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from simdebrief import emails, policy
+from simdebrief import policy
 from simdebrief.clock import current_now
+from simdebrief.emails.sessions import queue_session_change
 from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
 from simdebrief.models import Cohort, Role, Room, SessionStatus, SimSession, User
 from simdebrief.services import library, scheduling
 from simdebrief.timefmt import NonexistentLocalTime, local_to_utc, to_local
-from simdebrief.web.admin.forms import EmptyForm
-from simdebrief.web.forms import apply_service_errors, choices, form_status
+from simdebrief.web.forms import EmptyForm, apply_service_errors, choices, form_status
+from simdebrief.web.loaders import visible_session
 from simdebrief.web.sessions.forms import AttendanceForm, CancelForm, SessionForm
 
 bp = Blueprint("sessions", __name__)
@@ -138,19 +139,11 @@ def new():
             db.session.rollback()
             warnings = warning.warnings
         else:
-            emails.queue_session_change(change, now)
+            queue_session_change(change, now)
             db.session.commit()
             flash(_("Session scheduled. Participants are notified by email."), "success")
             return redirect(url_for("sessions.detail", session_id=change.session.id))
     return _session_form_page(form, warnings=warnings)
-
-
-def visible_session(session_id: int) -> SimSession:
-    """The session with its people, if the current user may see it; else NotFound."""
-    sim_session = db.session.scalar(
-        select(SimSession).where(SimSession.id == session_id)
-        .options(selectinload(SimSession.instructors), selectinload(SimSession.participants)))
-    return policy.require_object(sim_session, lambda s: policy.may_view_session(current_user, s))
 
 
 def _managed_session(session_id: int) -> SimSession:
@@ -207,7 +200,7 @@ def edit(session_id: int):
             sim_session = _managed_session(session_id)
             warnings = warning.warnings
         else:
-            emails.queue_session_change(change, now)
+            queue_session_change(change, now)
             db.session.commit()
             flash(_("Session updated. Participants affected by the change are notified."),
                   "success")
@@ -228,7 +221,7 @@ def cancel(session_id: int):
         except InvalidState as error:
             flash(str(error), "error")
             return redirect(url_for("sessions.detail", session_id=session_id))
-        emails.queue_session_change(change, now)
+        queue_session_change(change, now)
         db.session.commit()
         flash(_("Session cancelled. Participants are notified."), "success")
         return redirect(url_for("sessions.detail", session_id=session_id))

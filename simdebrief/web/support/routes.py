@@ -6,15 +6,14 @@ audit event. Emails to supporters say only that someone asked, with a link to th
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from simdebrief import checkin_options, emails, policy
+from simdebrief import checkin_options, policy
 from simdebrief.clock import current_now
+from simdebrief.emails.support import queue_support_notice
 from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
 from simdebrief.models import SupportRequest, SupportStatus
@@ -43,22 +42,6 @@ EVENT_NAMES = {
     "closed": _l("Closed"),
     "withdrawn": _l("Withdrawn by the learner"),
 }
-
-
-def queue_support_notice(support_request: SupportRequest, now: datetime) -> int:
-    """Email the centre's supporters of the request's tier: that someone asked, nothing more."""
-    referred = support_request.status is SupportStatus.REFERRED
-    subject = (_("A request for a conversation was passed on to you") if referred
-               else _("A learner asked for a conversation"))
-    link = emails.absolute_url(url_for("support.queue"))
-    queued = 0
-    for supporter in support.supporters_to_notify(db.session, support_request):
-        emails.queue_templated(
-            key=f"support:{support_request.id}:{support_request.tier.value}:{supporter.id}",
-            to=supporter, template="support_request", subject=subject, now=now,
-            link=link, referred=referred, centre=supporter.centre)
-        queued += 1
-    return queued
 
 
 def _visible(request_id: int) -> SupportRequest:

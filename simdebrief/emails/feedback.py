@@ -1,6 +1,6 @@
 """Emails about feedback documents: "your feedback is ready" when a debrief is finalised.
 
-Kept beside ``emails.py`` (templates and links need the app); callers own the transaction.
+Callers own the transaction.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from simdebrief.emails import absolute_url, queue_templated
+from simdebrief.emails.composer import absolute_url, queue_templated
 from simdebrief.services import debriefing, reports
 from simdebrief.timefmt import span_text
 

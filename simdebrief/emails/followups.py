@@ -16,10 +16,10 @@ from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from simdebrief.emails import absolute_url
+from simdebrief.emails.composer import absolute_url
 from simdebrief.extensions import db
 from simdebrief.models import FollowUp
-from simdebrief.services import followups
+from simdebrief.services.followups import answers, claims
 from simdebrief.timefmt import local_text
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def stage_link(followup: FollowUp, now: datetime) -> str:
     """The signed link that opens this stage's form, and nothing else, without a password."""
-    token = followups.make_link_token(followup, secret_key=current_app.config["SECRET_KEY"],
+    token = answers.make_link_token(followup, secret_key=current_app.config["SECRET_KEY"],
                                       now=now)
     return absolute_url(url_for("followups.stage_by_link", token=token))
 
@@ -48,7 +48,7 @@ class Composer:
         self._link_prefix: str | None = None
 
     def _url(self, followup: FollowUp) -> str:
-        token = followups.make_link_token(
+        token = answers.make_link_token(
             followup, secret_key=current_app.config["SECRET_KEY"], now=self.now)
         if self._link_prefix is None:
             self._link_prefix = stage_link(followup, self.now)[:-len(token)]
@@ -84,30 +84,30 @@ class Composer:
 
 
 def dispatch(now: datetime, *, batch: int = 200,
-             item_delay: float = 0.0) -> followups.DispatchResult:
+             item_delay: float = 0.0) -> claims.DispatchResult:
     """One pass: send due stages, remind non-responders once, close stages past their time.
 
     Needs an app and request context (``jobs.job_context``) for the links. Each batch is its
     own transaction: its claims and its outbox rows are committed together.
     """
     mail_from = current_app.config["SIMDEBRIEF_MAIL_FROM"]
-    result = followups.DispatchResult()
+    result = claims.DispatchResult()
     composer = Composer(now, item_delay=item_delay)
     while True:
-        part = followups.claim_due(db.session, now=now, batch=batch,
+        part = claims.claim_due(db.session, now=now, batch=batch,
                                    compose=composer.stage, mail_from=mail_from)
         db.session.commit()
         result.add(part)
         if part.claimed < batch:
             break
     while True:
-        reminded = followups.claim_reminders(db.session, now=now, batch=batch,
+        reminded = claims.claim_reminders(db.session, now=now, batch=batch,
                                              compose=composer.reminder, mail_from=mail_from)
         db.session.commit()
         result.reminders += reminded
         if reminded < batch:
             break
-    result.expired = followups.expire_unanswered(db.session, now=now)
+    result.expired = claims.expire_unanswered(db.session, now=now)
     db.session.commit()
     if result.claimed or result.reminders or result.expired:
         log.info("follow-ups: %s claimed, %s sent, %s skipped, %s paused, %s stopped, "

@@ -1,40 +1,14 @@
-"""Compose emails from templates and put them in the outbox.
-
-Kept apart from services so that services stay free of templates; callers own the transaction.
-"""
+"""Emails about simulation sessions: invited, changed, removed, cancelled, reminded."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, render_template, url_for
-from flask_babel import force_locale
+from flask import url_for
 from flask_babel import gettext as _
 
-from simdebrief.extensions import db
-from simdebrief.models import OutboxEmail, User
-from simdebrief.services import notifications
+from simdebrief.emails.composer import absolute_url, queue_templated
 from simdebrief.timefmt import local_text, span_text
-
-
-def absolute_url(path: str) -> str:
-    return current_app.config["SIMDEBRIEF_BASE_URL"].rstrip("/") + path
-
-
-def queue_templated(
-    *, key: str, to: User | str, template: str, subject: str, now: datetime, **context
-) -> OutboxEmail:
-    """Render ``emails/<template>.txt`` in the recipient's language and add it to the outbox."""
-    address = to.email if isinstance(to, User) else to
-    locale = to.locale if isinstance(to, User) and to.locale else None
-    with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        body = render_template(f"emails/{template}.txt", recipient=to, **context)
-    return notifications.enqueue_email(
-        db.session, key=key, to=address, subject=subject, body=body, now=now,
-        mail_from=current_app.config["SIMDEBRIEF_MAIL_FROM"],
-        centre_id=to.centre_id if isinstance(to, User) else None,
-    )
-
 
 SESSION_NOTICES = {
     "added": ("session_added", lambda: _("You are invited to a simulation session")),

@@ -1,0 +1,34 @@
+"""Render an email template in the recipient's language and put it in the outbox.
+
+Every email of SimDebrief passes through ``queue_templated``; callers own the transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from simdebrief.extensions import db
+from simdebrief.models import OutboxEmail, User
+from simdebrief.services import notifications
+
+
+def absolute_url(path: str) -> str:
+    return current_app.config["SIMDEBRIEF_BASE_URL"].rstrip("/") + path
+
+
+def queue_templated(
+    *, key: str, to: User | str, template: str, subject: str, now: datetime, **context
+) -> OutboxEmail:
+    """Render ``emails/<template>.txt`` in the recipient's language and add it to the outbox."""
+    address = to.email if isinstance(to, User) else to
+    locale = to.locale if isinstance(to, User) and to.locale else None
+    with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        body = render_template(f"emails/{template}.txt", recipient=to, **context)
+    return notifications.enqueue_email(
+        db.session, key=key, to=address, subject=subject, body=body, now=now,
+        mail_from=current_app.config["SIMDEBRIEF_MAIL_FROM"],
+        centre_id=to.centre_id if isinstance(to, User) else None,
+    )

@@ -1,0 +1,176 @@
+"""A stage opened by its signed link: answering, skipping, and the learner's timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from simdebrief.errors import InvalidInput, InvalidState, LinkExpired, LinkInvalid
+from simdebrief.models import (
+    CheckIn,
+    CheckInContext,
+    EventTrack,
+    FollowUp,
+    FollowUpStage,
+    FollowUpStatus,
+    SimSession,
+    TrackKind,
+    User,
+)
+from simdebrief.services import checkins
+from simdebrief.services.followups.stage_catalogue import question
+
+LINK_SALT = "simdebrief.followup-stage-link"
+
+
+def _link_serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=LINK_SALT)
+
+
+def make_link_token(followup: FollowUp, *, secret_key: str, now: datetime) -> str:
+    """A link that opens this one stage's form, without a password, until the stage closes."""
+    expires = max(followup.expires_at, now)
+    return _link_serializer(secret_key).dumps({"f": followup.id, "e": int(expires.timestamp())})
+
+
+def read_link_token(session: Session, token: str, *, secret_key: str,
+                    now: datetime) -> FollowUp:
+    """The follow-up a link opens; LinkInvalid for anything forged or not sent, LinkExpired
+    once the stage has closed."""
+    try:
+        payload = _link_serializer(secret_key).loads(token)
+    except BadSignature as exc:
+        raise LinkInvalid() from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("f"), int):
+        raise LinkInvalid()
+    followup = session.get(FollowUp, payload["f"])
+    if followup is None or not followup.user.is_active_account or followup.sent_at is None:
+        raise LinkInvalid()
+    if followup.status is FollowUpStatus.COMPLETED:
+        return followup
+    if (followup.status is FollowUpStatus.EXPIRED or now >= followup.expires_at
+            or now.timestamp() > payload.get("e", 0)):
+        raise LinkExpired()
+    return followup
+
+
+
+
+def is_answerable(followup: FollowUp, now: datetime) -> bool:
+    return followup.status is FollowUpStatus.SENT and now < followup.expires_at
+
+
+def clean_stage_answers(stage: FollowUpStage, answers: dict[str, str]) -> dict[str, str]:
+    cleaned: dict[str, str] = {}
+    for code in stage.questions or ():
+        value = (answers or {}).get(code)
+        if value in (None, ""):
+            continue
+        known = question(code)
+        if known is None or value not in {v for v, _label in known.choices}:
+            raise InvalidInput({f"q_{code}": [_("Choose from the options shown.")]})
+        cleaned[code] = value
+    return cleaned
+
+
+def complete_stage(session: Session, *, followup: FollowUp, answers: checkins.Answers,
+                   stage_answers: dict[str, str], now: datetime) -> CheckIn:
+    """Store the answers as the learner's own check-in tied to this stage. Nobody is told."""
+    if not is_answerable(followup, now):
+        raise InvalidState(_("This check-in is closed."))
+    extra = clean_stage_answers(followup.stage, stage_answers)
+    checkin = checkins.submit_checkin(
+        session, user=followup.user, sim_session=followup.session, answers=answers, now=now,
+        context=CheckInContext.FOLLOWUP)
+    _close(session, followup, checkin, FollowUpStatus.COMPLETED, now)
+    if extra:
+        checkin.payload = {**(checkin.payload or {}), "stage": extra}
+    session.flush()
+    return checkin
+
+
+def skip_stage(session: Session, *, followup: FollowUp, now: datetime) -> CheckIn:
+    """"Not this one": one click, counted as no answer."""
+    if not is_answerable(followup, now):
+        raise InvalidState(_("This check-in is closed."))
+    checkin = checkins.skip_checkin(session, user=followup.user, sim_session=followup.session,
+                                    now=now, context=CheckInContext.FOLLOWUP)
+    _close(session, followup, checkin, FollowUpStatus.SKIPPED, now)
+    return checkin
+
+
+def _close(session: Session, followup: FollowUp, checkin: CheckIn, status: FollowUpStatus,
+           now: datetime) -> None:
+    # Conditional, so a double submission (two tabs, a retried POST) stores one answer.
+    result = session.execute(
+        update(FollowUp).where(FollowUp.id == followup.id,
+                               FollowUp.status == FollowUpStatus.SENT)
+        .values(status=status, checkin_id=checkin.id,
+                completed_at=now if status is FollowUpStatus.COMPLETED else None,
+                status_changed_at=now)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise InvalidState(_("This check-in has already been answered."))
+    checkin.followup_id = followup.id
+    session.refresh(followup)
+
+
+def answered_checkin(session: Session, followup: FollowUp) -> CheckIn | None:
+    return session.get(CheckIn, followup.checkin_id) if followup.checkin_id else None
+
+
+
+
+@dataclass
+class TimelineGroup:
+    title: str
+    followups: list[FollowUp]
+    sim_session: SimSession | None = None
+    track: EventTrack | None = None
+
+
+def followups_of(session: Session, user: User) -> list[FollowUp]:
+    return list(session.scalars(
+        select(FollowUp).where(FollowUp.user_id == user.id)
+        .options(selectinload(FollowUp.stage), selectinload(FollowUp.session),
+                 selectinload(FollowUp.track))
+        .order_by(FollowUp.due_at, FollowUp.id)))
+
+
+TRACK_NAMES = {TrackKind.COMPLAINT: _l("After a patient complaint"),
+               TrackKind.REACTIVATED: _l("A real event brought a scenario back")}
+
+
+def timeline_of(session: Session, user: User) -> list[TimelineGroup]:
+    """The learner's stages grouped by session or track, the most recent group first."""
+    groups: dict[tuple, TimelineGroup] = {}
+    for followup in followups_of(session, user):
+        if followup.track is not None:
+            key = ("track", followup.track_id)
+            if key not in groups:
+                groups[key] = TimelineGroup(str(TRACK_NAMES[followup.track.kind]), [],
+                                            track=followup.track)
+        else:
+            key = ("session", followup.session_id)
+            if key not in groups:
+                title = followup.session.title if followup.session else _("A past session")
+                groups[key] = TimelineGroup(title, [], sim_session=followup.session)
+        groups[key].followups.append(followup)
+    return sorted(groups.values(), key=lambda g: g.followups[0].anchor_at, reverse=True)
+
+
+def distress_points(session: Session, user: User) -> list[tuple[datetime, int]]:
+    """(when, distress) of each of the learner's own answers that has a score, oldest first."""
+    points = []
+    for checkin in session.scalars(select(CheckIn).where(CheckIn.user_id == user.id,
+                                                         CheckIn.skipped.is_(False))
+                                   .order_by(CheckIn.created_at, CheckIn.id)):
+        if checkin.distress is not None:
+            points.append((checkin.created_at, checkin.distress))
+    return points

@@ -1,0 +1,22 @@
+"""Loading objects for views: fetched with what the page needs, or 404 for whoever may not see it.
+
+Shared by the blueprints, so that none of them imports another's routes.
+"""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from simdebrief import policy
+from simdebrief.extensions import db
+from simdebrief.models import SimSession
+
+
+def visible_session(session_id: int) -> SimSession:
+    """The session with its people, if the current user may see it; else NotFound."""
+    sim_session = db.session.scalar(
+        select(SimSession).where(SimSession.id == session_id)
+        .options(selectinload(SimSession.instructors), selectinload(SimSession.participants)))
+    return policy.require_object(sim_session, lambda s: policy.may_view_session(current_user, s))
