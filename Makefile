@@ -47,8 +47,8 @@ run: demo ## Install, migrate, load scenarios and the demo centre, and serve wit
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
 	$(FLASK) serve --host $(HOST) --port $(PORT)
 
-test: install-dev ## Install the test tools and run the whole suite
-	$(BIN)/python -m pytest
+test: install-dev ## Install the test tools and run the whole suite (one worker per core)
+	$(BIN)/python -m pytest -n auto
 
 lint: install-dev ## Check the code with ruff
 	$(BIN)/ruff check .

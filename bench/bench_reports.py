@@ -95,7 +95,8 @@ def demo_learner_report(app, now: datetime):
     from simdebrief.services import demo, library, reports
 
     library.sync_library(db.session, directory=scenarios.default_library_dir(), now=now)
-    demo.load_demo(db.session, now=now, timezone="Europe/Copenhagen")
+    demo.load_demo(db.session, now=now, timezone="Europe/Copenhagen",
+                   library_dir=scenarios.default_library_dir())
     db.session.commit()
     sim_session = reports.load_session(db.session, db.session.scalar(
         select(SimSession.id).where(SimSession.note == demo.DEMO_SESSIONS[0][0])))

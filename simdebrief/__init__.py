@@ -71,6 +71,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_calendar_sources()
+    from simdebrief.emails import connect_signals
+
+    connect_signals()
     from simdebrief.cli import register_commands
 
     register_commands(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import click
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.serving import run_simple
 
 from simdebrief.clock import current_now
-from simdebrief.errors import InvalidInput
+from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
 from simdebrief.models import Centre, Role, SupporterTier
 
@@ -108,10 +109,17 @@ def create_user(role, email, name, tier, centre_name, password):
 @demo_cli.command("load")
 def load_demo_command():
     """Load the demo centre (safe to run again: existing data is left as it is)."""
+    from simdebrief import scenarios
     from simdebrief.services import demo
 
-    added = demo.load_demo(db.session, now=current_now(),
-                           timezone=current_app.config["SIMDEBRIEF_TIMEZONE"])
+    try:
+        added = demo.load_demo(db.session, now=current_now(),
+                               timezone=current_app.config["SIMDEBRIEF_TIMEZONE"],
+                               library_dir=scenarios.default_library_dir())
+    except InvalidState as error:
+        db.session.rollback()
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(1) from None
     db.session.commit()
     if any(added.values()):
         click.echo("Demo centre loaded: " + ", ".join(f"{v} {k}" for k, v in added.items() if v))
@@ -225,6 +233,18 @@ def dispatch_followups_command(once, now_text, batch, item_delay):
         time.sleep(FOLLOWUP_INTERVAL_SECONDS)
 
 
+def served_base_url(host: str, port: int) -> str:
+    """The address links should use when SIMDEBRIEF_BASE_URL is unset: where we serve.
+
+    A wildcard host is reachable under the machine's name; an IPv6 address needs brackets.
+    """
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 (naming the wildcard, not binding to it)
+        host = socket.getfqdn()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -239,7 +259,10 @@ def serve(host, port, reload):
 
         background_scheduler(app).start()
         click.echo("Scheduler started in-process.")
-    click.echo(f"Serving on http://{host}:{port}")
+    if app.config["SIMDEBRIEF_BASE_URL_FROM_SERVER"]:
+        app.config["SIMDEBRIEF_BASE_URL"] = served_base_url(host, port)
+    click.echo(f"Serving on http://{host}:{port}; links in emails, PDFs and calendar feeds "
+               f"point at {app.config['SIMDEBRIEF_BASE_URL']}")
     run_simple(host, port, app, use_reloader=reload, use_debugger=reload, threaded=True)
 
 

@@ -73,6 +73,8 @@ def load_settings(instance_path: Path) -> dict:
         "SIMDEBRIEF_SMTP_TIMEOUT": _env_int("SMTP_TIMEOUT", 20),
         "SIMDEBRIEF_MAIL_FROM": _env("MAIL_FROM", "SimDebrief <no-reply@simdebrief.localhost>"),
         "SIMDEBRIEF_BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
+        # Unset: `flask serve` points links at the host and port it serves on.
+        "SIMDEBRIEF_BASE_URL_FROM_SERVER": _env("BASE_URL") is None,
         "SIMDEBRIEF_SCHEDULER": _env_bool("SCHEDULER", True),
         "SIMDEBRIEF_CHECKIN_KEYS": _env("CHECKIN_KEYS"),
         "SIMDEBRIEF_LOGIN_LIMIT_PER_MINUTE": _env_int("LOGIN_LIMIT_PER_MINUTE", 10),

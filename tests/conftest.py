@@ -17,7 +17,7 @@ from email.message import Message
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from simdebrief import create_app
 from simdebrief.clock import FrozenClock
@@ -36,12 +36,29 @@ both_databases = pytest.mark.parametrize(
 
 
 def postgres_url_or_skip() -> str:
+    """The test database; under pytest-xdist each worker gets its own (``<name>_gw0``, …)."""
     if POSTGRES_URL:
-        return POSTGRES_URL
+        return worker_database(POSTGRES_URL)
     reason = "PostgreSQL tests need SIMDEBRIEF_TEST_POSTGRES_URL (CI sets it)"
     if REQUIRE_POSTGRES:
         pytest.fail(reason + ", and SIMDEBRIEF_REQUIRE_POSTGRES=1 forbids skipping")
     pytest.skip(reason)
+
+
+def worker_database(url: str) -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                   {"name": name})
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def reset_postgres(url: str) -> None:

@@ -5,14 +5,31 @@ Every email of SimDebrief passes through ``queue_templated``; callers own the tr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
 
 from simdebrief.extensions import db
 from simdebrief.models import OutboxEmail, User
 from simdebrief.services import notifications
+
+
+@contextmanager
+def link_context() -> Iterator[None]:
+    """Let ``url_for`` build links where no request is active (CLI, jobs, the demo loader).
+
+    Inside a request nothing changes; elsewhere a request for the base URL is pushed into the
+    current app context, so the database session stays the caller's.
+    """
+    if has_request_context():
+        yield
+        return
+    app = current_app._get_current_object()
+    with app.test_request_context("/", base_url=app.config["SIMDEBRIEF_BASE_URL"]):
+        yield
 
 
 def absolute_url(path: str) -> str:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 def stage_link(followup: FollowUp, now: datetime) -> str:
     """The signed link that opens this stage's form, and nothing else, without a password."""
     token = answers.make_link_token(followup, secret_key=current_app.config["SECRET_KEY"],
-                                      now=now)
+                                    now=now)
     return absolute_url(url_for("followups.stage_by_link", token=token))
 
 
@@ -95,14 +95,14 @@ def dispatch(now: datetime, *, batch: int = 200,
     composer = Composer(now, item_delay=item_delay)
     while True:
         part = claims.claim_due(db.session, now=now, batch=batch,
-                                   compose=composer.stage, mail_from=mail_from)
+                                compose=composer.stage, mail_from=mail_from)
         db.session.commit()
         result.add(part)
         if part.claimed < batch:
             break
     while True:
         reminded = claims.claim_reminders(db.session, now=now, batch=batch,
-                                             compose=composer.reminder, mail_from=mail_from)
+                                          compose=composer.reminder, mail_from=mail_from)
         db.session.commit()
         result.reminders += reminded
         if reminded < batch:

@@ -26,7 +26,8 @@ from simdebrief.models import (
     SimSession,
     User,
 )
-from simdebrief.services import audit, scheduling
+from simdebrief.services import audit, scheduling, signals
+from simdebrief.services.followups import enrolment
 
 
 class EditConflict(SimDebriefError):
@@ -323,7 +324,13 @@ def save_feedback(session: Session, *, debrief: Debrief, learner: User, actor: U
 
 
 def finalise(session: Session, *, debrief: Debrief, actor: User, now: datetime) -> None:
-    """Lock the debrief and mark the session as debriefed."""
+    """Finalise the debrief: one domain event with all of its effects.
+
+    Locks the debrief, marks the session as debriefed, schedules every present learner's
+    follow-ups, and announces ``signals.debrief_finalised`` (the app queues the "feedback
+    ready" emails on it). Every entry point finalises through here, so none can lock a
+    debrief without scheduling its follow-ups.
+    """
     _require_draft(debrief)
     if not debrief.take_home_messages.strip():
         raise InvalidInput({"take_home_messages": [
@@ -337,6 +344,8 @@ def finalise(session: Session, *, debrief: Debrief, actor: User, now: datetime) 
     audit.record(session, action="debrief.finalised", actor=actor, now=now,
                  object_type="debrief", object_id=debrief.id)
     session.flush()
+    enrolment.schedule_for_debrief(session, debrief, now)
+    signals.debrief_finalised.send(debrief, now=now)
 
 
 FEEDBACK_FIELDS = ("strengths", "to_improve", "learning_goals")

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from simdebrief import taxonomy
+from simdebrief.errors import InvalidState
 from simdebrief.models import (
     Attendance,
     Centre,
     CheckIn,
     Cohort,
+    Debrief,
     Role,
     Room,
     SessionParticipant,
@@ -90,10 +94,32 @@ def demo_logins() -> list[tuple[str, str, str]]:
                 "psychologist@demo.simdebrief.org"}]
 
 
-def load_demo(session: Session, *, now: datetime, timezone: str) -> dict[str, int]:
+def ensure_demo_scenarios(session: Session, *, now: datetime, library_dir: Path) -> int:
+    """The demo's sessions are of shipped scenarios: load the library when they are missing.
+
+    Returns how many scenarios were added; raises InvalidState naming what is still missing
+    (and the command that loads it), so the demo is never loaded half.
+    """
+    needed = {slug for _note, slug, *_rest in DEMO_SESSIONS}
+    if needed <= {s.slug for s in library.active_scenarios(session)}:
+        return 0
+    report = library.sync_library(session, directory=library_dir, now=now) \
+        if library_dir.is_dir() else library.SyncReport()
+    missing = needed - {s.slug for s in library.active_scenarios(session)}
+    if missing:
+        raise InvalidState(_(
+            "The demo needs the scenarios %(slugs)s, which are not in %(folder)s. Load the "
+            "library with 'flask --app app scenarios sync' and try again.",
+            slugs=", ".join(sorted(missing)), folder=str(library_dir)))
+    return len(report.added)
+
+
+def load_demo(session: Session, *, now: datetime, timezone: str,
+              library_dir: Path) -> dict[str, int]:
     """Create the demo centre, or leave it as it is; returns how many things were added."""
     added = {"centres": 0, "users": 0, "cohorts": 0, "rooms": 0, "memberships": 0,
-             "sessions": 0, "debriefs": 0, "check-ins": 0}
+             "scenarios": 0, "sessions": 0, "debriefs": 0, "check-ins": 0}
+    added["scenarios"] = ensure_demo_scenarios(session, now=now, library_dir=library_dir)
     centre = session.scalar(select(Centre).where(Centre.name == DEMO_CENTRE))
     if centre is None:
         centre = Centre(name=DEMO_CENTRE, timezone=timezone, basic_assumption=BASIC_ASSUMPTION,
@@ -127,9 +153,10 @@ def load_demo(session: Session, *, now: datetime, timezone: str) -> dict[str, in
             added["rooms"] += 1
     session.flush()
     added["sessions"] = load_demo_sessions(session, now=now)
-    added["debriefs"] = int(load_demo_debrief(session, now=now))
+    debrief = load_demo_debrief(session, now=now)
+    added["debriefs"] = int(debrief is not None)
     added["check-ins"] = load_demo_checkins(session, now=now)
-    added["follow-ups"] = load_demo_followups(session, now=now)
+    added["follow-ups"] = arrange_demo_followups(session, debrief, now=now) if debrief else 0
     return added
 
 
@@ -202,13 +229,20 @@ DEMO_FEEDBACK = {
 }
 
 
-def load_demo_debrief(session: Session, *, now: datetime) -> bool:
-    """A finalised debrief for the demo's past session, so every page has something to show."""
+#: How long after the demo's past session its debrief was finalised.
+DEMO_DEBRIEF_LENGTH = timedelta(minutes=45)
+
+
+def load_demo_debrief(session: Session, *, now: datetime) -> Debrief | None:
+    """A finalised debrief for the demo's past session, so every page has something to show;
+    None when it is there already."""
     sim_session = session.scalar(select(SimSession).where(
         SimSession.note == DEMO_SESSIONS[0][0]))
     if sim_session is None or debriefing.debrief_for(session, sim_session) is not None:
-        return False
+        return None
     instructor = sim_session.instructors[0]
+    # The debrief took place right after the session, so follow-ups count from then.
+    now = min(sim_session.ends_at + DEMO_DEBRIEF_LENGTH, now)
     debrief = debriefing.start_debrief(session, sim_session=sim_session, actor=instructor,
                                        now=now)
     debriefing.save_notes(session, debrief=debrief, actor=instructor, now=now,
@@ -252,7 +286,7 @@ def load_demo_debrief(session: Session, *, now: datetime) -> bool:
                                  now=now, data=debriefing.FeedbackInput(strengths, improve,
                                                                         goals))
     debriefing.finalise(session, debrief=debrief, actor=instructor, now=now)
-    return True
+    return debrief
 
 
 #: Check-ins of the demo's past session: (email, distress, symptoms, coping, support wanted)
@@ -309,21 +343,15 @@ DEMO_FOLLOWUP_ANSWERS = [
 DEMO_FOLLOWUP_PAUSED = "freja@demo.simdebrief.org"
 
 
-def load_demo_followups(session: Session, *, now: datetime) -> int:
-    """The demo's finalised session gets its follow-ups, counted from the session's end: the
-    first stages answered or closed, one learner's paused, and the one-week stage due (the
-    scheduler sends those; the demo student's is already open to answer)."""
+def arrange_demo_followups(session: Session, debrief: Debrief, *, now: datetime) -> int:
+    """Play out the follow-ups that finalising the demo debrief scheduled: the first stages
+    answered or closed, one learner's paused, and the one-week stage due (the scheduler sends
+    those; the demo student's is already open to answer)."""
     from simdebrief.models import FollowUp, FollowUpStatus
-    from simdebrief.services.followups import answers, enrolment, learner_choices
+    from simdebrief.services.followups import answers, learner_choices
 
-    sim_session = session.scalar(select(SimSession).where(
-        SimSession.note == DEMO_SESSIONS[0][0]))
-    debrief = debriefing.debrief_for(session, sim_session) if sim_session else None
-    if debrief is None or not debrief.is_final or session.scalar(
-            select(FollowUp.id).where(FollowUp.session_id == sim_session.id)) is not None:
-        return 0
-    created = enrolment.schedule_for_debrief(session, debrief, now,
-                                              anchor=min(sim_session.ends_at, now))
+    created = list(session.scalars(select(FollowUp).where(
+        FollowUp.session_id == debrief.session_id)))
     rows = {(f.user.email, f.stage_key): f for f in created}
     demo_answers = {(email, key): rest for email, key, *rest in DEMO_FOLLOWUP_ANSWERS}
     learners = sorted({email for email, _key in rows})

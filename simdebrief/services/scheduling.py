@@ -23,7 +23,7 @@ from simdebrief.models import (
     User,
     session_instructor,
 )
-from simdebrief.services import audit
+from simdebrief.services import audit, signals
 from simdebrief.timefmt import span_text
 
 MAX_SESSION_LENGTH = timedelta(hours=12)
@@ -191,7 +191,9 @@ def schedule_session(
     session.flush()
     audit.record(session, action="session.scheduled", actor=actor, now=now,
                  object_type="sim_session", object_id=sim_session.id)
-    return SessionChange(sim_session, added=[u for u, _c in students.values()])
+    change = SessionChange(sim_session, added=[u for u, _c in students.values()])
+    signals.session_changed.send(change, now=now)
+    return change
 
 
 def update_session(
@@ -230,6 +232,7 @@ def update_session(
                  object_type="sim_session", object_id=sim_session.id,
                  detail=f"added={len(change.added)} removed={len(change.removed)} "
                         f"moved={moved}")
+    signals.session_changed.send(change, now=now)
     return change
 
 
@@ -244,7 +247,9 @@ def cancel_session(
     sim_session.updated_at = now
     audit.record(session, action="session.cancelled", actor=actor, now=now,
                  object_type="sim_session", object_id=sim_session.id)
-    return SessionChange(sim_session, cancelled=[p.user for p in sim_session.participants])
+    change = SessionChange(sim_session, cancelled=[p.user for p in sim_session.participants])
+    signals.session_changed.send(change, now=now)
+    return change
 
 
 def start_session(

@@ -24,7 +24,7 @@ from simdebrief.models import (
     SupportStatus,
     User,
 )
-from simdebrief.services import audit
+from simdebrief.services import audit, signals
 
 TEXT_MAX = 4000
 WAITING = (SupportStatus.OPEN, SupportStatus.REFERRED)
@@ -82,6 +82,7 @@ def create_request(
     session.add(request)
     session.flush()
     _event(session, request, actor=learner, action="created", now=now)
+    signals.support_requested.send(request, now=now)
     return request
 
 
@@ -135,6 +136,7 @@ def refer(session: Session, *, request: SupportRequest, supporter: User, now: da
     request.status = SupportStatus.REFERRED
     request.assignee_id = None
     _event(session, request, actor=supporter, action="referred", now=now, note=text)
+    signals.support_requested.send(request, now=now)
 
 
 def close(session: Session, *, request: SupportRequest, supporter: User, now: datetime,

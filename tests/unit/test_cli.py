@@ -72,3 +72,58 @@ def test_scheduler_has_the_outbox_job_with_safe_defaults(app):
         assert job.trigger.interval.total_seconds() == 20
     finally:
         scheduler.shutdown(wait=False)
+
+
+def _demo_snapshot(app) -> dict:
+    """What a newcomer sees of the demo: counts of each kind of thing and of each state."""
+    from simdebrief.models import (
+        CheckIn,
+        Debrief,
+        FollowUp,
+        OutboxEmail,
+        Scenario,
+        SimSession,
+    )
+
+    with app.app_context():
+        def count(model):
+            return db.session.scalar(select(func.count()).select_from(model))
+
+        def by(column):
+            return dict(db.session.execute(select(column, func.count()).group_by(column)).all())
+
+        return {
+            "users": count(User), "cohorts": count(Cohort), "scenarios": count(Scenario),
+            "sessions": by(SimSession.status), "debriefs": by(Debrief.status),
+            "check-ins": count(CheckIn), "follow-ups": by(FollowUp.status),
+            "emails": count(OutboxEmail),
+        }
+
+
+def test_demo_load_on_an_empty_database_gives_the_same_demo_as_make_run(app, tmp_path, clock):
+    """`make run` syncs the library, then loads the demo; `demo load` alone must not load half."""
+    from tests.conftest import make_app
+
+    make_run = make_app(f"sqlite:///{tmp_path / 'make-run.sqlite3'}", clock)
+    runner = make_run.test_cli_runner()
+    assert runner.invoke(args=["scenarios", "sync"]).exit_code == 0
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+
+    alone = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert alone.exit_code == 0, alone.output
+    demo = _demo_snapshot(app)
+    assert demo == _demo_snapshot(make_run)
+    assert demo["scenarios"] >= 9 and demo["follow-ups"] and demo["check-ins"] >= 5
+    with make_run.app_context():
+        db.engine.dispose()
+
+
+def test_demo_load_names_the_missing_scenarios_and_loads_nothing(app, tmp_path, monkeypatch):
+    from simdebrief import scenarios
+
+    monkeypatch.setattr(scenarios, "default_library_dir", lambda: tmp_path / "nowhere")
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 1
+    assert "scenarios sync" in result.output and "ward-unexpected-cardiac-arrest" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 0

@@ -85,7 +85,7 @@ def test_the_send_hour_may_only_be_daytime():
     assert stage_catalogue.SEND_HOURS[0] >= stage_catalogue.DAY_STARTS
     assert stage_catalogue.SEND_HOURS[-1] < stage_catalogue.NIGHT_STARTS
     base = plan_versions.StageInput("FU9", "Late", 1, OffsetUnit.DAYS, 1, parts=("distress",),
-                                send_hour=23)
+                                    send_hour=23)
     with pytest.raises(InvalidInput):
         plan_versions.validate_stages([base])
 

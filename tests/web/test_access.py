@@ -13,7 +13,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from simdebrief.extensions import db
-from simdebrief.models import Centre, Cohort, OutboxEmail, Room, User
+from simdebrief.models import Centre, Cohort, FollowUp, OutboxEmail, Room, User
 from simdebrief.models.followups import FollowUpStatus
 from simdebrief.services import (
     checkins,
@@ -23,7 +23,7 @@ from simdebrief.services import (
     scheduling,
     support,
 )
-from simdebrief.services.followups import enrolment, learner_choices, plan_versions
+from simdebrief.services.followups import learner_choices, plan_versions
 from tests.conftest import client_for, sync_shipped_library
 
 PUBLIC = "public"
@@ -190,11 +190,13 @@ def objects(app, people, clock):
         debriefing.finalise(db.session, debrief=debrief, actor=instructor, now=clock.now())
         problem = debrief.problems[0]
         learner = db.session.get(User, student)
-        first_stage = enrolment.schedule_for_debrief(db.session, debrief, clock.now())[0]
+        first_stage = db.session.scalars(select(FollowUp).where(
+            FollowUp.session_id == running.session.id, FollowUp.user_id == student)
+            .order_by(FollowUp.due_at)).first()
         first_stage.status = FollowUpStatus.SENT
         first_stage.sent_at = clock.now()
         track = learner_choices.start_track(db.session, user=learner, kind="complaint",
-                                      now=clock.now())
+                                            now=clock.now())
         plan = plan_versions.ensure_plans(db.session, centre, clock.now())[0]
         checkin = checkins.submit_checkin(
             db.session, user=learner, sim_session=running.session, now=clock.now(),

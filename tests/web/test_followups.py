@@ -170,9 +170,9 @@ def test_forged_unsent_and_other_peoples_links_are_not_found(
     assert client.get(f"/f/{token[:-2]}xx").status_code == 404
     with app.app_context():
         forged = answers.make_link_token(db.session.get(FollowUp, later.id),
-                                           secret_key="not-our-secret", now=clock.now())
+                                         secret_key="not-our-secret", now=clock.now())
         unsent = answers.make_link_token(db.session.get(FollowUp, later.id),
-                                           secret_key=app.config["SECRET_KEY"], now=clock.now())
+                                         secret_key=app.config["SECRET_KEY"], now=clock.now())
     assert client.get(f"/f/{forged}").status_code == 404
     response = client.get(f"/f/{unsent}")  # genuine, but that stage has not been sent
     assert response.status_code == 404
@@ -422,7 +422,7 @@ def test_plans_are_versioned_and_changes_reach_unsent_stages_only_when_asked(
     assert "Standard follow-up after a session" in page and "After a patient complaint" in page
     with app.app_context():
         plan = plan_versions.current_plan(db.session, db.session.get(Centre, people.centre_id),
-                                      PlanKind.SESSION, clock.now())
+                                          PlanKind.SESSION, clock.now())
         plan_id, stages = plan.id, [plan_versions.StageInput.of(s) for s in plan.stages]
     dispatch(app, clock.now())  # FU0 goes out; the rest stay unsent
 
@@ -453,7 +453,7 @@ def test_plans_are_versioned_and_changes_reach_unsent_stages_only_when_asked(
     assert unchanged == before
     with app.app_context():
         current = plan_versions.current_plan(db.session, db.session.get(Centre, people.centre_id),
-                                         PlanKind.SESSION, clock.now())
+                                             PlanKind.SESSION, clock.now())
         current_id = current.id
         assert current.version == 2
         assert not db.session.get(FollowUpPlan, plan_id).is_current
@@ -498,12 +498,12 @@ def test_dispatch_command_runs_one_pass_of_both_jobs(app, people, session_id, cl
 
 
 def test_the_demo_has_answered_paused_and_due_follow_ups(app, clock):
+    from simdebrief.scenarios import default_library_dir
     from simdebrief.services import demo
-    from tests.conftest import sync_shipped_library
 
-    sync_shipped_library(app, clock.now())
     with app.app_context():
-        added = demo.load_demo(db.session, now=clock.now(), timezone="Europe/Copenhagen")
+        added = demo.load_demo(db.session, now=clock.now(), timezone="Europe/Copenhagen",
+                               library_dir=default_library_dir())
         db.session.commit()
         assert added["follow-ups"] == 25  # five learners present, five stages each
         statuses = set(db.session.scalars(select(FollowUp.status)))
@@ -511,7 +511,8 @@ def test_the_demo_has_answered_paused_and_due_follow_ups(app, clock):
                 FollowUpStatus.EXPIRED, FollowUpStatus.SCHEDULED} <= statuses
         freja = db.session.scalar(select(User).where(User.email.like("freja@%")))
         assert stage_rows.state_of(db.session, freja) is PreferenceState.PAUSED
-        again = demo.load_demo(db.session, now=clock.now(), timezone="Europe/Copenhagen")
+        again = demo.load_demo(db.session, now=clock.now(), timezone="Europe/Copenhagen",
+                               library_dir=default_library_dir())
         assert again["follow-ups"] == 0
     due = dispatch(app, clock.now())
     assert due.sent >= 1  # the one-week stage of the learners who did not pause

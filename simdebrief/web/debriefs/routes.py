@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from simdebrief import policy, taxonomy
 from simdebrief.clock import current_now
-from simdebrief.emails.feedback import queue_feedback_ready
 from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
 from simdebrief.models import (
@@ -24,7 +23,6 @@ from simdebrief.models import (
 )
 from simdebrief.reports.charts import factor_spread_drawing, inline_svg
 from simdebrief.services import debriefing
-from simdebrief.services.followups import enrolment
 from simdebrief.timefmt import local_text
 from simdebrief.web.debriefs.forms import (
     AmendmentForm,
@@ -412,8 +410,6 @@ def finalise(session_id: int):
         db.session.rollback()
         flash(str(error), "error")
         return _back("debriefs.edit", sim_session)
-    enrolment.schedule_for_debrief(db.session, debrief, current_now())
-    queue_feedback_ready(debrief, current_now())
     db.session.commit()
     flash(_("The debrief is finalised. Learners can now read their feedback."), "success")
     return _back("debriefs.edit", sim_session)

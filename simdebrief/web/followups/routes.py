@@ -28,7 +28,6 @@ from sqlalchemy import select
 
 from simdebrief import checkin_options, policy
 from simdebrief.clock import current_now
-from simdebrief.emails.support import queue_support_notice
 from simdebrief.errors import InvalidInput, InvalidState, LinkExpired, LinkInvalid
 from simdebrief.extensions import db
 from simdebrief.models import (
@@ -142,7 +141,7 @@ def _handle_stage_post(followup: FollowUp, form, skip_form, now: datetime):
         return None
     try:
         return answers.complete_stage(db.session, followup=followup, answers=_answers(form),
-                                        stage_answers=stage_answers(form), now=now)
+                                      stage_answers=stage_answers(form), now=now)
     except InvalidInput as error:
         db.session.rollback()
         apply_service_errors(form, error)
@@ -165,8 +164,8 @@ def _link_problem(expired: bool, *, other_account: bool = False):
 
 def _from_link(token: str) -> FollowUp:
     followup = answers.read_link_token(db.session, token,
-                                         secret_key=current_app.config["SECRET_KEY"],
-                                         now=current_now())
+                                       secret_key=current_app.config["SECRET_KEY"],
+                                       now=current_now())
     if current_user.is_authenticated and current_user.id != followup.user_id:
         # A link forwarded, or a shared computer: never mix two people's answers.
         raise _OtherAccount()
@@ -234,7 +233,7 @@ def link_choice(followup: FollowUp, token: str):
     if not form.validate_on_submit():
         abort(400)
     learner_choices.set_choice(db.session, user=followup.user, action=form.action.data,
-                         now=current_now(), via="link")
+                               now=current_now(), via="link")
     db.session.commit()
     flash(str(CHOICE_DONE[form.action.data]), "success")
     return redirect(url_for("followups.stage_by_link", token=token))
@@ -255,7 +254,7 @@ def link_support(followup: FollowUp, token: str):
     if form.validate_on_submit():
         now = current_now()
         try:
-            created = support.create_request(
+            support.create_request(
                 db.session, learner=followup.user, tier=SupporterTier(form.tier.data),
                 sim_session=followup.session,
                 checkin=checkin if form.share_checkin.data else None,
@@ -265,7 +264,6 @@ def link_support(followup: FollowUp, token: str):
             db.session.rollback()
             apply_service_errors(form, error)
         else:
-            queue_support_notice(created, now)
             db.session.commit()
             return render_template("followups/talk_sent.html", followup=followup,
                                    token=token, centre=followup.centre)
@@ -357,7 +355,7 @@ def choose():
     if not form.validate_on_submit():
         abort(400)
     learner_choices.set_choice(db.session, user=current_user, action=form.action.data,
-                         now=current_now())
+                               now=current_now())
     db.session.commit()
     flash(str(CHOICE_DONE[form.action.data]), "success")
     return redirect(url_for("followups.mine"))
@@ -392,8 +390,8 @@ def start_track():
         if related is not None or not form.session_id.data:
             try:
                 track = learner_choices.start_track(db.session, user=current_user,
-                                              kind=form.kind.data, now=current_now(),
-                                              related_session=related)
+                                                    kind=form.kind.data, now=current_now(),
+                                                    related_session=related)
             except (InvalidInput, InvalidState) as error:
                 db.session.rollback()
                 if isinstance(error, InvalidInput):
@@ -501,7 +499,7 @@ def edit_plan(plan_id: int):
     if not plan.is_current:
         flash(_("That is an older version. You are editing the current one."), "info")
         current = plan_versions.current_plan(db.session, current_user.centre, plan.kind,
-                                         current_now())
+                                             current_now())
         return redirect(url_for("followups.edit_plan", plan_id=current.id))
     if request.method == "GET":
         form = PlanForm(data={

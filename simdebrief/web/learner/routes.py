@@ -13,7 +13,6 @@ from flask_login import current_user
 
 from simdebrief import checkin_options, policy, taxonomy
 from simdebrief.clock import current_now
-from simdebrief.emails.support import queue_support_notice
 from simdebrief.errors import InvalidInput, InvalidState, render_error
 from simdebrief.extensions import db
 from simdebrief.models import CheckIn, SimSession, SupporterTier, SupportRequest, SupportStatus
@@ -190,7 +189,6 @@ def request_support():
             sim_session, checkin = _request_context()
             apply_service_errors(form, error)
         else:
-            queue_support_notice(created, now)
             db.session.commit()
             return redirect(url_for("learner.support_request", request_id=created.id,
                                     sent=1))

@@ -10,7 +10,6 @@ from sqlalchemy.orm import selectinload
 
 from simdebrief import policy
 from simdebrief.clock import current_now
-from simdebrief.emails.sessions import queue_session_change
 from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
 from simdebrief.models import Cohort, Role, Room, SessionStatus, SimSession, User
@@ -139,7 +138,6 @@ def new():
             db.session.rollback()
             warnings = warning.warnings
         else:
-            queue_session_change(change, now)
             db.session.commit()
             flash(_("Session scheduled. Participants are notified by email."), "success")
             return redirect(url_for("sessions.detail", session_id=change.session.id))
@@ -188,7 +186,7 @@ def edit(session_id: int):
     if form.validate_on_submit():
         now = current_now()
         try:
-            change = scheduling.update_session(
+            scheduling.update_session(
                 db.session, sim_session=sim_session, actor=current_user,
                 plan=_plan_from(form), now=now, confirmed=form.confirm_warnings.data)
         except InvalidInput as error:
@@ -200,7 +198,6 @@ def edit(session_id: int):
             sim_session = _managed_session(session_id)
             warnings = warning.warnings
         else:
-            queue_session_change(change, now)
             db.session.commit()
             flash(_("Session updated. Participants affected by the change are notified."),
                   "success")
@@ -215,13 +212,11 @@ def cancel(session_id: int):
     if form.validate_on_submit():
         now = current_now()
         try:
-            change = scheduling.cancel_session(db.session, sim_session=sim_session,
-                                               actor=current_user, reason=form.reason.data,
-                                               now=now)
+            scheduling.cancel_session(db.session, sim_session=sim_session,
+                                      actor=current_user, reason=form.reason.data, now=now)
         except InvalidState as error:
             flash(str(error), "error")
             return redirect(url_for("sessions.detail", session_id=session_id))
-        queue_session_change(change, now)
         db.session.commit()
         flash(_("Session cancelled. Participants are notified."), "success")
         return redirect(url_for("sessions.detail", session_id=session_id))

@@ -13,7 +13,6 @@ from flask_login import current_user
 
 from simdebrief import checkin_options, policy
 from simdebrief.clock import current_now
-from simdebrief.emails.support import queue_support_notice
 from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
 from simdebrief.models import SupportRequest, SupportStatus
@@ -145,7 +144,6 @@ def refer(request_id: int):
 
 def _refer_and_notify(session, *, request, supporter, note, now):
     support.refer(session, request=request, supporter=supporter, note=note, now=now)
-    queue_support_notice(request, now)
 
 
 @bp.post("/<int:request_id>/close")
