@@ -1,0 +1,218 @@
+"""The learner's own follow-up pages: timeline, a stage, choices and tracks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import (
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from simdebrief import policy
+from simdebrief.clock import current_now
+from simdebrief.errors import InvalidInput, InvalidState
+from simdebrief.extensions import db
+from simdebrief.models import (
+    Attendance,
+    EventTrack,
+    FollowUp,
+    FollowUpStatus,
+    PreferenceState,
+    SessionParticipant,
+    SessionStatus,
+    SimSession,
+    TrackKind,
+    TrackStatus,
+)
+from simdebrief.reports.charts import checkin_trend_drawing, inline_svg
+from simdebrief.services.followups import (
+    answers,
+    learner_choices,
+    stage_rows,
+)
+from simdebrief.timefmt import local_text
+from simdebrief.web.followups.forms import (
+    ChoiceForm,
+    EndTrackForm,
+    TrackForm,
+    stage_form,
+)
+from simdebrief.web.followups.routes import (
+    CHOICE_DONE,
+    CHOICE_NAMES,
+    STATE_TEXT,
+    _zone,
+    bp,
+    handle_stage_post,
+    learners_only,
+    render_stage,
+    template_context,
+)
+from simdebrief.web.forms import apply_service_errors, choices, form_status
+from simdebrief.web.learner.forms import SkipForm
+
+
+def _own_followup(followup_id: int) -> FollowUp:
+    return policy.require_object(db.session.get(FollowUp, followup_id),
+                                 lambda f: policy.may_answer_followup(current_user, f))
+
+
+def _own_track(track_id: int) -> EventTrack:
+    return policy.require_object(db.session.get(EventTrack, track_id),
+                                 lambda t: policy.may_view_track(current_user, t))
+
+
+def _trend(points: list[tuple[datetime, int]], zone: str) -> str | None:
+    if len(points) < 2:
+        return None
+    first = points[0][0]
+    days = [((moment - first).total_seconds() / 86400, score) for moment, score in points]
+    labels = {round(day, 3): local_text(moment, zone, "d MMM")
+              for (day, _s), (moment, _t) in zip(days, points, strict=True)}
+    drawing = checkin_trend_drawing(
+        days, day_label=lambda day: labels.get(round(day, 3), ""))
+    summary = "; ".join(f"{local_text(moment, zone, 'd MMM y')}: {score}"
+                        for moment, score in points)
+    return inline_svg(drawing, title=_("Your distress scores over time (0–10)"),
+                      description=summary, element_id="distress-trend")
+
+
+@bp.get("/me/follow-ups")
+@learners_only
+def mine():
+    now = current_now()
+    points = answers.distress_points(db.session, current_user)
+    preference = stage_rows.preference_of(db.session, current_user)
+    return render_template(
+        "followups/mine.html", groups=answers.timeline_of(db.session, current_user),
+        state=preference.state if preference else PreferenceState.ACTIVE,
+        preference=preference, choice_form=ChoiceForm(), now=now,
+        history=learner_choices.choices_of(db.session, current_user)[:10],
+        choice_names=CHOICE_NAMES, state_text=STATE_TEXT,
+        trend=_trend(points, _zone()), points=points,
+        tracks=learner_choices.tracks_of(db.session, current_user), **template_context())
+
+
+@bp.route("/me/follow-ups/<int:followup_id>", methods=["GET", "POST"])
+@learners_only
+def stage(followup_id: int):
+    followup = _own_followup(followup_id)
+    if followup.status in (FollowUpStatus.COMPLETED, FollowUpStatus.SKIPPED) \
+            and followup.checkin_id:
+        checkin = answers.answered_checkin(db.session, followup)
+        return render_template("followups/answered.html", followup=followup, checkin=checkin,
+                               stage_answers=(checkin.payload or {}).get("stage", {}),
+                               centre=followup.centre, **template_context())
+    now = current_now()
+    if not answers.is_answerable(followup, now):
+        return render_template("followups/not_open.html", followup=followup,
+                               **template_context()), 409
+    form, skip_form = stage_form(followup.stage), SkipForm()
+    if request.method == "POST":
+        try:
+            checkin = handle_stage_post(followup, form, skip_form, now)
+        except InvalidState as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("followups.mine"))
+        if checkin is not None:
+            db.session.commit()
+            if checkin.skipped:
+                flash(_("Skipped. No questions asked."), "success")
+                return redirect(url_for("followups.mine"))
+            return redirect(url_for("learner.check_in_detail", checkin_id=checkin.id, saved=1))
+    return render_stage(followup, form, skip_form, token=None,
+                         status=form_status())
+
+
+@bp.post("/me/follow-ups/choice")
+@learners_only
+def choose():
+    form = ChoiceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    learner_choices.set_choice(db.session, user=current_user, action=form.action.data,
+                               now=current_now())
+    db.session.commit()
+    flash(str(CHOICE_DONE[form.action.data]), "success")
+    return redirect(url_for("followups.mine"))
+
+
+def _attended_sessions() -> list[SimSession]:
+    return list(db.session.scalars(
+        select(SimSession).join(SessionParticipant)
+        .where(SessionParticipant.user_id == current_user.id,
+               SessionParticipant.attendance == Attendance.PRESENT,
+               SimSession.status.in_((SessionStatus.IN_PROGRESS, SessionStatus.DEBRIEFED)))
+        .order_by(SimSession.starts_at.desc())))
+
+
+@bp.route("/me/follow-ups/tracks/new", methods=["GET", "POST"])
+@learners_only
+def start_track():
+    sessions = _attended_sessions()
+    form = TrackForm()
+    form.session_id.choices = choices(
+        [("", _("None"))]
+        + [(str(s.id), f"{s.title} ({local_text(s.starts_at, _zone(), 'd MMM y')})")
+           for s in sessions])
+    if request.method == "GET" and request.args.get("kind") in {k.value for k in TrackKind}:
+        form.kind.data = request.args["kind"]
+    if form.validate_on_submit():
+        related = None
+        if form.session_id.data:
+            related = next((s for s in sessions if str(s.id) == form.session_id.data), None)
+            if related is None:
+                form.session_id.errors = [_("Choose a session you took part in.")]
+        if related is not None or not form.session_id.data:
+            try:
+                track = learner_choices.start_track(db.session, user=current_user,
+                                                    kind=form.kind.data, now=current_now(),
+                                                    related_session=related)
+            except (InvalidInput, InvalidState) as error:
+                db.session.rollback()
+                if isinstance(error, InvalidInput):
+                    apply_service_errors(form, error)
+                else:
+                    form.form_errors.append(str(error))
+            else:
+                db.session.commit()
+                flash(_("Started. Your first check-in of this track will come by email."),
+                      "success")
+                return redirect(url_for("followups.track", track_id=track.id))
+    return render_template("followups/start_track.html", form=form,
+                           state=stage_rows.state_of(db.session, current_user),
+                           **template_context()), form_status()
+
+
+@bp.get("/me/follow-ups/tracks/<int:track_id>")
+@learners_only
+def track(track_id: int):
+    event_track = _own_track(track_id)
+    rows = list(db.session.scalars(select(FollowUp).where(FollowUp.track_id == event_track.id)
+                                   .order_by(FollowUp.due_at)))
+    return render_template("followups/track.html", track=event_track, followups=rows,
+                           end_form=EndTrackForm(), now=current_now(),
+                           track_name=answers.TRACK_NAMES[event_track.kind],
+                           active=event_track.status is TrackStatus.ACTIVE,
+                           **template_context())
+
+
+@bp.post("/me/follow-ups/tracks/<int:track_id>/end")
+@learners_only
+def end_track(track_id: int):
+    event_track = _own_track(track_id)
+    if not EndTrackForm().validate_on_submit():
+        abort(400)
+    learner_choices.end_track(db.session, track=event_track, user=current_user, now=current_now())
+    db.session.commit()
+    flash(_("The track has ended. No more check-ins come from it."), "success")
+    return redirect(url_for("followups.mine"))
