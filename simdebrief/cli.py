@@ -43,7 +43,9 @@ def validate_scenarios(paths):
 @scenarios_cli.command("sync")
 @click.option("--directory", type=click.Path(path_type=Path, file_okay=False),
               help="Defaults to the shipped scenarios/ folder.")
-def sync_scenarios(directory):
+@click.option("--allow-empty", is_flag=True,
+              help="Retire every scenario when the folder has no scenario files.")
+def sync_scenarios(directory, allow_empty):
     """Load valid scenario files into the database; changed files become new versions."""
     from simdebrief import scenarios
     from simdebrief.services import library
@@ -52,16 +54,19 @@ def sync_scenarios(directory):
     if not directory.is_dir():
         click.echo(f"No scenario library at {directory}; nothing to sync.")
         return
-    report = library.sync_library(db.session, directory=directory, now=current_now())
+    report = library.sync_library(db.session, directory=directory, now=current_now(),
+                                  allow_empty=allow_empty)
     db.session.commit()
     for problem in report.problems:
         click.echo(str(problem), err=True)
+    if report.retirement_held:
+        click.echo(report.retirement_held, err=True)
     click.echo(
         f"scenarios: {len(report.added)} added, {len(report.new_versions)} new version(s), "
         f"{len(report.unchanged)} unchanged, {len(report.retired)} retired, "
         f"{len(report.restored)} restored, {len(report.problems)} problem(s)"
     )
-    if report.problems:
+    if report.problems or report.retirement_held:
         raise SystemExit(1)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,8 @@ class SyncReport:
     retired: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
     problems: list[scenario_files.Problem] = field(default_factory=list)
+    #: Why scenarios missing from the folder were not retired, if they were not.
+    retirement_held: str = ""
 
 
 def _version_from(doc: scenario_files.ScenarioDoc, *, path: Path, number: int,
@@ -42,11 +45,14 @@ def _version_from(doc: scenario_files.ScenarioDoc, *, path: Path, number: int,
     )
 
 
-def sync_library(session: Session, *, directory: Path, now: datetime) -> SyncReport:
+def sync_library(session: Session, *, directory: Path, now: datetime,
+                 allow_empty: bool = False) -> SyncReport:
     """Bring the database in line with the files in ``directory``.
 
     A file with problems changes nothing (its scenario keeps its last good version) and is
-    not counted as removed; only a file that is gone retires its scenario.
+    not counted as removed; only a file that is gone retires its scenario. Nothing is retired
+    while any file has problems, nor from a folder without scenario files unless
+    ``allow_empty``: a wrong folder or a broken checkout must not empty the library.
     """
     report = SyncReport()
     result = scenario_files.load_library([directory])
@@ -81,9 +87,18 @@ def sync_library(session: Session, *, directory: Path, now: datetime) -> SyncRep
         scenario.current_version = version
         report.new_versions.append(doc.slug)
 
-    for slug, scenario in existing.items():
-        if slug not in present_slugs and scenario.retired_at is None:
-            scenario.retired_at = now
+    missing = [slug for slug, scenario in existing.items()
+               if slug not in present_slugs and scenario.retired_at is None]
+    if missing and report.problems:
+        report.retirement_held = _("%(count)s scenario(s) not in the folder were kept, "
+                                   "because some files have problems.", count=len(missing))
+    elif missing and not present_slugs and not allow_empty:
+        report.retirement_held = _("The folder has no scenario files, so the %(count)s "
+                                   "scenario(s) in the library were kept. Use --allow-empty "
+                                   "to retire them all.", count=len(missing))
+    else:
+        for slug in missing:
+            existing[slug].retired_at = now
             report.retired.append(slug)
     session.flush()
     return report

@@ -263,3 +263,32 @@ def test_sync_command_without_a_library_says_so(app, tmp_path):
         args=["scenarios", "sync", "--directory", str(tmp_path / "missing")])
     assert result.exit_code == 0
     assert "nothing to sync" in result.output
+
+
+def test_a_folder_of_only_broken_files_retires_nothing_and_exits_1(app, clock, lib, tmp_path):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["scenarios", "sync", "--directory", str(lib)]).exit_code == 0
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    put(broken, "another-scenario", "slug: [unclosed")
+    result = runner.invoke(args=["scenarios", "sync", "--directory", str(broken)])
+    assert result.exit_code == 1
+    assert "were kept, because some files have problems" in result.output
+    with app.app_context():
+        assert scenario(FIRST).retired_at is None and scenario(SECOND).retired_at is None
+
+
+def test_an_empty_folder_retires_nothing_unless_asked(app, clock, lib, tmp_path):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["scenarios", "sync", "--directory", str(lib)]).exit_code == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    kept = runner.invoke(args=["scenarios", "sync", "--directory", str(empty)])
+    assert kept.exit_code == 1 and "--allow-empty" in kept.output
+    with app.app_context():
+        assert scenario(FIRST).retired_at is None
+    emptied = runner.invoke(args=["scenarios", "sync", "--directory", str(empty),
+                                  "--allow-empty"])
+    assert emptied.exit_code == 0 and "2 retired" in emptied.output
+    with app.app_context():
+        assert scenario(FIRST).retired_at is not None
