@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape
 from reportlab.graphics import renderSVG
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 BRAND = colors.HexColor("#1f5c99")
 INK = colors.HexColor("#1d2433")
@@ -23,7 +24,9 @@ def factor_spread_drawing(levels: list[tuple[str, int]], *, width: float = 420,
     row = 22
     height = max(row * len(levels) + 30, 80)
     drawing = Drawing(width, height, initialFontName=font)
-    left, bottom = 170, 20
+    # The labels' column is as wide as the widest label in the font it is drawn in.
+    widest = max([stringWidth(label, font, 9) for label, _count in levels] + [40])
+    left, bottom = min(widest + 12, width * 0.6), 20
     plot_width, plot_height = width - left - 20, height - 30
     most = max([count for _label, count in levels] + [1])
     step = max(1, round(most / 5))
@@ -70,6 +73,8 @@ def inline_svg(drawing: Drawing, *, title: str, description: str, element_id: st
     svg = renderSVG.drawToString(drawing)
     svg = svg[svg.index("<svg"):]
     svg = _STYLE.sub(_style_to_attributes, svg)
+    # The page draws with the same DejaVu Sans the labels were measured in (app.css loads it).
+    svg = svg.replace('font-family="DejaVuSans"', 'font-family="DejaVu Sans, sans-serif"')
     svg = svg.replace('id="clip"', f'id="{element_id}-clip"').replace(
         "url(#clip)", f"url(#{element_id}-clip)").replace('id="group"', "")
     svg = re.sub(r"<title>.*?</title>", f"<title id=\"{element_id}-title\">{escape(title)}"
@@ -79,6 +84,21 @@ def inline_svg(drawing: Drawing, *, title: str, description: str, element_id: st
     return svg.replace(
         "<svg ", f'<svg role="img" aria-labelledby="{element_id}-title {element_id}-desc" '
                  f'class="chart" id="{element_id}" ', 1)
+
+
+def web_font() -> str:
+    """The font web charts are laid out in: the PDFs' DejaVu Sans, which app.css also loads."""
+    from simdebrief.reports.styles import FONT, register_fonts
+
+    register_fonts()
+    return FONT
+
+
+def factor_spread_svg(levels: list[tuple[str, int]], *, title: str, description: str,
+                      element_id: str) -> str:
+    """The factor chart for a web page, laid out in the font the page draws it with."""
+    return inline_svg(factor_spread_drawing(levels, font=web_font()), title=title,
+                      description=description, element_id=element_id)
 
 
 def checkin_trend_drawing(points: list[tuple[float, int]], *, day_label=None,

@@ -50,6 +50,7 @@ ROUTE_ACCESS = {
     "static": PUBLIC,
     "main.index": PUBLIC,
     "main.health": PUBLIC,
+    "main.favicon": PUBLIC,
     "auth.login": PUBLIC,
     "auth.accept_invitation": PUBLIC,
     "auth.request_reset": PUBLIC,

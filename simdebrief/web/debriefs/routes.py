@@ -21,7 +21,7 @@ from simdebrief.models import (
     SimSession,
     User,
 )
-from simdebrief.reports.charts import factor_spread_drawing, inline_svg
+from simdebrief.reports.charts import factor_spread_svg
 from simdebrief.services import debriefing
 from simdebrief.timefmt import local_text
 from simdebrief.web.debriefs.forms import (
@@ -261,8 +261,8 @@ def _remove(sim_session: SimSession, endpoint: str, message: str, remove, **argu
 
 def spread_chart(debrief) -> tuple[list, str]:
     spread = debriefing.factor_spread(debrief)
-    svg = inline_svg(
-        factor_spread_drawing([(label, count) for _code, label, count in spread]),
+    svg = factor_spread_svg(
+        [(label, count) for _code, label, count in spread],
         title=_("Contributing factors per London Protocol level"),
         description=_("The same numbers are in the table next to the chart."),
         element_id="factor-spread")

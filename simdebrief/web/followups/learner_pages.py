@@ -32,7 +32,7 @@ from simdebrief.models import (
     TrackKind,
     TrackStatus,
 )
-from simdebrief.reports.charts import checkin_trend_drawing, inline_svg
+from simdebrief.reports.charts import checkin_trend_drawing, inline_svg, web_font
 from simdebrief.services.followups import (
     answers,
     learner_choices,
@@ -78,7 +78,7 @@ def _trend(points: list[tuple[datetime, int]], zone: str) -> str | None:
     labels = {round(day, 3): local_text(moment, zone, "d MMM")
               for (day, _s), (moment, _t) in zip(days, points, strict=True)}
     drawing = checkin_trend_drawing(
-        days, day_label=lambda day: labels.get(round(day, 3), ""))
+        days, day_label=lambda day: labels.get(round(day, 3), ""), font=web_font())
     summary = "; ".join(f"{local_text(moment, zone, 'd MMM y')}: {score}"
                         for moment, score in points)
     return inline_svg(drawing, title=_("Your distress scores over time (0–10)"),

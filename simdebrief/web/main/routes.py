@@ -32,6 +32,13 @@ def index():
     return redirect(url_for("auth.login"))
 
 
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links; answer with the app's icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.get("/dashboard")
 def dashboard():
     stats = {}
