@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from pathlib import Path
@@ -140,8 +141,10 @@ def run_scheduler():
     """Run the scheduler in this process until interrupted (production: one such process)."""
     from simdebrief.jobs import blocking_scheduler
 
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     scheduler = blocking_scheduler(current_app._get_current_object())
-    click.echo("Scheduler running; press Ctrl+C to stop.")
+    click.echo("Scheduler running, one log line per job and tick; press Ctrl+C to stop.")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -7,6 +7,7 @@ wasteful; production runs one ``flask --app app scheduler run`` process.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import smtplib
 from datetime import UTC, datetime
@@ -82,9 +83,6 @@ def relay_outbox(app: Flask, now: datetime | None = None, batch: int = 50):
                 _mark_delivered(delivered_ids, now=now, logged_only=transport.logged_only)
             if len(messages) < batch:
                 break
-    if result.claimed:
-        log.info("outbox: %s claimed, %s delivered, %s failed",
-                 result.claimed, result.delivered, result.failed)
     return result
 
 
@@ -123,8 +121,6 @@ def send_session_reminders(app: Flask, now: datetime | None = None) -> int:
         for participant in due:
             queue_session_reminder(participant, now)
         db.session.commit()
-    if due:
-        log.info("reminders: %s queued", len(due))
     return len(due)
 
 
@@ -142,10 +138,32 @@ def dispatch_followups(app: Flask, now: datetime | None = None, batch: int = 200
                                         item_delay=item_delay)
 
 
+HEARTBEAT_INTERVAL_SECONDS = 30
+
+
+def record_heartbeat(app: Flask, now: datetime | None = None) -> str:
+    """Say that this scheduler process is alive (``/healthz`` reports the newest beat)."""
+    from simdebrief.services import operations
+
+    with app.app_context():
+        name = operations.process_name()
+        operations.record_heartbeat(db.session, name=name, now=now or current_now())
+        db.session.commit()
+    return name
+
+
+def tick_summary(result) -> str:
+    """One log line's worth of what a job did: its counts, never any content."""
+    if dataclasses.is_dataclass(result):
+        return ", ".join(f"{value} {name.replace('_', ' ')}"
+                         for name, value in dataclasses.asdict(result).items())
+    return str(result)
+
+
 def _safely(job, app: Flask):
     def run() -> None:
         try:
-            job(app)
+            log.info("%s: %s", job.__name__, tick_summary(job(app)))
         except Exception:
             log.exception("scheduled job %s failed; it runs again at the next tick", job.__name__)
             with app.app_context():
@@ -167,6 +185,10 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     scheduler.add_job(
         _safely(dispatch_followups, app), "interval", seconds=FOLLOWUP_INTERVAL_SECONDS,
         id="dispatch_followups", replace_existing=True, next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        _safely(record_heartbeat, app), "interval", seconds=HEARTBEAT_INTERVAL_SECONDS,
+        id="record_heartbeat", replace_existing=True, next_run_time=datetime.now(UTC),
     )
     return scheduler
 

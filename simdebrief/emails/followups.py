@@ -6,7 +6,6 @@ session, a stage or what it asks about: an inbox may be read over someone's shou
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 from datetime import datetime
@@ -21,8 +20,6 @@ from simdebrief.extensions import db
 from simdebrief.models import FollowUp
 from simdebrief.services.followups import answers, claims
 from simdebrief.timefmt import local_text
-
-log = logging.getLogger(__name__)
 
 
 def stage_link(followup: FollowUp, now: datetime) -> str:
@@ -109,8 +106,4 @@ def dispatch(now: datetime, *, batch: int = 200,
             break
     result.expired = claims.expire_unanswered(db.session, now=now)
     db.session.commit()
-    if result.claimed or result.reminders or result.expired:
-        log.info("follow-ups: %s claimed, %s sent, %s skipped, %s paused, %s stopped, "
-                 "%s reminders, %s expired", result.claimed, result.sent, result.skipped,
-                 result.paused, result.stopped, result.reminders, result.expired)
     return result

@@ -27,6 +27,7 @@ from simdebrief.models.followups import (
     TrackKind,
     TrackStatus,
 )
+from simdebrief.models.operations import Installation, SchedulerHeartbeat
 from simdebrief.models.outbox import OutboxEmail, OutboxStatus
 from simdebrief.models.scenarios import Scenario, ScenarioVersion
 from simdebrief.models.sessions import (
@@ -75,8 +76,10 @@ __all__ = [
     "CheckInContext",
     "Cohort",
     "LoginAttempt",
+    "Installation",
     "OutboxEmail",
     "OutboxStatus",
+    "SchedulerHeartbeat",
     "Role",
     "Room",
     "Scenario",

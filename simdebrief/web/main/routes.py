@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from simdebrief.clock import current_now
 from simdebrief.extensions import db
@@ -19,6 +20,7 @@ from simdebrief.models import (
     SimSession,
     User,
 )
+from simdebrief.services import operations
 from simdebrief.web import public
 
 bp = Blueprint("main", __name__)
@@ -79,5 +81,15 @@ def _upcoming_sessions(user: User, limit: int = 5) -> list[SimSession]:
 @bp.get("/healthz")
 @public
 def health():
-    db.session.execute(select(1))
-    return {"status": "ok"}
+    """For load balancers and monitors: no login, no secrets, counts and ages only.
+
+    503 when the database cannot be reached; otherwise 200, with ``status`` "degraded" when
+    no scheduler ticked lately or an email has waited too long.
+    """
+    try:
+        report = operations.health(db.session, now=current_now()).as_dict()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    db.session.rollback()
+    return report
