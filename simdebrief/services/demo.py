@@ -36,9 +36,10 @@ DEMO_CENTRE = "SimDebrief Demo Simulation Centre"
 DEMO_PASSWORD = "demo-simulation-2026"  # noqa: S105 (published demo login, README)
 
 BASIC_ASSUMPTION = (
-    "We believe that everyone taking part today is intelligent and capable, cares about doing "
-    "their best and wants to improve. Mistakes in the simulation are expected: they are what "
-    "we learn from together, and nobody is graded on how they feel."
+    "In this centre we start from the view that what each of you did today made sense to you "
+    "at the time, and we are curious about your reasons rather than looking for someone to "
+    "blame. Scenarios are built to be hard, so things will go wrong here: that is what we "
+    "learn from together. Nobody is graded on what they feel or share in the debrief."
 )
 SUPPORT_CONTACTS = (
     "Peer supporters of the simulation centre: ask any instructor, or use “Ask for a "
@@ -213,19 +214,46 @@ def load_demo_sessions(session: Session, *, now: datetime) -> int:
     return added
 
 
+#: Personal feedback after the demo's past session (the night-time arrest of Linnea Holm, 23),
+#: one entry per learner present, each about what that learner did: (strengths, to improve,
+#: goals).
 DEMO_FEEDBACK = {
     "student@demo.simdebrief.org": (
-        "You started chest compressions within a minute and kept the rhythm steady.",
-        "Say the rhythm check out loud so the whole team hears it.",
-        "Lead the next rhythm check as team leader."),
+        "As ward doctor you did a structured ABCDE and asked for an ECG within two minutes; "
+        "when she arrested you said “PEA” out loud and started the team on the "
+        "4 Hs and 4 Ts.",
+        "You examined for three minutes before calling the registrar. With a heart rate of 128 "
+        "and saturation of 89 % in a 23-year-old, call first and examine while help comes.",
+        "Practise a 30-second ISBAR call to a registrar about a deteriorating patient, and lead "
+        "the reversible-causes check in your next arrest scenario."),
     "emil@demo.simdebrief.org": (
-        "You noticed the patient had stopped answering and called for help at once.",
-        "Ask for a second pair of hands before you start the next task.",
-        "Practise a structured handover to the arrest team (ISBAR)."),
+        "You started compressions within a minute of the pulse check, at the depth the feedback "
+        "device asked for, and handed over cleanly at every two-minute swap.",
+        "You saw Linnea point at her chest before she collapsed and kept it to yourself. As the "
+        "student in the room, what you see still counts: say it.",
+        "On your next placement, tell the team one observation out loud in every patient "
+        "review you join."),
     "freja@demo.simdebrief.org": (
-        "Clear, calm communication with the relative on the phone.",
-        "Check the allergy and medication list before giving the first drug.",
-        "Read the local guideline for breaking bad news."),
+        "You asked Mikkel what Linnea is usually like in the evening and brought the 24-hour "
+        "chart that showed her heart rate and oxygen need rising.",
+        "Put the carer's words into your call to the doctor: “her support worker says "
+        "this is not like her” is an observation the doctor needs to hear.",
+        "Find the venous thromboembolism assessment in your ward's admission bundle and check "
+        "who completes it and when."),
+    "noah@demo.simdebrief.org": (
+        "You took over compressions without a pause and wrote the adrenaline times on the "
+        "whiteboard, which the registrar used at each rhythm check.",
+        "In the long resuscitation after the alteplase, call out the elapsed time every ten "
+        "minutes so that the leader can plan the 60 to 90 minutes of CPR.",
+        "Read the resuscitation guideline's section on thrombolysis in cardiac arrest and on "
+        "mechanical chest compression during prolonged CPR."),
+    "laerke@demo.simdebrief.org": (
+        "Your observation notes gave the debrief its clearest timeline, from the call bell at "
+        "02:10 to the time of death at 03:31.",
+        "After the decision to stop, Mikkel stood alone by the wall. Next time go to him "
+        "yourself, or ask the team out loud who will.",
+        "Prepare one opening sentence for a relative or carer after a death and try it in "
+        "the communication session on breaking bad news."),
 }
 
 
@@ -249,38 +277,63 @@ def load_demo_debrief(session: Session, *, now: datetime) -> Debrief | None:
                           based_on_version=debrief.version, notes=debriefing.DebriefNotes(
         prebrief={code: True for code in taxonomy.codes(taxonomy.PREBRIEF_ITEMS)},
         phase_notes={
-            "setting_the_scene": "Goal: recognise the arrest early and work as a team. "
-                                 "Basic assumption read out; 45 minutes for the debrief.",
-            "reactions": "Several were shaken: it felt real when the patient stopped "
-                         "answering. Two said they kept thinking they should have seen it "
-                         "coming.",
-            "description": "A 34-year-old patient collapsed on the ward after a day of vague "
-                           "chest pain; the team found no pulse and started CPR.",
-            "analysis": "Early warning scores were not repeated in the afternoon; the call "
-                        "for help was quick; the defibrillator was slow to arrive.",
-            "application_summary": "Repeat observations when a patient worries you, and "
-                                   "say your concern out loud.",
+            "setting_the_scene": "Goals: act on a carer's “not herself”, run the arrest "
+                                 "as a team, and look after each other after a death that was "
+                                 "planned into the scenario. The centre's basic assumption "
+                                 "read out; 55 minutes; anyone may step out.",
+            "reactions": "The room was quiet at first. Most said the hardest moment was the "
+                         "registrar saying “I'm stopping”. One kept wondering whether "
+                         "calling the registrar a few minutes earlier would have changed "
+                         "anything; several said her age, the same as theirs, made it close.",
+            "description": "Linnea Holm, 23, moderate intellectual disability, day 2 of a right "
+                           "lower lobe pneumonia. Call bell at 02:10: her support worker Mikkel "
+                           "said she was not herself; heart rate 128, breathing 30, saturation "
+                           "89 % on 4 L. PEA arrest at 02:15. CPR and adrenaline; alteplase "
+                           "50 mg at 02:20 for a suspected massive pulmonary embolism; CPR "
+                           "continued seventy minutes after the lytic; time of death 03:31.",
+            "analysis": "Mikkel's account of her usual evening was heard but not passed on. A "
+                        "rising heart rate with a falling CRP was put down to pneumonia. No "
+                        "thrombosis prophylaxis despite the pill and two days in bed. The team "
+                        "raised pulmonary embolism itself at minute 9; compressions were good "
+                        "and swapped every two minutes once a leader was named.",
+            "application_summary": "When a carer or relative says “this is not like "
+                                   "her”, treat it as an observation and act on it. Call "
+                                   "the registrar early. After thrombolysis, CPR goes on for 60 "
+                                   "to 90 minutes. Send a short message to everyone who was "
+                                   "there after a hard shift.",
         },
         framing={code: True for code, _label in debriefing.framing_items(sim_session.centre)},
         role_model_story_shared=True,
-        triggers=["unexpected_event_or_outcome", "patient_harm_or_death"],
-        take_home_messages="An unexpected arrest is rarely one person's miss.\n"
-                           "Say your worry out loud: the team can only act on what it hears.\n"
-                           "Feeling shaken afterwards is normal, and talking about it helps.",
+        triggers=["unexpected_event_or_outcome", "patient_harm_or_death",
+                  "first_patient_death"],
+        take_home_messages="A death after good resuscitation is not a verdict on the team.\n"
+                           "When someone who knows the patient says “this is not like "
+                           "her”, act on it.\n"
+                           "After thrombolysis for a pulmonary embolism, keep CPR going 60 to "
+                           "90 minutes before stopping.\n"
+                           "Feeling shaken after a death is a normal reaction; talk about it, "
+                           "and answer the follow-up tomorrow.",
     ))
     debriefing.suggest_expected_factors(session, debrief=debrief, actor=instructor, now=now)
     for kind, domain, strategy, text in (
-        ("plus", "technical", "self_assessment", "Compressions started within a minute."),
+        ("plus", "technical", "self_assessment",
+         "Compressions started within a minute of the pulse check and were swapped every two "
+         "minutes."),
         ("delta", "communication", "focused_facilitation",
-         "Nobody said the early warning score out loud."),
-        ("gap", "teamwork", "directive_feedback", "No clear team leader for the first minutes."),
+         "The support worker's “she usually asks for her music” did not reach the "
+         "registrar at handover."),
+        ("gap", "teamwork", "directive_feedback",
+         "No leader was named until the registrar asked “who's leading?” at minute 7."),
+        ("gap", "cognitive", "focused_facilitation",
+         "A heart rate of 128 with a falling CRP was explained by pneumonia; pulmonary embolism "
+         "came up only after the arrest."),
     ):
         debriefing.add_analysis_item(session, debrief=debrief, actor=instructor, now=now,
                                      data=debriefing.AnalysisInput(kind, domain, strategy, text))
     for learner in debriefing.debrief_learners(sim_session):
         strengths, improve, goals = DEMO_FEEDBACK.get(learner.email, (
-            "You stayed with the patient and kept the team informed.",
-            "Ask for help a little earlier.",
+            "You stayed with the team through the whole resuscitation.",
+            "Say what you notice out loud, even when everyone around you is busy.",
             "Take part in one more arrest scenario this term."))
         debriefing.save_feedback(session, debrief=debrief, learner=learner, actor=instructor,
                                  now=now, data=debriefing.FeedbackInput(strengths, improve,
