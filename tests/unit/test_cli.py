@@ -113,7 +113,7 @@ def test_demo_load_on_an_empty_database_gives_the_same_demo_as_make_run(app, tmp
     assert alone.exit_code == 0, alone.output
     demo = _demo_snapshot(app)
     assert demo == _demo_snapshot(make_run)
-    assert demo["scenarios"] >= 9 and demo["follow-ups"] and demo["check-ins"] >= 5
+    assert demo["scenarios"] == 14 and demo["follow-ups"] and demo["check-ins"] >= 5
     with make_run.app_context():
         db.engine.dispose()
 
