@@ -182,6 +182,16 @@ def test_detail_shows_the_whole_scenario(app, people, instructor_client, shipped
     assert doc.instructor_notes.split()[0] in page
 
 
+def test_every_shipped_scenario_opens_with_its_story_and_prompts(instructor_client, shipped):
+    for doc in shipped:
+        response = instructor_client.get(f"/scenarios/{doc.slug}")
+        assert response.status_code == 200, doc.slug
+        page = text_of(response)
+        assert doc.role_model_story.narrator in page, doc.slug
+        assert doc.debrief_prompts.phases["analysis"][0] in page, doc.slug
+        assert doc.care_delivery_problems[-1].expected_factors[-1].note in page, doc.slug
+
+
 def test_level_summary_counts_the_expected_factors(instructor_client, shipped):
     doc = next(d for d in shipped if d.slug == PAEDIATRIC)
     body = instructor_client.get(f"/scenarios/{PAEDIATRIC}").get_data(as_text=True)
