@@ -42,7 +42,7 @@ def make_link_token(followup: FollowUp, *, secret_key: str, now: datetime) -> st
 def read_link_token(session: Session, token: str, *, secret_key: str,
                     now: datetime) -> FollowUp:
     """The follow-up a link opens; LinkInvalid for anything forged or not sent, LinkExpired
-    once the stage has closed."""
+    once the stage has closed, whatever its state: an answered stage's link dies with it."""
     try:
         payload = _link_serializer(secret_key).loads(token)
     except BadSignature as exc:
@@ -52,14 +52,17 @@ def read_link_token(session: Session, token: str, *, secret_key: str,
     followup = session.get(FollowUp, payload["f"])
     if followup is None or not followup.user.is_active_account or followup.sent_at is None:
         raise LinkInvalid()
-    if followup.status is FollowUpStatus.COMPLETED:
-        return followup
     if (followup.status is FollowUpStatus.EXPIRED or now >= followup.expires_at
             or now.timestamp() > payload.get("e", 0)):
         raise LinkExpired()
     return followup
 
 
+
+
+def is_answered(followup: FollowUp) -> bool:
+    """Answered or skipped: its link shows that, and nothing else."""
+    return followup.status in (FollowUpStatus.COMPLETED, FollowUpStatus.SKIPPED)
 
 
 def is_answerable(followup: FollowUp, now: datetime) -> bool:
