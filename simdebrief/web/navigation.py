@@ -33,6 +33,7 @@ OUTBOX_STATUS_NAMES = {
     OutboxStatus.SENT: _l("Sent"),
     OutboxStatus.LOGGED: _l("Logged"),
     OutboxStatus.FAILED: _l("Failed"),
+    OutboxStatus.CANCELLED: _l("Cancelled"),
 }
 
 

@@ -28,7 +28,7 @@ from simdebrief.models import (
     User,
 )
 from simdebrief.services.followups import answers, enrolment, figures, plan_versions, stage_rows
-from tests.conftest import client_for, link_in
+from tests.conftest import client_for, delivered_bodies, link_in
 from tests.web.test_debriefs import finalised, running_session
 
 FU0, FU1, FU2, FU3, FU4 = ("FU0_end_of_debrief", "FU1_early", "FU2_one_week",
@@ -55,11 +55,10 @@ def dispatch(app, when: datetime):
 
 
 def stage_link(app, followup_id: int, reminder: bool = False) -> str:
+    """The link of the stage's email as the relay sends it (the outbox holds a placeholder)."""
     key = f"followup:{followup_id}" + (":reminder" if reminder else "")
-    with app.app_context():
-        email = db.session.scalar(select(OutboxEmail).where(OutboxEmail.idempotency_key == key))
-        assert email is not None, f"no email {key}"
-        return link_in(email.body_text)
+    [body] = delivered_bodies(app, OutboxEmail.idempotency_key == key)
+    return link_in(body)
 
 
 def outbox_keys(app) -> list[str]:

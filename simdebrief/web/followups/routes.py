@@ -31,7 +31,7 @@ from simdebrief import checkin_options, policy
 from simdebrief.clock import current_now
 from simdebrief.emails.support import queue_support_notice
 from simdebrief.errors import InvalidInput, InvalidState, LinkExpired, LinkInvalid
-from simdebrief.extensions import db
+from simdebrief.extensions import csrf, db
 from simdebrief.models import (
     Attendance,
     EventTrack,
@@ -281,6 +281,32 @@ def link_support(followup: FollowUp, token: str):
     return render_template("followups/talk.html", followup=followup, token=token, form=form,
                            checkin=checkin, tier_hints=TIER_HINTS,
                            centre=followup.centre), form_status()
+
+
+@bp.route("/f/unsubscribe/<token>", methods=["GET", "POST"])
+@public
+@csrf.exempt
+def unsubscribe(token: str):
+    """RFC 8058 one-click unsubscribe: a POST (from the mailbox provider, or the button of
+    this page) stops follow-ups at once; a GET only asks. The signed token is the whole
+    authority and can do nothing but stop, so this one view needs neither login nor CSRF."""
+    g.no_store = True
+    now = current_now()
+    try:
+        learner = answers.read_unsubscribe_token(
+            db.session, token, secret_key=current_app.config["SECRET_KEY"], now=now)
+    except LinkExpired:
+        return render_template("followups/unsubscribe.html", problem="expired"), 410
+    except LinkInvalid:
+        return render_template("followups/unsubscribe.html", problem="invalid"), 404
+    if request.method == "POST":
+        learner_choices.set_choice(db.session, user=learner, action="stop", now=now,
+                                   via="unsubscribe")
+        db.session.commit()
+        return render_template("followups/unsubscribe.html", done=True)
+    return render_template("followups/unsubscribe.html", done=False,
+                           stopped=stage_rows.state_of(db.session, learner)
+                           is PreferenceState.STOPPED)
 
 
 # --- the learner's own pages ---------------------------------------------------------------------
