@@ -301,30 +301,35 @@ def test_answers_are_check_ins_the_instructor_cannot_read(
 
 
 def test_distress_per_stage_needs_the_minimum_group(app, people, planning, clock):
+    """Changed by the data-protection issue: k is at least 5, no range is shown, and a
+    stage counts only once it has closed for the whole session."""
     with app.app_context():
-        db.session.get(Centre, people.centre_id).min_group_size = 3
+        db.session.get(Centre, people.centre_id).min_group_size = 3  # below the floor of 5
         db.session.commit()
-    session_id = running_session(app, people, planning, clock, extra_students=1)
+    session_id = running_session(app, people, planning, clock, extra_students=4)
     finalised(app, people, session_id)
     dispatch(app, clock.now())
     learners = sorted({f.user_id for f in rows(app, session_id=session_id)})
-    assert len(learners) == 3
+    assert len(learners) == 6
     links = [stage_link(app, one(app, user_id, FU0).id) for user_id in learners]
     anonymous = app.test_client()
-    for link, score in zip(links[:2], (2, 8), strict=True):
+    for link, score in zip(links[:4], (2, 8, 5, 4), strict=True):
         anonymous.post(link, data={"distress": str(score)})
     admin = client_for(app, people, "admin")
     page = admin.get("/admin/follow-ups").get_data(as_text=True)
-    assert "Not shown: fewer than 3 learners answered." in page
-    anonymous.post(links[2], data={"distress": "5"})
+    assert "Not shown yet: no closed stage with scores from at least 5 learners." in page
+    anonymous.post(links[4], data={"distress": "6"})
+    # Five scores, but the stage is still open for the sixth learner: still nothing.
+    assert "Not shown yet" in admin.get("/admin/follow-ups").get_data(as_text=True)
+    clock.set(one(app, learners[0], FU0).expires_at + timedelta(minutes=1))
     page = admin.get("/admin/follow-ups").get_data(as_text=True)
-    assert "Not shown" not in page
-    assert "2–8" in page  # the range, from three learners
+    assert "Not shown yet" not in page and "Range" not in page and "2–8" not in page
     assert client_for(app, people, "instructor").get("/admin/follow-ups").status_code == 403
     with app.app_context():
         centre = db.session.get(Centre, people.centre_id)
-        [row] = [r for r in figures.distress_per_stage(db.session, centre) if r.key == FU0]
-        assert (row.answered, row.median) == (3, 5)
+        [row] = [r for r in figures.distress_per_stage(db.session, centre, clock.now())
+                 if r.key == FU0]
+        assert (row.answered, row.median) == (5, 5)
 
 
 def test_the_learners_calendar_feed_holds_their_follow_up_dates(

@@ -49,7 +49,7 @@ from simdebrief.models import (
     TrackStatus,
 )
 from simdebrief.reports.charts import checkin_trend_drawing, inline_svg
-from simdebrief.services import checkins, support
+from simdebrief.services import checkins, group_figures, support
 from simdebrief.services.followups import (
     answers,
     figures,
@@ -593,5 +593,5 @@ def analytics():
         per_stage=figures.completion_per_stage(db.session, centre),
         per_plan=figures.completion_per_plan(db.session, centre),
         per_cohort=figures.completion_per_cohort(db.session, centre),
-        distress=figures.distress_per_stage(db.session, centre),
-        minimum=max(1, centre.min_group_size), **template_context())
+        distress=figures.distress_per_stage(db.session, centre, now),
+        minimum=group_figures.k_for(centre.min_group_size), **template_context())
