@@ -80,3 +80,12 @@ def test_link_pages_are_never_cached(app, people, sent_session, clock, client):
         assert response.headers.get("Cache-Control") == "no-store", path
     client.post(link, data={"distress": "2"})
     assert client.get(link).headers.get("Cache-Control") == "no-store"
+
+
+def test_the_link_talk_form_does_not_tick_telling_the_instructors(
+        app, people, sent_session, clock, client):
+    dispatch(app, clock.now())
+    link = stage_link(app, one(app, people.ids["student"], FU0).id)
+    page = client.get(f"{link}/talk?tier=peer").get_data(as_text=True)
+    [box] = [line for line in page.splitlines() if 'name="instructors_informed"' in line]
+    assert "checked" not in box

@@ -55,6 +55,11 @@ class StageFigures:
         return sum(self.counts.values())
 
     @property
+    def total_cell(self) -> Count:
+        """How many learners the stage has; fewer than k reads "fewer than k"."""
+        return Count(self.total if self.total >= self.k else None, self.k)
+
+    @property
     def cells(self) -> dict[str, Count]:
         return group_figures.suppress_partition(
             {name: self.counts[name] for name in GROUP_NAMES}, self.k)
