@@ -54,7 +54,7 @@ from simdebrief.models import (  # noqa: E402
     SimSession,
     User,
 )
-from simdebrief.services.followups import scheduling  # noqa: E402
+from simdebrief.services.followups import enrolment  # noqa: E402
 
 LEARNERS = 2_000
 STAGES = LEARNERS * 5
@@ -157,7 +157,7 @@ def seed(app) -> None:
                           created_at=anchor, updated_at=anchor, finalised_at=anchor)
         db.session.add_all([centre, scenario, sim_session, debrief])
         db.session.flush()
-        assert len(scheduling.schedule_for_debrief(db.session, debrief, anchor)) == STAGES
+        assert len(enrolment.schedule_for_debrief(db.session, debrief, anchor)) == STAGES
         db.session.execute(update(FollowUp).values(due_at=NOW - timedelta(minutes=1),
                                                    expires_at=NOW + timedelta(days=7)))
         db.session.commit()

@@ -53,9 +53,10 @@ def relay_outbox(app: Flask, now: datetime | None = None, batch: int = 50):
         while True:
             emails = notifications.claim_due_emails(db.session, now=now, batch=batch)
             messages = []
+            builder = links.LinkBuilder(db.session, emails, now)
             for email in emails:
                 # The live link is signed here, in memory, and never written back.
-                outgoing = links.prepare(db.session, email, now)
+                outgoing = builder.prepare(email)
                 if outgoing is None:
                     email.status = OutboxStatus.CANCELLED
                     continue

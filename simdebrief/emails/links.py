@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app, url_for
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
 
 from simdebrief.emails.composer import absolute_url
-from simdebrief.models import FollowUp, OutboxEmail, User
+from simdebrief.models import FollowUp, OutboxEmail
 from simdebrief.services import accounts, notifications
 from simdebrief.services.followups import answers
 
@@ -27,41 +28,52 @@ class Outgoing:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def stage_link(followup: FollowUp, now: datetime) -> str:
-    """The signed link that opens this stage's form, and nothing else, without a password."""
-    token = answers.make_link_token(followup, secret_key=current_app.config["SECRET_KEY"],
-                                    now=now)
-    return absolute_url(url_for("followups.stage_by_link", token=token))
+class LinkBuilder:
+    """Builds the live links of one relay batch: the follow-ups are loaded in one query and
+    each page's URL prefix is built once (``url_for`` per email cost more than sending)."""
 
+    def __init__(self, session: Session, emails: list[OutboxEmail], now: datetime):
+        self.session, self.now = session, now
+        self.secret_key = current_app.config["SECRET_KEY"]
+        ids = [int(e.link_ref.partition(":")[2]) for e in emails
+               if e.link_ref and e.link_ref.startswith("followup:")]
+        self.followups = {f.id: f for f in session.scalars(
+            select(FollowUp).where(FollowUp.id.in_(ids)).options(joinedload(FollowUp.user)))
+        } if ids else {}
+        self._prefixes: dict[str, str] = {}
 
-def unsubscribe_link(user: User, now: datetime) -> str:
-    """The signed link that stops the learner's follow-ups (POST) or asks first (GET)."""
-    token = answers.make_unsubscribe_token(user, secret_key=current_app.config["SECRET_KEY"],
-                                           now=now)
-    return absolute_url(url_for("followups.unsubscribe", token=token))
+    def _url(self, endpoint: str, token: str) -> str:
+        if endpoint not in self._prefixes:
+            marker = "TOKEN"
+            self._prefixes[endpoint] = absolute_url(url_for(endpoint, token=marker))[
+                :-len(marker)]
+        return self._prefixes[endpoint] + token
 
-
-def unsubscribe_headers(user: User, now: datetime) -> dict[str, str]:
-    return {"List-Unsubscribe": f"<{unsubscribe_link(user, now)}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    def prepare(self, email: OutboxEmail) -> Outgoing | None:
+        """The body and extra headers to send, or None when the email must not go any more
+        (its follow-up is gone, or its learner's account was closed)."""
+        if not email.link_ref:
+            return Outgoing(email.body_text)
+        kind, _sep, rest = email.link_ref.partition(":")
+        if kind in ACCOUNT_PAGES:
+            token = accounts.token_for_link_ref(email.link_ref, secret_key=self.secret_key)
+            return Outgoing(email.body_text.replace(
+                notifications.LINK_PLACEHOLDER, self._url(ACCOUNT_PAGES[kind], token)))
+        if kind == "followup":
+            followup = self.followups.get(int(rest))
+            if followup is None or not followup.user.is_active_account:
+                return None
+            stage = answers.make_link_token(followup, secret_key=self.secret_key, now=self.now)
+            stop = answers.make_unsubscribe_token(followup.user, secret_key=self.secret_key,
+                                                  now=self.now)
+            return Outgoing(
+                email.body_text.replace(notifications.LINK_PLACEHOLDER,
+                                        self._url("followups.stage_by_link", stage)),
+                {"List-Unsubscribe": f"<{self._url('followups.unsubscribe', stop)}>",
+                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+        raise ValueError(f"unknown link reference kind {kind!r}")
 
 
 def prepare(session: Session, email: OutboxEmail, now: datetime) -> Outgoing | None:
-    """The body and extra headers to send, or None when the email must not go any more (its
-    follow-up is gone, or its learner's account was closed)."""
-    if not email.link_ref:
-        return Outgoing(email.body_text)
-    kind, _sep, rest = email.link_ref.partition(":")
-    if kind in ACCOUNT_PAGES:
-        token = accounts.token_for_link_ref(email.link_ref,
-                                            secret_key=current_app.config["SECRET_KEY"])
-        link = absolute_url(url_for(ACCOUNT_PAGES[kind], token=token))
-        return Outgoing(email.body_text.replace(notifications.LINK_PLACEHOLDER, link))
-    if kind == "followup":
-        followup = session.get(FollowUp, int(rest))
-        if followup is None or not followup.user.is_active_account:
-            return None
-        return Outgoing(
-            email.body_text.replace(notifications.LINK_PLACEHOLDER, stage_link(followup, now)),
-            unsubscribe_headers(followup.user, now))
-    raise ValueError(f"unknown link reference kind {kind!r}")
+    """One email's body and headers as sent (see ``LinkBuilder.prepare``)."""
+    return LinkBuilder(session, [email], now).prepare(email)
