@@ -105,3 +105,23 @@ def test_sent_bodies_with_links_are_purged_after_the_retention_time(app, people,
             AuditEvent.action == "outbox.email_viewed")) == 0
     page = admin.get(f"/admin/outbox/{reset_id}").get_data(as_text=True)
     assert "The text of this email was removed" in page
+
+
+def test_a_raw_dump_after_the_demo_holds_no_usable_link(app, clock):
+    from simdebrief.jobs import dispatch_followups
+    from simdebrief.services import demo
+    from tests.conftest import sync_shipped_library
+
+    sync_shipped_library(app, clock.now())
+    with app.app_context():
+        demo.load_demo(db.session, now=clock.now(), timezone="Europe/Copenhagen")
+        db.session.commit()
+    assert dispatch_followups(app, now=clock.now()).sent >= 1
+    assert relay_outbox(app, now=clock.now()).delivered >= 1
+    with app.app_context():
+        dump = "\n".join(
+            " ".join(str(value) for value in row)
+            for table in db.metadata.sorted_tables
+            for row in db.session.execute(table.select()).all())
+    assert notifications.LINK_PLACEHOLDER in dump
+    assert not SECRET_PATHS.search(dump)
