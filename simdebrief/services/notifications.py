@@ -155,11 +155,15 @@ def mark_attempt_failed(email: OutboxEmail, *, now: datetime, error: str) -> Non
         email.next_attempt_at = now + retry_delay(email.attempts)
 
 
-def retry_now(email: OutboxEmail, *, now: datetime) -> None:
-    """An admin's "try again" for an email that was given up on."""
+def retry_now(email: OutboxEmail, *, now: datetime) -> bool:
+    """An admin's "try again" for an email that was given up on; only a failed email (never
+    one cancelled because the learner stopped follow-ups). Returns whether it was queued."""
+    if email.status is not OutboxStatus.FAILED:
+        return False
     email.status = OutboxStatus.PENDING
     email.attempts = 0
     email.next_attempt_at = now
+    return True
 
 
 def followup_link_ref(followup_id: int) -> str:

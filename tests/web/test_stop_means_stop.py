@@ -131,3 +131,19 @@ def test_follow_up_emails_carry_a_one_click_stop(
     assert mailbox.post(path[:-3] + "xyz").status_code == 404
     clock.advance(days=181)
     assert mailbox.post(path).status_code == 410
+
+
+def test_an_admin_cannot_revive_an_email_cancelled_by_stop(
+        smtp_app, smtp_server, mail_people, finalised_session, clock):
+    dispatch_followups(smtp_app, now=clock.now())
+    client_for(smtp_app, mail_people, "student").post("/me/follow-ups/choice",
+                                                      data={"action": "stop"})
+    with smtp_app.app_context():
+        [cancelled] = db.session.scalars(select(OutboxEmail.id).where(
+            OutboxEmail.status == OutboxStatus.CANCELLED)).all()
+    admin = client_for(smtp_app, mail_people, "admin")
+    response = admin.post(f"/admin/outbox/{cancelled}/retry", follow_redirects=True)
+    assert "Only an email that failed can be tried again." in response.get_data(as_text=True)
+    assert dict(followup_emails(smtp_app)).get(
+        f"followup:{one(smtp_app, mail_people.ids['student'], FU0).id}") \
+        is OutboxStatus.CANCELLED

@@ -383,7 +383,9 @@ def retry_outbox_email(email_id: int):
     email = _centre_email(email_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    notifications.retry_now(email, now=current_now())
-    db.session.commit()
-    flash(_("The email will be sent at the next attempt."), "success")
+    if notifications.retry_now(email, now=current_now()):
+        db.session.commit()
+        flash(_("The email will be sent at the next attempt."), "success")
+    else:
+        flash(_("Only an email that failed can be tried again."), "error")
     return redirect(url_for("admin.outbox_email", email_id=email_id))
