@@ -45,18 +45,29 @@ def make_transport(config) -> notifications.SmtpTransport | notifications.LogTra
 
 def relay_outbox(app: Flask, now: datetime | None = None, batch: int = 50):
     """Send every due outbox email; a failure schedules a retry with backoff."""
+    from simdebrief.emails import links
+
     result = notifications.RelayResult()
-    with app.app_context():
+    with job_context(app):
         now = now or current_now()
         mail_from = app.config["SIMDEBRIEF_MAIL_FROM"]
         while True:
             emails = notifications.claim_due_emails(db.session, now=now, batch=batch)
-            messages = [(e.id, notifications.build_message(e, mail_from=mail_from),
-                         e.attachment) for e in emails]
+            messages = []
+            builder = links.LinkBuilder(db.session, emails, now)
+            for email in emails:
+                # The live link is signed here, in memory, and never written back.
+                outgoing = builder.prepare(email)
+                if outgoing is None:
+                    email.status = OutboxStatus.CANCELLED
+                    continue
+                messages.append((email.id, notifications.build_message(
+                    email, mail_from=mail_from, body=outgoing.body,
+                    extra_headers=outgoing.headers), email.attachment))
             # The claim is its own short transaction, committed before the slow SMTP work, so
             # no database lock is held while talking to the mail server.
             db.session.commit()
-            if not messages:
+            if not emails:
                 break
             result.claimed += len(messages)
             with make_transport(app.config) as transport:
@@ -81,7 +92,7 @@ def relay_outbox(app: Flask, now: datetime | None = None, batch: int = 50):
                 # than sending it. A sender that dies mid-batch leaves its lease, and the batch
                 # goes again with the same Message-IDs (delivery is at least once).
                 _mark_delivered(delivered_ids, now=now, logged_only=transport.logged_only)
-            if len(messages) < batch:
+            if len(emails) < batch:
                 break
     return result
 

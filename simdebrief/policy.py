@@ -191,14 +191,17 @@ def may_work_support_queue(user: User) -> bool:
 
 
 def may_view_support_request(user: User, request) -> bool:
-    """The learner who sent it; a supporter of the centre in the request's tier or assigned."""
+    """The learner who sent it; the supporter it is assigned to (also once closed); and, while
+    nobody has it, the centre's supporters of its tier. A colleague's case stays theirs."""
     if request is None or not user or not user.is_authenticated:
         return False
     if _is(user, Role.STUDENT):
         return request.learner_id == user.id
     if not (may_work_support_queue(user) and same_centre(user, request)):
         return False
-    return request.tier == user.supporter_tier or request.assignee_id == user.id
+    if request.assignee_id is not None:
+        return request.assignee_id == user.id
+    return request.tier == user.supporter_tier and request.status != "closed"
 
 
 def may_work_support_request(user: User, request) -> bool:

@@ -275,6 +275,21 @@ def link_in(body: str) -> str:
     return match.group(1)
 
 
+def delivered_bodies(app, *where) -> list[str]:
+    """The bodies of the outbox emails matching ``where`` as the relay would send them now,
+    with their live links signed in (the stored bodies hold only a placeholder)."""
+    from sqlalchemy import select
+
+    from simdebrief.emails import links
+    from simdebrief.jobs import job_context
+    from simdebrief.models import OutboxEmail
+
+    with job_context(app):
+        now = app.config["SIMDEBRIEF_CLOCK"].now()
+        return [links.prepare(db.session, email, now).body for email in db.session.scalars(
+            select(OutboxEmail).where(*where).order_by(OutboxEmail.id))]
+
+
 @dataclass
 class Planning:
     """The shipped scenario library synced, two rooms and a cohort in the seeded centre."""

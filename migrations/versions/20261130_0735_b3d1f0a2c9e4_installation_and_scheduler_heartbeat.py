@@ -1,7 +1,7 @@
 """installation id and scheduler heartbeat
 
 Revision ID: b3d1f0a2c9e4
-Revises: 6c95e98a30c5
+Revises: b7d1e2a4c9f0
 Create Date: 2026-11-30 07:35:00
 
 The installation's random id is made here, once, so that two databases never send the same
@@ -16,7 +16,7 @@ from alembic import op
 import simdebrief.models.base
 
 revision = 'b3d1f0a2c9e4'
-down_revision = '6c95e98a30c5'
+down_revision = 'b7d1e2a4c9f0'
 branch_labels = None
 depends_on = None
 

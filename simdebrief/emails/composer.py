@@ -37,9 +37,16 @@ def absolute_url(path: str) -> str:
 
 
 def queue_templated(
-    *, key: str, to: User | str, template: str, subject: str, now: datetime, **context
+    *, key: str, to: User | str, template: str, subject: str, now: datetime,
+    link_ref: str | None = None, **context
 ) -> OutboxEmail:
-    """Render ``emails/<template>.txt`` in the recipient's language and add it to the outbox."""
+    """Render ``emails/<template>.txt`` in the recipient's language and add it to the outbox.
+
+    With ``link_ref``, the template's ``link`` is the placeholder the relay replaces with the
+    live link when sending (``emails.links``): the outbox never holds a usable token.
+    """
+    if link_ref is not None:
+        context["link"] = notifications.LINK_PLACEHOLDER
     address = to.email if isinstance(to, User) else to
     locale = to.locale if isinstance(to, User) and to.locale else None
     with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
@@ -47,5 +54,5 @@ def queue_templated(
     return notifications.enqueue_email(
         db.session, key=key, to=address, subject=subject, body=body, now=now,
         mail_from=current_app.config["SIMDEBRIEF_MAIL_FROM"],
-        centre_id=to.centre_id if isinstance(to, User) else None,
+        centre_id=to.centre_id if isinstance(to, User) else None, link_ref=link_ref,
     )

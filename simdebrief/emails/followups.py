@@ -11,45 +11,30 @@ import time
 from datetime import datetime
 from types import SimpleNamespace
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from simdebrief.emails.composer import absolute_url
 from simdebrief.extensions import db
 from simdebrief.models import FollowUp
-from simdebrief.services.followups import answers, claims
+from simdebrief.services import notifications
+from simdebrief.services.followups import claims
 from simdebrief.timefmt import local_text
-
-
-def stage_link(followup: FollowUp, now: datetime) -> str:
-    """The signed link that opens this stage's form, and nothing else, without a password."""
-    token = answers.make_link_token(followup, secret_key=current_app.config["SECRET_KEY"],
-                                    now=now)
-    return absolute_url(url_for("followups.stage_by_link", token=token))
 
 
 class Composer:
     """Composes stage emails for one dispatch pass, rendering each distinct text only once.
 
-    Learners whose stage falls due together get the same words; only the name and the link
-    differ. Those are put in afterwards, in place of markers no template or name contains.
+    Learners whose stage falls due together get the same words; only the name differs, put
+    in afterwards in place of a marker no template or name contains. The link is stored as
+    ``LINK_PLACEHOLDER``: the relay signs it when it sends (``emails.links``).
     """
 
     def __init__(self, now: datetime, *, item_delay: float = 0.0):
         self.now = now
         self.item_delay = item_delay
         self._texts: dict[tuple, tuple[str, str]] = {}
-        marker = secrets.token_hex(8)
-        self._name, self._link = f"\x00name-{marker}\x00", f"\x00link-{marker}\x00"
-        self._link_prefix: str | None = None
-
-    def _url(self, followup: FollowUp) -> str:
-        token = answers.make_link_token(
-            followup, secret_key=current_app.config["SECRET_KEY"], now=self.now)
-        if self._link_prefix is None:
-            self._link_prefix = stage_link(followup, self.now)[:-len(token)]
-        return self._link_prefix + token
+        self._name = f"\x00name-{secrets.token_hex(8)}\x00"
 
     def _compose(self, followup: FollowUp, template: str, subject) -> tuple[str, str]:
         if self.item_delay:
@@ -62,14 +47,13 @@ class Composer:
             with force_locale(locale):
                 body = render_template(
                     f"emails/{template}.txt", recipient=SimpleNamespace(name=self._name),
-                    centre=followup.centre, link=self._link,
+                    centre=followup.centre, link=notifications.LINK_PLACEHOLDER,
                     on_track=followup.track_id is not None,
                     open_until=local_text(followup.expires_at, followup.centre.timezone,
                                           "EEEE d MMMM, HH:mm"))
                 text = self._texts[key] = (str(subject()), body)
         title, body = text
-        return title, body.replace(self._name, followup.user.name).replace(
-            self._link, self._url(followup))
+        return title, body.replace(self._name, followup.user.name)
 
     def stage(self, followup: FollowUp, now: datetime) -> tuple[str, str]:
         return self._compose(followup, "followup_stage",

@@ -17,6 +17,8 @@ class OutboxStatus(enum.StrEnum):
     SENT = "sent"
     LOGGED = "logged"
     FAILED = "failed"
+    #: Not to be sent any more: the learner paused or stopped follow-ups while it waited.
+    CANCELLED = "cancelled"
 
 
 class OutboxEmail(Base):
@@ -33,7 +35,16 @@ class OutboxEmail(Base):
     centre_id: Mapped[int | None] = mapped_column(ForeignKey("centre.id"), index=True)
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
+    #: The text as sent, except that a personal link is stored as ``LINK_PLACEHOLDER``: the
+    #: relay builds the live link from ``link_ref`` just before sending, so no usable token
+    #: is ever stored here or shown to an admin.
     body_text: Mapped[str] = mapped_column(Text)
+    #: Which link to build at send time: "reset:<user>:<stamp>:<expires>",
+    #: "invite:<user>:<stamp>:<expires>" or "followup:<follow-up id>" (which also carries
+    #: one-click unsubscribe headers).
+    link_ref: Mapped[str | None] = mapped_column(String(200), index=True)
+    #: When the text of a sent email that carried a link was replaced by a short note.
+    body_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: What to attach when sending, by reference ("learner_pdf:<session>:<learner>"), never
     #: the bytes: the document is rendered at send time.
     attachment: Mapped[str | None] = mapped_column(String(200))

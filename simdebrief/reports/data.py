@@ -103,8 +103,9 @@ class Wording:
     s_group_checkin: str
     group_checkin_hidden: str
     group_checkin_answered: str
+    group_checkin_open: str
     distress_median: str
-    distress_range: str
+    too_few_scores: str
     learners: str
     s_followup_status: str
     s_amendments: str
@@ -253,18 +254,19 @@ class LearnerFeedback:
 
 @dataclass(frozen=True)
 class GroupCheckIn:
-    """Group figures; built only when at least the centre's minimum group answered."""
+    """Group figures of the closed debrief check-in; built only when at least k learners
+    answered. Counts are text: a small cell reads "fewer than k"."""
 
     answered: int
     distress_median: str
-    distress_range: str
-    reactions: list[tuple[str, int]]
+    reactions: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
 class StageStatus:
     stage: str
-    counts: list[tuple[str, int]]
+    #: (status, count as text): counts under k read "fewer than k".
+    counts: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)

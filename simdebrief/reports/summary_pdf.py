@@ -61,12 +61,11 @@ def render_summary_pdf(summary: SessionSummary) -> bytes:
         story += parts.para(summary.group_checkin_note)
     else:
         story += parts.para(w.group_checkin_answered % {"count": group.answered})
-        story += parts.facts([(w.distress_median, group.distress_median),
-                              (w.distress_range, group.distress_range)])
+        story += parts.facts([(w.distress_median, group.distress_median)])
         if group.reactions:
             story.append(parts.table(
                 [w.reactions, w.learners],
-                [[label, str(count)] for label, count in
+                [[label, count] for label, count in
                  group.reactions], [0.8, 0.2]))
 
     if summary.followup_status:

@@ -125,10 +125,27 @@ def make_account_link_token(
     user: User, *, purpose: str, secret_key: str, now: datetime, max_age: timedelta
 ) -> str:
     """A token for one purpose that works once: it dies when the user's security stamp changes."""
-    expires = int((now + max_age).timestamp())
+    return account_link_token(user.id, purpose=purpose, stamp=user.security_stamp,
+                              expires=int((now + max_age).timestamp()), secret_key=secret_key)
+
+
+def account_link_ref(user: User, *, purpose: str, now: datetime, max_age: timedelta) -> str:
+    """What the outbox stores instead of the token: enough to sign it when the email goes,
+    useless without the secret key. The stamp in it is the one of the moment of asking, so a
+    password set in between still kills the link."""
+    return f"{purpose}:{user.id}:{user.security_stamp}:{int((now + max_age).timestamp())}"
+
+
+def token_for_link_ref(link_ref: str, *, secret_key: str) -> str:
+    purpose, user_id, stamp, expires = link_ref.split(":")
+    return account_link_token(int(user_id), purpose=purpose, stamp=stamp,
+                              expires=int(expires), secret_key=secret_key)
+
+
+def account_link_token(user_id: int, *, purpose: str, stamp: str, expires: int,
+                       secret_key: str) -> str:
     return _link_serializer(secret_key).dumps(
-        {"u": user.id, "p": purpose, "s": user.security_stamp, "e": expires}
-    )
+        {"u": user_id, "p": purpose, "s": stamp, "e": expires})
 
 
 def read_account_link_token(

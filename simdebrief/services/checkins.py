@@ -1,24 +1,24 @@
 """Emotional check-ins: private to the learner, offered support never alerts anyone.
 
-Instructors and admins only ever get group figures, and only when at least the centre's
-minimum group size answered (``aggregate_for_session``).
+Instructors and admins only ever get group figures of the debrief check-in, once it is
+closed and only when at least k learners answered it (``aggregate_for_session``).
 """
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from simdebrief import checkin_options as options
 from simdebrief.errors import InvalidInput
 from simdebrief.models import Centre, CheckIn, CheckInContext, SessionStatus, SimSession, User
-from simdebrief.services import audit
+from simdebrief.services import audit, group_figures
+from simdebrief.services.group_figures import Count
 
 FREE_TEXT_MAX = 4000
 
@@ -36,23 +36,21 @@ class Answers:
 
 @dataclass(frozen=True)
 class Aggregate:
-    """Group figures for one session; never built for fewer than the minimum group size."""
+    """Group figures from a session's debrief check-ins; never built for fewer than k
+    learners, never with a minimum, maximum or range (``services.group_figures``)."""
 
     answered: int
-    #: How many of those gave a distress score; the figures below need the minimum too.
-    distress_answered: int
+    #: The middle distress score, when at least k learners gave one.
     distress_median: float | None
-    distress_low: int | None
-    distress_high: int | None
-    #: (symptom code, number of learners who ticked it), most frequent first.
-    symptom_counts: tuple[tuple[str, int], ...]
+    #: (symptom code, cell) for every reaction, in the check-in's order.
+    symptom_cells: tuple[tuple[str, Count], ...]
     min_group_size: int
 
     @property
-    def symptom_rows(self) -> list[tuple[object, int]]:
-        """(label, count) for display, most frequent first."""
-        return [(options.label(options.SYMPTOMS, code), count)
-                for code, count in self.symptom_counts]
+    def symptom_rows(self) -> list[tuple[object, Count]]:
+        """(label, cell) for display."""
+        return [(options.label(options.SYMPTOMS, code), cell)
+                for code, cell in self.symptom_cells]
 
 
 def _clean_codes(values, allowed: tuple[str, ...], field: str, errors: dict) -> list[str]:
@@ -155,34 +153,44 @@ def latest_answer(session: Session, *, user: User, sim_session: SimSession) -> C
         .order_by(CheckIn.created_at.desc(), CheckIn.id.desc()).limit(1))
 
 
-def aggregate_for_session(session: Session, sim_session: SimSession) -> Aggregate | None:
-    """Group figures from each learner's latest answer, or None below the minimum group size.
+def checkin_closed(sim_session: SimSession) -> bool:
+    """The debrief check-in closes when the session leaves "in progress" (the debrief is
+    finalised); only then are its group figures shown, so they never change afterwards."""
+    return sim_session.status is SessionStatus.DEBRIEFED
 
-    Skips do not count. Distress figures also need the minimum number of scores, so a
-    range can never be one person's answer.
+
+def _debrief_checkins(sim_session: SimSession):
+    """Each learner's one debrief check-in: the last they gave during the debrief."""
+    last = (select(func.max(CheckIn.id))
+            .where(CheckIn.session_id == sim_session.id,
+                   CheckIn.context == CheckInContext.DEBRIEF)
+            .group_by(CheckIn.user_id))
+    return select(CheckIn).where(CheckIn.id.in_(last), CheckIn.skipped.is_(False))
+
+
+def aggregate_for_session(session: Session, sim_session: SimSession) -> Aggregate | None:
+    """Group figures from each learner's debrief check-in, or None while the check-in is open
+    or when fewer than k learners answered it.
+
+    A later follow-up or self check-in never changes them. The learners are counted in SQL;
+    only when there are enough are their payloads decrypted, once, for the figures.
     """
-    rows = session.scalars(
-        select(CheckIn)
-        .where(CheckIn.session_id == sim_session.id, CheckIn.skipped.is_(False))
-        .order_by(CheckIn.created_at, CheckIn.id)).all()
-    latest: dict[int, CheckIn] = {}
-    for checkin in rows:
-        latest[checkin.user_id] = checkin
-    minimum = max(1, sim_session.centre.min_group_size)
-    if len(latest) < minimum:
+    if not checkin_closed(sim_session):
         return None
-    scores = [c.distress for c in latest.values() if c.distress is not None]
-    counts = Counter(code for c in latest.values() for code in set(c.symptoms))
-    order = {code: index for index, code in enumerate(options.codes(options.SYMPTOMS))}
-    symptom_counts = tuple(sorted(counts.items(),
-                                  key=lambda item: (-item[1], order.get(item[0], 99))))
-    enough_scores = len(scores) >= minimum
+    k = group_figures.k_for(sim_session.centre.min_group_size)
+    answered = session.scalar(select(func.count()).select_from(
+        _debrief_checkins(sim_session).subquery())) or 0
+    if answered < k:
+        return None
+    payloads = [checkin.payload or {} for checkin in session.scalars(
+        _debrief_checkins(sim_session))]
+    scores = [p["distress"] for p in payloads if p.get("distress") is not None]
+    ticked = Counter(code for p in payloads for code in set(p.get("symptoms") or ()))
     return Aggregate(
-        answered=len(latest),
-        distress_answered=len(scores),
-        distress_median=statistics.median(scores) if enough_scores else None,
-        distress_low=min(scores) if enough_scores else None,
-        distress_high=max(scores) if enough_scores else None,
-        symptom_counts=symptom_counts,
-        min_group_size=minimum,
+        answered=len(payloads),
+        distress_median=group_figures.median_of(scores, k),
+        symptom_cells=tuple((code, group_figures.suppress_choice(ticked[code], len(payloads),
+                                                                  k))
+                            for code in options.codes(options.SYMPTOMS)),
+        min_group_size=k,
     )

@@ -26,6 +26,13 @@ from simdebrief.models import OutboxEmail, OutboxStatus
 
 log = logging.getLogger(__name__)
 
+#: Stands in the stored body where the relay puts the live link just before sending.
+LINK_PLACEHOLDER = "[personal link, added when the email is sent]"
+#: What remains of a sent email that carried a link, once its retention time is over.
+PURGED_NOTE = "[text removed after sending: this email carried a personal link]"
+#: How long the text of a sent email that carried a link is kept (the centre may shorten it).
+LINK_BODY_RETENTION = timedelta(days=30)
+
 MAX_ATTEMPTS = 20
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
@@ -53,8 +60,13 @@ def enqueue_email(
     now: datetime,
     mail_from: str,
     centre_id: int | None = None,
+    link_ref: str | None = None,
 ) -> OutboxEmail:
-    """Add an email to the outbox; the same key twice returns the first one unchanged."""
+    """Add an email to the outbox; the same key twice returns the first one unchanged.
+
+    An email with a personal link is stored with ``LINK_PLACEHOLDER`` in its body and the
+    ``link_ref`` that tells the relay which link to build when sending.
+    """
     existing = session.scalar(select(OutboxEmail).where(OutboxEmail.idempotency_key == key))
     if existing is not None:
         return existing
@@ -64,6 +76,7 @@ def enqueue_email(
         to_address=to,
         subject=subject.replace("\n", " ").replace("\r", " ")[:300],
         body_text=body,
+        link_ref=link_ref,
         message_id=message_id_for(key, mail_from),
         status=OutboxStatus.PENDING,
         attempts=0,
@@ -131,6 +144,8 @@ def mark_delivered(email: OutboxEmail, *, now: datetime, logged_only: bool) -> N
 
 def mark_attempt_failed(email: OutboxEmail, *, now: datetime, error: str) -> None:
     email.last_error = error[:2000]
+    if email.status is OutboxStatus.CANCELLED:
+        return  # cancelled while the relay was trying: never tried again
     email.lease_until = None
     if email.attempts >= MAX_ATTEMPTS:
         email.status = OutboxStatus.FAILED
@@ -140,26 +155,69 @@ def mark_attempt_failed(email: OutboxEmail, *, now: datetime, error: str) -> Non
         email.next_attempt_at = now + retry_delay(email.attempts)
 
 
-def retry_now(email: OutboxEmail, *, now: datetime) -> None:
-    """An admin's "try again" for an email that was given up on."""
+def retry_now(email: OutboxEmail, *, now: datetime) -> bool:
+    """An admin's "try again" for an email that was given up on; only a failed email (never
+    one cancelled because the learner stopped follow-ups). Returns whether it was queued."""
+    if email.status is not OutboxStatus.FAILED:
+        return False
     email.status = OutboxStatus.PENDING
     email.attempts = 0
     email.next_attempt_at = now
+    return True
+
+
+def followup_link_ref(followup_id: int) -> str:
+    return f"followup:{followup_id}"
+
+
+def cancel_followup_emails(session: Session, followup_ids: list[int]) -> int:
+    """Cancel the waiting emails (stages and reminders) of these follow-ups; the caller's
+    transaction is the one that records the learner's pause or stop. Returns how many."""
+    if not followup_ids:
+        return 0
+    result = session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.link_ref.in_([followup_link_ref(i) for i in followup_ids]),
+               OutboxEmail.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING,
+                                       OutboxStatus.FAILED)))
+        .values(status=OutboxStatus.CANCELLED, lease_until=None)
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def purge_sent_bodies(session: Session, *, now: datetime,
+                      older_than: timedelta = LINK_BODY_RETENTION) -> int:
+    """Replace the text of sent emails that carried a personal link with a short note, once
+    they were sent longer ago than ``older_than``. For the daily retention job; returns how
+    many were purged. Subject, address and times stay, so the admin's list still adds up."""
+    result = session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.link_ref.is_not(None), OutboxEmail.body_purged_at.is_(None),
+               OutboxEmail.status.in_((OutboxStatus.SENT, OutboxStatus.LOGGED,
+                                       OutboxStatus.CANCELLED)),
+               or_(OutboxEmail.sent_at < now - older_than,
+                   and_(OutboxEmail.sent_at.is_(None), OutboxEmail.created_at < now - older_than)))
+        .values(body_text=PURGED_NOTE, body_purged_at=now)
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
 
 
 def _header(value: str) -> str | Header:
     return value if value.isascii() else Header(value, "utf-8")
 
 
-def build_message(email: OutboxEmail, *, mail_from: str) -> Message:
-    """The email as sent. Plain text is built with the fast ``MIMEText``; an email that will
-    carry an attachment uses ``EmailMessage``, whose API adds it just before sending."""
+def build_message(email: OutboxEmail, *, mail_from: str, body: str | None = None,
+                  extra_headers: dict[str, str] | None = None) -> Message:
+    """The email as sent, with ``body`` (the stored text with its live link) when given.
+    Plain text is built with the fast ``MIMEText``; an email that will carry an attachment
+    uses ``EmailMessage``, whose API adds it just before sending."""
+    text = email.body_text if body is None else body
     if email.attachment:
         message: Message = EmailMessage()
-        message.set_content(email.body_text)
+        message.set_content(text)
         headers = {"From": mail_from, "To": email.to_address, "Subject": email.subject}
     else:
-        message = MIMEText(email.body_text, "plain", "utf-8")
+        message = MIMEText(text, "plain", "utf-8")
         headers = {"From": _header(mail_from), "To": _header(email.to_address),
                    "Subject": _header(email.subject)}
     for name, value in headers.items():
@@ -167,6 +225,8 @@ def build_message(email: OutboxEmail, *, mail_from: str) -> Message:
     message["Message-ID"] = email.message_id
     message["Date"] = format_datetime(email.created_at)
     message["Auto-Submitted"] = "auto-generated"
+    for name, value in (extra_headers or {}).items():
+        message[name] = value
     return message
 
 

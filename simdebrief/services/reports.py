@@ -39,7 +39,7 @@ from simdebrief.reports import data
 from simdebrief.reports.learner_pdf import render_learner_pdf
 from simdebrief.reports.progress_pdf import render_progress_pdf
 from simdebrief.reports.summary_pdf import render_summary_pdf
-from simdebrief.services import audit, checkins, debriefing
+from simdebrief.services import audit, checkins, debriefing, group_figures
 from simdebrief.timefmt import local_text
 
 try:  # Follow-ups arrive in their own module; until then documents say they will come.
@@ -188,10 +188,13 @@ def _wording(_locale: str) -> data.Wording:
         s_group_checkin=_("How the group is doing"),
         group_checkin_hidden=_("Fewer than %(count)d learners answered the check-in, so no "
                                "figures are shown."),
-        group_checkin_answered=_("From the check-ins of %(count)d learners. Individual "
-                                 "answers are never shown."),
+        group_checkin_open=_("Group figures appear once the debrief is finalised and the "
+                             "check-in has closed."),
+        group_checkin_answered=_("From the debrief check-ins of %(count)d learners, computed "
+                                 "once the check-in closed. Individual answers are never "
+                                 "shown."),
         distress_median=_("Middle distress score (0–10)"),
-        distress_range=_("Range"),
+        too_few_scores=_("Too few scores to show"),
         learners=_("Learners"),
         s_followup_status=_("Follow-ups"),
         s_amendments=_("Amendments"),
@@ -489,18 +492,22 @@ def session_summary(session: Session, *, sim_session: SimSession, debrief: Debri
     names = {p.user_id: p.user.name for p in sim_session.participants}
     present = [p for p in sim_session.participants if p.attendance is Attendance.PRESENT]
     aggregate = checkins.aggregate_for_session(session, sim_session)
+    k = group_figures.k_for(sim_session.centre.min_group_size)
     group = None
     if aggregate is not None:
         group = data.GroupCheckIn(
             answered=aggregate.answered,
             distress_median=(f"{aggregate.distress_median:g}"
-                             if aggregate.distress_median is not None else ""),
-            distress_range=(f"{aggregate.distress_low}–{aggregate.distress_high}"
-                            if aggregate.distress_low is not None else ""),
-            reactions=[(str(label), count) for label, count in aggregate.symptom_rows])
+                             if aggregate.distress_median is not None else w.too_few_scores),
+            reactions=[(str(label), group_figures.count_text(cell))
+                       for label, cell in aggregate.symptom_rows])
     stages: dict[str, Counter] = {}
     for row in _followups(session, session_id=sim_session.id):
         stages.setdefault(_stage_title(row), Counter())[_status_text(row)] += 1
+    followup_status = [
+        data.StageStatus(stage, [(status, group_figures.count_text(cell)) for status, cell
+                                 in sorted(group_figures.suppress_partition(counts, k).items())])
+        for stage, counts in stages.items()]
     return data.SessionSummary(
         language=_language(), wording=w,
         title=_("Debrief summary: %(scenario)s", scenario=sim_session.title),
@@ -525,10 +532,10 @@ def session_summary(session: Session, *, sim_session: SimSession, debrief: Debri
             if (fb := debrief.feedback_for(p.user_id)) else data.Feedback())
             for p in sorted(present, key=lambda p: p.user.name)],
         group_checkin=group,
-        group_checkin_note="" if group else w.group_checkin_hidden % {
-            "count": max(1, sim_session.centre.min_group_size)},
-        followup_status=[data.StageStatus(stage, sorted(counts.items()))
-                         for stage, counts in stages.items()],
+        group_checkin_note="" if group else (
+            w.group_checkin_hidden % {"count": k} if checkins.checkin_closed(sim_session)
+            else w.group_checkin_open),
+        followup_status=followup_status,
         amendments=[data.AmendmentLine(
             when=local_text(a.at, zone), who=a.author.name if a.author else "",
             what=_amendment_target(a.target, names), reason=a.reason)

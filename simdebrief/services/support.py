@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from simdebrief.errors import InvalidInput, InvalidState
@@ -158,10 +158,12 @@ def record_view(session: Session, *, request: SupportRequest, viewer: User, now:
 
 
 def queue_for(session: Session, supporter: User) -> list[SupportRequest]:
-    """Waiting and ongoing requests of the supporter's tier, and any assigned to them."""
+    """Unassigned requests of the supporter's tier, and the ongoing ones assigned to them;
+    never a colleague's case (the same rule as ``policy.may_view_support_request``)."""
     conditions = [SupportRequest.assignee_id == supporter.id]
     if supporter.supporter_tier is not None:
-        conditions.append(SupportRequest.tier == supporter.supporter_tier)
+        conditions.append(and_(SupportRequest.assignee_id.is_(None),
+                               SupportRequest.tier == supporter.supporter_tier))
     return list(session.scalars(
         select(SupportRequest)
         .where(SupportRequest.centre_id == supporter.centre_id,

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from simdebrief import policy
 from simdebrief.models import Attendance, OutboxStatus, Role, SessionStatus, SupporterTier, User
+from simdebrief.services.group_figures import count_text
 from simdebrief.timefmt import local_text, span_text
 
 ROLE_NAMES = {
@@ -33,6 +34,7 @@ OUTBOX_STATUS_NAMES = {
     OutboxStatus.SENT: _l("Sent"),
     OutboxStatus.LOGGED: _l("Logged"),
     OutboxStatus.FAILED: _l("Failed"),
+    OutboxStatus.CANCELLED: _l("Cancelled"),
 }
 
 
@@ -118,4 +120,4 @@ def template_helpers() -> dict:
     return {"nav_items": nav_items, "role_label": role_label, "role_name": role_name,
             "outbox_status": outbox_status, "session_status": session_status,
             "attendance_label": attendance_label, "local_text": local_text,
-            "span_text": span_text}
+            "span_text": span_text, "count_text": count_text}

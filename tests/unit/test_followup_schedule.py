@@ -147,8 +147,9 @@ def test_no_stage_ever_falls_due_at_night_or_before_its_anchor(anchor, amount, u
     result = due(anchor, amount, unit, hour)
     assert not _is_night(result)
     if unit in (OffsetUnit.MINUTES, OffsetUnit.HOURS):
-        assert result >= anchor + (timedelta(minutes=amount) if unit is OffsetUnit.MINUTES
-                                   else timedelta(hours=amount))
+        # Hours and minutes are elapsed time: add them in UTC, not on the local wall clock.
+        assert result >= anchor.astimezone(UTC) + (
+            timedelta(minutes=amount) if unit is OffsetUnit.MINUTES else timedelta(hours=amount))
         assert result - anchor < timedelta(days=2) + (
             timedelta(minutes=amount) if unit is OffsetUnit.MINUTES
             else timedelta(hours=amount))

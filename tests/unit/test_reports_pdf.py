@@ -260,8 +260,8 @@ def summary(name="Søren Ærø Ågård", line="Check allergies aloud.") -> data.
         levels=factors(6), framing=[data.FramingLine(line, True), data.FramingLine("X", False)],
         feedback=[data.LearnerFeedback(name, feedback), data.LearnerFeedback(
             "Ana", data.Feedback())],
-        group_checkin=data.GroupCheckIn(5, "4", "1–6", [("Guilt", 2)]),
-        followup_status=[data.StageStatus("The next day", [("Planned", 5)])],
+        group_checkin=data.GroupCheckIn(5, "4", [("Guilt", "fewer than 5")]),
+        followup_status=[data.StageStatus("The next day", [("Planned", "5")])],
         amendments=[data.AmendmentLine("Tue", "Ida", "Take-home messages", line)])
 
 
@@ -287,7 +287,7 @@ def test_the_summary_has_everything_but_individual_check_ins():
     for section in (W.s_attendance, W.s_take_home, W.s_analysis, W.s_framing_checklist,
                     W.s_all_feedback, W.s_group_checkin, W.s_followup_status, W.s_amendments):
         assert section in titles
-    assert "1–6" in text and "Team: factor number 0" in text
+    assert "fewer than 5" in text and "Range" not in text and "Team: factor number 0" in text
     feedback = text.split(W.s_all_feedback)[-1]
     assert "Søren Ærø Ågård" in feedback and "Ana" not in feedback  # nothing written to Ana
     hidden = replace(summary(), group_checkin=None, group_checkin_note="Fewer than 5 answered")

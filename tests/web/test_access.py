@@ -133,6 +133,7 @@ ROUTE_ACCESS = {
     "followups.stage_by_link": PUBLIC,
     "followups.link_choice": PUBLIC,
     "followups.link_support": PUBLIC,
+    "followups.unsubscribe": PUBLIC,
     "followups.mine": only("student"),
     "followups.stage": only("student"),
     "followups.choose": only("student"),

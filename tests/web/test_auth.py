@@ -5,13 +5,12 @@ from sqlalchemy import select
 from simdebrief.extensions import db
 from simdebrief.jobs import relay_outbox
 from simdebrief.models import AuditEvent, AuthSession, OutboxEmail, User
-from tests.conftest import PASSWORD, both_databases, link_in, login
+from tests.conftest import PASSWORD, both_databases, delivered_bodies, link_in, login
 
 
 def outbox_bodies(app, to: str) -> list[str]:
-    with app.app_context():
-        return [e.body_text for e in db.session.scalars(
-            select(OutboxEmail).where(OutboxEmail.to_address == to).order_by(OutboxEmail.id))]
+    """As delivered: the stored bodies hold a placeholder, the relay signs the link."""
+    return delivered_bodies(app, OutboxEmail.to_address == to)
 
 
 @both_databases

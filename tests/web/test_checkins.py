@@ -233,6 +233,8 @@ def test_bad_input_is_explained_next_to_the_field_and_kept(
 
 
 def test_group_figures_only_from_the_minimum_group_size(app, people, planning, clock):
+    """Changed by the data-protection issue: figures come from each learner's debrief
+    check-in once the debrief is finalised, with no range and small counts hidden."""
     extra = add_students(app, people, clock, 3)
     session_id = make_session(app, people, planning, extra_present=extra)
     learners = [people.ids["student"], people.ids["student2"], *extra]
@@ -247,34 +249,41 @@ def test_group_figures_only_from_the_minimum_group_size(app, people, planning, c
                 answers=checkins.Answers(distress=distress, symptoms=tuple(symptoms or ())))
         checkins.skip_checkin(db.session, user=users[4], sim_session=sim_session,
                               now=clock.now())
-        db.session.commit()
-        assert checkins.aggregate_for_session(db.session, sim_session) is None
-        with app.test_request_context():
-            html = render_template("checkins/_aggregate.html", sim_session=sim_session,
-                                   aggregate=None, support_flags=set())
-        assert "Fewer than 5 learners answered, so no figures are shown." in html
-
-        # A learner who answers twice counts once, with the latest answer.
+        # A learner who answers twice during the debrief counts once, with the last answer.
         checkins.submit_checkin(db.session, user=users[0], sim_session=sim_session,
                                 now=clock.now(), answers=checkins.Answers(distress=3))
-        assert checkins.aggregate_for_session(db.session, sim_session) is None
-
         checkins.submit_checkin(db.session, user=users[4], sim_session=sim_session,
                                 now=clock.now(),
                                 answers=checkins.Answers(distress=4, symptoms=("guilt",)))
         db.session.commit()
+        # While the check-in is open, nothing: each new answer would show in the figures.
+        assert checkins.aggregate_for_session(db.session, sim_session) is None
+        with app.test_request_context():
+            html = render_template("checkins/_aggregate.html", sim_session=sim_session,
+                                   aggregate=None, support_flags=set())
+        assert "Group figures appear once the debrief is finalised" in html
+
+        sim_session.status = SessionStatus.DEBRIEFED
+        db.session.commit()
         aggregate = checkins.aggregate_for_session(db.session, sim_session)
         assert aggregate is not None
-        assert aggregate.answered == 5 and aggregate.distress_answered == 5
-        assert aggregate.distress_median == 5
-        assert (aggregate.distress_low, aggregate.distress_high) == (3, 9)
-        assert dict(aggregate.symptom_counts) == {"guilt": 2, "anxiety": 1}
+        assert aggregate.answered == 5 and aggregate.distress_median == 5
+        assert not hasattr(aggregate, "distress_low") and not hasattr(aggregate, "distress_high")
+        cells = dict(aggregate.symptom_cells)
+        assert all(cell.value is None for cell in cells.values())  # 2 guilt, 1 anxiety, 0 …
+        # A later check-in (here the learner's own, after the session) changes nothing.
+        checkins.submit_checkin(db.session, user=users[1], sim_session=sim_session,
+                                now=clock.now(), answers=checkins.Answers(
+                                    distress=10, symptoms=("guilt", "shame")))
+        db.session.commit()
+        assert checkins.aggregate_for_session(db.session, sim_session) == aggregate
         with app.test_request_context():
             html = render_template("checkins/_aggregate.html", sim_session=sim_session,
                                    aggregate=aggregate,
                                    support_flags={people.ids["student2"]})
-        assert "From the check-ins of 5 learners" in html
-        assert "3–9" in html and "Guilt" in html
+        assert "From the debrief check-ins of 5 learners" in html
+        assert "Range" not in html and "3–9" not in html
+        assert "Guilt" in html and "fewer than 5" in html
         assert "Søren Andersen" in html and "Sara Student" not in html
 
 
@@ -284,11 +293,12 @@ def test_distress_figures_need_enough_scores_too(app, people, planning, clock):
     with app.app_context():
         sim_session = db.session.get(SimSession, session_id)
         ids = [people.ids["student"], people.ids["student2"], *extra]
+        sim_session.status = SessionStatus.IN_PROGRESS
         for number, user_id in enumerate(ids):
             answers = checkins.Answers(distress=8 if number == 0 else None,
                                        coping=("network",))
             checkins.submit_checkin(db.session, user=db.session.get(User, user_id),
                                     sim_session=sim_session, now=clock.now(), answers=answers)
+        sim_session.status = SessionStatus.DEBRIEFED
         aggregate = checkins.aggregate_for_session(db.session, sim_session)
-        assert aggregate.answered == 5 and aggregate.distress_answered == 1
-        assert aggregate.distress_median is None and aggregate.distress_high is None
+        assert aggregate.answered == 5 and aggregate.distress_median is None

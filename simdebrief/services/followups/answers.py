@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -42,7 +42,7 @@ def make_link_token(followup: FollowUp, *, secret_key: str, now: datetime) -> st
 def read_link_token(session: Session, token: str, *, secret_key: str,
                     now: datetime) -> FollowUp:
     """The follow-up a link opens; LinkInvalid for anything forged or not sent, LinkExpired
-    once the stage has closed."""
+    once the stage has closed, whatever its state: an answered stage's link dies with it."""
     try:
         payload = _link_serializer(secret_key).loads(token)
     except BadSignature as exc:
@@ -52,14 +52,46 @@ def read_link_token(session: Session, token: str, *, secret_key: str,
     followup = session.get(FollowUp, payload["f"])
     if followup is None or not followup.user.is_active_account or followup.sent_at is None:
         raise LinkInvalid()
-    if followup.status is FollowUpStatus.COMPLETED:
-        return followup
     if (followup.status is FollowUpStatus.EXPIRED or now >= followup.expires_at
             or now.timestamp() > payload.get("e", 0)):
         raise LinkExpired()
     return followup
 
 
+
+
+UNSUBSCRIBE_SALT = "simdebrief.followup-unsubscribe"
+#: A stop link in an old email keeps working this long; after that, stopping needs a login.
+UNSUBSCRIBE_MAX_AGE = timedelta(days=180)
+
+
+def make_unsubscribe_token(user: User, *, secret_key: str, now: datetime) -> str:
+    """The one-click stop link of a follow-up email (RFC 8058): it can stop follow-ups and
+    do nothing else, so it needs no login."""
+    expires = int((now + UNSUBSCRIBE_MAX_AGE).timestamp())
+    return URLSafeSerializer(secret_key, salt=UNSUBSCRIBE_SALT).dumps(
+        {"u": user.id, "e": expires})
+
+
+def read_unsubscribe_token(session: Session, token: str, *, secret_key: str,
+                           now: datetime) -> User:
+    try:
+        payload = URLSafeSerializer(secret_key, salt=UNSUBSCRIBE_SALT).loads(token)
+    except BadSignature as exc:
+        raise LinkInvalid() from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("u"), int):
+        raise LinkInvalid()
+    user = session.get(User, payload["u"])
+    if user is None or not user.is_active_account:
+        raise LinkInvalid()
+    if now.timestamp() > payload.get("e", 0):
+        raise LinkExpired()
+    return user
+
+
+def is_answered(followup: FollowUp) -> bool:
+    """Answered or skipped: its link shows that, and nothing else."""
+    return followup.status in (FollowUpStatus.COMPLETED, FollowUpStatus.SKIPPED)
 
 
 def is_answerable(followup: FollowUp, now: datetime) -> bool:

@@ -107,7 +107,8 @@ def _outbox_rows(session: Session, drafts: list[tuple[FollowUp, str]], compose: 
             "idempotency_key": key, "centre_id": followup.centre_id,
             "to_address": followup.user.email,
             "subject": subject.replace("\n", " ").replace("\r", " ")[:300],
-            "body_text": body, "message_id": notifications.message_id_for(key, mail_from),
+            "body_text": body, "link_ref": notifications.followup_link_ref(followup.id),
+            "message_id": notifications.message_id_for(key, mail_from),
             "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now,
             "created_at": now,
         })

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -24,8 +23,10 @@ from simdebrief.models import (
     SimSession,
     User,
 )
+from simdebrief.services import group_figures
 from simdebrief.services.followups.plan_versions import plans_of
 from simdebrief.services.followups.stage_catalogue import PLAN_KIND_NAMES, at_local
+from simdebrief.services.group_figures import Count
 
 STATUS_GROUPS = {
     FollowUpStatus.SCHEDULED: "waiting", FollowUpStatus.CLAIMED: "waiting",
@@ -35,36 +36,62 @@ STATUS_GROUPS = {
 }
 
 
+GROUP_NAMES = ("waiting", "open", "completed", "expired", "held", "skipped")
+
+
 @dataclass
 class StageFigures:
-    """Counts for one stage; never a name, never an answer."""
+    """Counts for one stage; never a name, never an answer. Cells are k-suppressed together
+    (``group_figures.suppress_partition``): they add up to ``total``, which is shown."""
 
     key: str
     title: str
     position: int
     counts: Counter = field(default_factory=Counter)
+    k: int = group_figures.K_FLOOR
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
 
     @property
-    def sent(self) -> int:
-        return self.counts["open"] + self.counts["completed"] + self.counts["expired"]
+    def total_cell(self) -> Count:
+        """How many learners the stage has; fewer than k reads "fewer than k"."""
+        return Count(self.total if self.total >= self.k else None, self.k)
+
+    @property
+    def cells(self) -> dict[str, Count]:
+        return group_figures.suppress_partition(
+            {name: self.counts[name] for name in GROUP_NAMES}, self.k)
+
+    def _sum(self, *names: str) -> Count:
+        """A sum of cells is shown only when every part of it is."""
+        parts = [self.cells[name] for name in names]
+        if all(part.shown for part in parts):
+            return Count(sum(part.value for part in parts), self.k)
+        return Count(None, self.k)
+
+    @property
+    def sent(self) -> Count:
+        return self._sum("open", "completed", "expired")
+
+    def _rate(self, name: str) -> float | None:
+        part, sent = self.cells[name], self.sent
+        return part.value / sent.value if part.shown and sent.shown and sent.value else None
 
     @property
     def completion_rate(self) -> float | None:
-        return self.counts["completed"] / self.sent if self.sent else None
+        return self._rate("completed")
 
     @property
     def expiry_rate(self) -> float | None:
-        return self.counts["expired"] / self.sent if self.sent else None
+        return self._rate("expired")
 
-    def __getitem__(self, name: str) -> int:
-        return self.counts[name]
+    def __getitem__(self, name: str) -> Count:
+        return self.cells[name]
 
 
-def _figures(session: Session, query) -> list[StageFigures]:
+def _figures(session: Session, query, k: int) -> list[StageFigures]:
     """query yields (stage_id, status, count); figures per stage key, in plan order."""
     rows = list(session.execute(query))
     ids = {stage_id for stage_id, _status, _count in rows}
@@ -74,7 +101,7 @@ def _figures(session: Session, query) -> list[StageFigures]:
     for stage_id, status, count in rows:
         stage = stages[stage_id]
         entry = figures.setdefault(stage.key, StageFigures(stage.key, stage.title,
-                                                           stage.position))
+                                                           stage.position, k=k))
         entry.counts[STATUS_GROUPS[FollowUpStatus(status)]] += count
     return sorted(figures.values(), key=lambda f: (f.position, f.key))
 
@@ -83,7 +110,8 @@ def completion_for_session(session: Session, sim_session: SimSession) -> list[St
     """How many of the session's learners answered each stage (counts only)."""
     return _figures(session, select(FollowUp.stage_id, FollowUp.status, func.count(FollowUp.id))
                     .where(FollowUp.session_id == sim_session.id)
-                    .group_by(FollowUp.stage_id, FollowUp.status))
+                    .group_by(FollowUp.stage_id, FollowUp.status),
+                    group_figures.k_for(sim_session.centre.min_group_size))
 
 
 def sessions_with_followups_taught_by(session: Session, user: User) -> list[SimSession]:
@@ -143,7 +171,7 @@ def completion_per_plan(session: Session, centre: Centre) -> list[FigureGroup]:
     """Per plan version. Plans of learner-started tracks appear only when at least the
     minimum group size of learners started one: a single complaint track is nobody's
     business but the learner's."""
-    minimum = max(1, centre.min_group_size)
+    minimum = group_figures.k_for(centre.min_group_size)
     learners = _learner_counts(session, centre, FollowUp.plan_id)
     groups = []
     for plan in plans_of(session, centre):
@@ -154,7 +182,7 @@ def completion_per_plan(session: Session, centre: Centre) -> list[FigureGroup]:
         stages = _figures(session, select(FollowUp.stage_id, FollowUp.status,
                                           func.count(FollowUp.id))
                           .where(FollowUp.plan_id == plan.id)
-                          .group_by(FollowUp.stage_id, FollowUp.status))
+                          .group_by(FollowUp.stage_id, FollowUp.status), minimum)
         groups.append(FigureGroup(_("%(name)s, version %(version)d", name=plan.name,
                                     version=plan.version), stages, plan.kind))
     return groups
@@ -162,7 +190,7 @@ def completion_per_plan(session: Session, centre: Centre) -> list[FigureGroup]:
 
 def completion_per_stage(session: Session, centre: Centre) -> list[FigureGroup]:
     """Per stage across every version of each kind of plan (same k-rule for tracks)."""
-    minimum = max(1, centre.min_group_size)
+    minimum = group_figures.k_for(centre.min_group_size)
     kinds = dict(session.execute(
         select(FollowUpPlan.kind, func.count(func.distinct(FollowUp.user_id)))
         .join(FollowUpPlan, FollowUpPlan.id == FollowUp.plan_id)
@@ -176,7 +204,7 @@ def completion_per_stage(session: Session, centre: Centre) -> list[FigureGroup]:
                                           func.count(FollowUp.id))
                           .join(FollowUpPlan, FollowUpPlan.id == FollowUp.plan_id)
                           .where(FollowUp.centre_id == centre.id, FollowUpPlan.kind == kind)
-                          .group_by(FollowUp.stage_id, FollowUp.status))
+                          .group_by(FollowUp.stage_id, FollowUp.status), minimum)
         groups.append(FigureGroup(str(PLAN_KIND_NAMES[kind]), stages, kind))
     return groups
 
@@ -190,7 +218,8 @@ def completion_per_cohort(session: Session, centre: Centre) -> list[FigureGroup]
         stages = _figures(session, select(FollowUp.stage_id, FollowUp.status,
                                           func.count(FollowUp.id))
                           .where(FollowUp.cohort_id == cohort.id)
-                          .group_by(FollowUp.stage_id, FollowUp.status))
+                          .group_by(FollowUp.stage_id, FollowUp.status),
+                          group_figures.k_for(centre.min_group_size))
         groups.append(FigureGroup(cohort.name, stages, PlanKind.SESSION))
     return groups
 
@@ -201,44 +230,95 @@ class StageDistress:
     title: str
     position: int
     plan_kind: PlanKind
-    #: None when fewer than the minimum group size gave a score: nothing else is shown.
+    #: None until a batch of at least k scores is closed: nothing else is shown.
     answered: int | None
     median: float | None
-    low: int | None
-    high: int | None
 
 
-def distress_per_stage(session: Session, centre: Centre) -> list[StageDistress]:
-    """Distress per stage, from each learner's answer to it; figures only where at least the
-    centre's minimum group size of learners gave a score."""
-    minimum = max(1, centre.min_group_size)
+WAITING_OR_OPEN = (FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED, FollowUpStatus.SENT)
+HELD = (FollowUpStatus.PAUSED, FollowUpStatus.STOPPED)
+
+
+def _open_batches(session: Session, centre: Centre, now: datetime) -> set[tuple]:
+    """(session id, stage id) of the stages that someone can still answer: waiting, open, or
+    held within their window (a resume could still send them)."""
     rows = session.execute(
-        select(FollowUp.stage_key, FollowUp.user_id, FollowUpPlan.kind, CheckIn)
-        .join(CheckIn, CheckIn.id == FollowUp.checkin_id)
-        .join(FollowUpPlan, FollowUpPlan.id == FollowUp.plan_id)
-        .where(FollowUp.centre_id == centre.id, FollowUp.status == FollowUpStatus.COMPLETED,
-               CheckIn.skipped.is_(False))
-        .order_by(CheckIn.created_at)).all()
-    scores: dict[tuple[PlanKind, str], dict[int, int]] = defaultdict(dict)
-    for stage_key, user_id, kind, checkin in rows:
-        if checkin.distress is not None:
-            # A learner counts once per stage (their latest answer), whatever the session.
-            scores[(PlanKind(kind), stage_key)][(user_id, checkin.session_id)] = \
-                checkin.distress
+        select(FollowUp.session_id, FollowUp.stage_id, FollowUp.status, FollowUp.due_at,
+               FollowUp.expires_at, FollowUpStage.window_days)
+        .join(FollowUpStage, FollowUpStage.id == FollowUp.stage_id)
+        .where(FollowUp.centre_id == centre.id,
+               FollowUp.status.in_(WAITING_OR_OPEN + HELD)))
+    open_batches = set()
+    for session_id, stage_id, status, due_at, expires_at, window_days in rows:
+        status = FollowUpStatus(status)
+        if status is FollowUpStatus.SENT:
+            still = now < expires_at
+        elif status in HELD:
+            still = now <= due_at + timedelta(days=window_days)
+        else:
+            still = True
+        if still:
+            open_batches.add((session_id, stage_id))
+    return open_batches
+
+
+def distress_per_stage(session: Session, centre: Centre,
+                       now: datetime | None = None) -> list[StageDistress]:
+    """The middle distress score per stage, from closed batches only.
+
+    A batch is one stage of one session (a learner's track stages form one batch per stage
+    version); it counts once nobody can answer it any more, and only with at least k scores.
+    So a figure changes only when a whole batch of at least k learners closes, never by one
+    learner's answer. Batches are counted in SQL; only the answers of batches that qualify
+    are decrypted.
+    """
+    now = now or datetime.now(UTC)
+    k = group_figures.k_for(centre.min_group_size)
+    open_batches = _open_batches(session, centre, now)
+    completed = (FollowUp.centre_id == centre.id, FollowUp.status == FollowUpStatus.COMPLETED,
+                 CheckIn.skipped.is_(False))
+    sizes = session.execute(
+        select(FollowUp.session_id, FollowUp.stage_id, func.count(FollowUp.id))
+        .join(CheckIn, CheckIn.id == FollowUp.checkin_id).where(*completed)
+        .group_by(FollowUp.session_id, FollowUp.stage_id)).all()
+    candidates = {(sid, stage) for sid, stage, size in sizes
+                  if size >= k and (sid, stage) not in open_batches}
+    batches: dict[tuple, list[int]] = defaultdict(list)
+    kinds: dict[tuple, tuple[PlanKind, str]] = {}
+    if candidates:
+        rows = session.execute(
+            select(FollowUp.session_id, FollowUp.stage_id, FollowUp.stage_key,
+                   FollowUpPlan.kind, CheckIn)
+            .join(CheckIn, CheckIn.id == FollowUp.checkin_id)
+            .join(FollowUpPlan, FollowUpPlan.id == FollowUp.plan_id)
+            .where(*completed,
+                   FollowUp.stage_id.in_({stage for _sid, stage in candidates})))
+        for session_id, stage_id, stage_key, kind, checkin in rows:
+            batch = (session_id, stage_id)
+            if batch not in candidates:
+                continue
+            kinds[batch] = (PlanKind(kind), stage_key)
+            if checkin.distress is not None:
+                batches[batch].append(checkin.distress)
+    scores: dict[tuple[PlanKind, str], list[int]] = defaultdict(list)
+    for batch, values in batches.items():
+        if len(values) >= k:
+            scores[kinds[batch]].extend(values)
     stage_info = {}
     for plan in plans_of(session, centre):
         for stage in plan.stages:
             stage_info.setdefault((plan.kind, stage.key), stage)
+    answered_keys = set(session.execute(
+        select(FollowUpPlan.kind, FollowUp.stage_key)
+        .join(FollowUpPlan, FollowUpPlan.id == FollowUp.plan_id)
+        .where(FollowUp.centre_id == centre.id,
+               FollowUp.status == FollowUpStatus.COMPLETED).distinct()).all())
     result = []
-    for (kind, key), by_learner in scores.items():
+    for kind, key in {(PlanKind(kind), key) for kind, key in answered_keys}:
         stage = stage_info.get((kind, key))
-        values = list(by_learner.values())
-        learners = len({user_id for user_id, _s in by_learner})
-        enough = learners >= minimum and len(values) >= minimum
+        values = scores.get((kind, key), [])
         result.append(StageDistress(
             key, stage.title if stage else key, stage.position if stage else 99, kind,
-            len(values) if enough else None,
-            statistics.median(values) if enough else None,
-            min(values) if enough else None, max(values) if enough else None))
+            len(values) if values else None, group_figures.median_of(values, k)))
     order = {kind: index for index, kind in enumerate(PlanKind)}
     return sorted(result, key=lambda r: (order[r.plan_kind], r.position, r.key))

@@ -24,7 +24,7 @@ from simdebrief.models import (
     User,
 )
 from simdebrief.models.followups import NOT_YET_SENT
-from simdebrief.services import audit
+from simdebrief.services import audit, notifications
 from simdebrief.services.followups.plan_versions import current_plan
 from simdebrief.services.followups.stage_catalogue import TRACK_PLAN, stage_times
 from simdebrief.services.followups.stage_rows import (
@@ -42,7 +42,8 @@ def set_choice(session: Session, *, user: User, action: str, now: datetime,
     """Pause, resume or stop all of the learner's follow-ups: one click, no reason asked.
 
     The choice is recorded with its time. Pausing holds every stage not yet sent; stopping
-    ends them; resuming brings held stages back, except those whose window has passed.
+    ends them; both cancel the learner's follow-up emails still waiting in the outbox.
+    Resuming brings held stages back, except those whose window has passed.
     """
     if action not in ACTIONS:
         raise InvalidInput(_("Unknown choice."))
@@ -68,6 +69,11 @@ def set_choice(session: Session, *, user: User, action: str, now: datetime,
                         .where(mine, FollowUp.status.in_(NOT_YET_SENT))
                         .values(status=FollowUpStatus.STOPPED, status_changed_at=now)
                         .execution_options(synchronize_session=False))
+    if state is not PreferenceState.ACTIVE:
+        # Stop means stop: what is still waiting in the outbox goes nowhere, decided in the
+        # same transaction as the choice itself.
+        notifications.cancel_followup_emails(
+            session, list(session.scalars(select(FollowUp.id).where(mine))))
     else:
         held = session.scalars(
             select(FollowUp).where(mine, FollowUp.status.in_(
@@ -135,6 +141,8 @@ def end_track(session: Session, *, track: EventTrack, user: User, now: datetime)
                     .where(FollowUp.track_id == track.id, FollowUp.status.in_(NOT_YET_SENT))
                     .values(status=FollowUpStatus.STOPPED, status_changed_at=now)
                     .execution_options(synchronize_session=False))
+    notifications.cancel_followup_emails(
+        session, list(session.scalars(select(FollowUp.id).where(FollowUp.track_id == track.id))))
     session.flush()
     audit.record(session, action="event_track.ended", actor=user, now=now,
                  object_type="event_track", object_id=track.id)

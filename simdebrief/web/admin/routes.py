@@ -367,7 +367,13 @@ def _centre_email(email_id: int) -> OutboxEmail:
 @bp.get("/outbox/<int:email_id>")
 @policy.role_required(policy.may_view_outbox)
 def outbox_email(email_id: int):
+    """One email's text. Links in it are placeholders (the relay signs them when sending),
+    and every showing of a body leaves an audit event."""
     email = _centre_email(email_id)
+    audit.record(db.session, action="outbox.email_viewed", actor=current_user,
+                 now=current_now(), object_type="outbox_email", object_id=email.id,
+                 ip_address=client_ip())
+    db.session.commit()
     return render_template("admin/outbox_email.html", email=email, retry_form=EmptyForm())
 
 
@@ -377,7 +383,9 @@ def retry_outbox_email(email_id: int):
     email = _centre_email(email_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    notifications.retry_now(email, now=current_now())
-    db.session.commit()
-    flash(_("The email will be sent at the next attempt."), "success")
+    if notifications.retry_now(email, now=current_now()):
+        db.session.commit()
+        flash(_("The email will be sent at the next attempt."), "success")
+    else:
+        flash(_("Only an email that failed can be tried again."), "error")
     return redirect(url_for("admin.outbox_email", email_id=email_id))

@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -19,10 +20,11 @@ from flask_login import current_user
 
 from simdebrief.clock import current_now
 from simdebrief.errors import InvalidInput, InvalidState, LinkExpired, LinkInvalid
-from simdebrief.extensions import db
+from simdebrief.extensions import csrf, db
 from simdebrief.models import (
     FollowUp,
     FollowUpStatus,
+    PreferenceState,
     SupporterTier,
 )
 from simdebrief.services import checkins, support
@@ -73,6 +75,8 @@ def _link_guard(view):
 
     @wraps(view)
     def wrapped(token: str, *args, **kwargs):
+        # The page holds a live link and a learner's check-in: never kept by a cache.
+        g.no_store = True
         try:
             followup = _from_link(token)
         except LinkExpired:
@@ -90,13 +94,15 @@ def _link_guard(view):
 @public
 @_link_guard
 def stage_by_link(followup: FollowUp, token: str):
-    """The stage's form, opened from the email without a password: this stage only."""
-    if followup.status is FollowUpStatus.COMPLETED or followup.status is FollowUpStatus.SKIPPED:
+    """The stage's form, opened from the email without a password: this stage only.
+
+    Once answered, the link says so and does nothing else: asking for a conversation or
+    changing follow-ups then needs a login (the email's stop link still works)."""
+    if answers.is_answered(followup):
         offer = session.pop("followup_offer", None) == followup.id
-        return render_template("followups/done.html", followup=followup, token=token,
-                               offer=offer, centre=followup.centre, choice_form=ChoiceForm(),
+        return render_template("followups/done.html", followup=followup, offer=offer,
+                               centre=followup.centre,
                                skipped=followup.status is FollowUpStatus.SKIPPED,
-                               state=stage_rows.state_of(db.session, followup.user),
                                **template_context())
     now = current_now()
     form, skip_form = stage_form(followup.stage), SkipForm()
@@ -120,7 +126,10 @@ def stage_by_link(followup: FollowUp, token: str):
 @public
 @_link_guard
 def link_choice(followup: FollowUp, token: str):
-    """Pause or stop every follow-up from the email's page, with no login and no reason."""
+    """Pause or stop every follow-up from the email's page, with no login and no reason.
+    Only while the stage is open; an answered stage's link changes nothing."""
+    if not answers.is_answerable(followup, current_now()):
+        return redirect(url_for("followups.stage_by_link", token=token), 303)
     form = ChoiceForm()
     if not form.validate_on_submit():
         abort(400)
@@ -135,10 +144,11 @@ def link_choice(followup: FollowUp, token: str):
 @public
 @_link_guard
 def link_support(followup: FollowUp, token: str):
-    """Ask for a conversation from the stage's page, sharing this stage's answers if wished."""
-    checkin = answers.answered_checkin(db.session, followup)
-    if checkin is not None and checkin.skipped:
-        checkin = None
+    """Ask for a conversation from an open stage's page. Once the stage is answered the link
+    asks nothing more: sharing an answer needs a login, so a forwarded email cannot."""
+    if not answers.is_answerable(followup, current_now()):
+        return redirect(url_for("followups.stage_by_link", token=token), 303)
+    checkin = None
     form = SupportRequestForm()
     if request.method == "GET" and request.args.get("tier") in (
             SupporterTier.PEER.value, SupporterTier.PROFESSIONAL.value):
@@ -162,3 +172,29 @@ def link_support(followup: FollowUp, token: str):
     return render_template("followups/talk.html", followup=followup, token=token, form=form,
                            checkin=checkin, tier_hints=TIER_HINTS,
                            centre=followup.centre), form_status()
+
+
+@bp.route("/f/unsubscribe/<token>", methods=["GET", "POST"])
+@public
+@csrf.exempt
+def unsubscribe(token: str):
+    """RFC 8058 one-click unsubscribe: a POST (from the mailbox provider, or the button of
+    this page) stops follow-ups at once; a GET only asks. The signed token is the whole
+    authority and can do nothing but stop, so this one view needs neither login nor CSRF."""
+    g.no_store = True
+    now = current_now()
+    try:
+        learner = answers.read_unsubscribe_token(
+            db.session, token, secret_key=current_app.config["SECRET_KEY"], now=now)
+    except LinkExpired:
+        return render_template("followups/unsubscribe.html", problem="expired"), 410
+    except LinkInvalid:
+        return render_template("followups/unsubscribe.html", problem="invalid"), 404
+    if request.method == "POST":
+        learner_choices.set_choice(db.session, user=learner, action="stop", now=now,
+                                   via="unsubscribe")
+        db.session.commit()
+        return render_template("followups/unsubscribe.html", done=True)
+    return render_template("followups/unsubscribe.html", done=False,
+                           stopped=stage_rows.state_of(db.session, learner)
+                           is PreferenceState.STOPPED)

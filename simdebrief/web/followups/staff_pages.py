@@ -21,6 +21,7 @@ from simdebrief.models import (
     OffsetUnit,
     PlanKind,
 )
+from simdebrief.services import group_figures
 from simdebrief.services.followups import (
     figures,
     plan_versions,
@@ -158,5 +159,5 @@ def analytics():
         per_stage=figures.completion_per_stage(db.session, centre),
         per_plan=figures.completion_per_plan(db.session, centre),
         per_cohort=figures.completion_per_cohort(db.session, centre),
-        distress=figures.distress_per_stage(db.session, centre),
-        minimum=max(1, centre.min_group_size), **template_context())
+        distress=figures.distress_per_stage(db.session, centre, now),
+        minimum=group_figures.k_for(centre.min_group_size), **template_context())

@@ -82,9 +82,9 @@ class SupportRequestForm(FlaskForm):
         filters=[strip], validators=[Optional(), Length(max=TEXT_MAX), no_nul])
     instructors_informed = BooleanField(
         _l("Let the instructors of this session know that I asked for a conversation"),
-        description=_l("They see only that you asked, never what you share here. Untick this "
-                       "if you would rather they did not know."),
-        default=True)
+        description=_l("They see only that you asked, never what you share here. Tick this "
+                       "only if you want them to know; nobody is told otherwise."),
+        default=False)
     submit = SubmitField(_l("Send my request"))
 
 
