@@ -142,6 +142,27 @@ def dispatch_followups(app: Flask, now: datetime | None = None, batch: int = 200
                                         item_delay=item_delay)
 
 
+RETENTION_INTERVAL_HOURS = 24
+
+
+def apply_retention(app: Flask, now: datetime | None = None) -> dict[str, int]:
+    """Tell learners whose emotional data goes within 14 days, then purge what is past its
+    period. Daily; both steps are idempotent, so a missed or repeated day does no harm."""
+    from simdebrief.emails.retention import queue_retention_notices
+    from simdebrief.services import retention
+
+    with job_context(app):
+        now = now or current_now()
+        notices = queue_retention_notices(now)
+        db.session.commit()
+        counts = retention.purge(db.session, now)
+        db.session.commit()
+    if notices or any(counts.values()):
+        log.info("retention: %s notice(s); purged %s", notices,
+                 ", ".join(f"{kind}={count}" for kind, count in counts.items()))
+    return {"notices": notices, **counts}
+
+
 def _safely(job, app: Flask):
     def run() -> None:
         try:
@@ -167,6 +188,10 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     scheduler.add_job(
         _safely(dispatch_followups, app), "interval", seconds=FOLLOWUP_INTERVAL_SECONDS,
         id="dispatch_followups", replace_existing=True, next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        _safely(apply_retention, app), "interval", hours=RETENTION_INTERVAL_HOURS,
+        id="apply_retention", replace_existing=True, next_run_time=datetime.now(UTC),
     )
     return scheduler
 

@@ -237,3 +237,22 @@ class RelayResult:
     claimed: int = 0
     delivered: int = 0
     failed: int = 0
+
+
+PURGED_BODY = ""
+
+
+def purge_sent_bodies(session: Session, *, now: datetime, older_than: timedelta) -> int:
+    """Empty the bodies of emails sent (or logged) more than ``older_than`` ago; how many.
+
+    Subject, address, times and status stay, so the outbox still shows that an email went.
+    """
+    result = session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.status.in_((OutboxStatus.SENT, OutboxStatus.LOGGED)),
+               OutboxEmail.sent_at <= now - older_than,
+               OutboxEmail.body_text != PURGED_BODY)
+        .values(body_text=PURGED_BODY)
+        .execution_options(synchronize_session=False))
+    session.flush()
+    return result.rowcount
