@@ -14,7 +14,6 @@ from simdebrief.models import (
     CheckIn,
     LoginAttempt,
     OutboxEmail,
-    OutboxStatus,
     SupportRequest,
     User,
 )
