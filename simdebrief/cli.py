@@ -272,14 +272,13 @@ def rotate_keys(batch):
     keyring = crypto.current_keyring()
     with db.engine.connect() as connection:
         remaining = crypto.count_to_rotate(connection)
+        connection.rollback()
         click.echo(f"{remaining} value(s) to re-encrypt to key id {keyring.current!r}.")
         with click.progressbar(length=remaining, label="Re-encrypting") as bar:
-            while True:
-                with connection.begin():
-                    done = crypto.rotate_batch(connection, batch=batch)
-                if not done:
-                    break
+            while done := crypto.rotate_batch(connection, batch=batch):
+                connection.commit()
                 bar.update(done)
+            connection.rollback()
         left = crypto.count_to_rotate(connection)
     click.echo(f"Done: {left} value(s) left under older keys.")
     if left:
