@@ -28,9 +28,12 @@ def _value_text(value: object) -> str:
         return "–"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, dict | list):
-        if value and all(isinstance(item, str) for item in value):
-            return ", ".join(value)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ", ".join(value) or "–"
+    if isinstance(value, dict):
+        return "; ".join(f"{key.replace('_', ' ')}: {_value_text(item)}"
+                         for key, item in sorted(value.items())) or "–"
+    if isinstance(value, list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 
@@ -42,6 +43,12 @@ def add_request(app, user_id: int, now, message: str = "Can we talk?") -> int:
                                          message=message)
         db.session.commit()
         return request.id
+
+
+def pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def count(app, model) -> int:
@@ -216,6 +223,8 @@ def test_my_data_downloads_everything_as_json_and_pdf(app, people, clock, studen
 
     pdf = student_client.get("/me/data/export.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    text = pdf_text(pdf.data)
+    assert "Søvnløs efter scenariet" in text and "Kan vi tale sammen?" in text
     with app.app_context():
         exports = db.session.scalars(select(AuditEvent.detail).where(
             AuditEvent.action == "learner.data_exported")).all()
