@@ -188,6 +188,7 @@ def erase_account(session: Session, *, actor: User, user: User, now: datetime,
         session.execute(statement.execution_options(synchronize_session=False))
     session.expire_all()
     accounts.revoke_all_sessions(session, user)
+    user.cohorts.clear()  # no longer offered when sessions are planned
     user.name = FORMER_PARTICIPANT
     user.email = f"erased-{user.id}-{secrets.token_hex(4)}@invalid"
     user.password_hash = None

@@ -183,6 +183,10 @@ def test_the_migration_binds_existing_values_to_their_rows(db_url, clock):
             connection.execute(checkin.insert().values(
                 id=7, user_id=1, centre_id=1, context="SELF", skipped=False, payload=legacy,
                 created_at=now))
+        db.engine.dispose()
+    # `flask db upgrade` creates the app first: a database waiting for the upgrade starts.
+    waiting = create_app_with(db_url, clock, f"1:{KEY_ONE}")
+    with waiting.app_context():
         upgrade()
         stored = db.session.scalar(select(CheckIn.__table__.c.payload))
         assert stored != legacy

@@ -171,8 +171,9 @@ def test_the_learner_is_told_14_days_before_once_and_sees_it_on_their_page(app, 
         assert email.to_address == people.emails["student"]
         assert "/me/data" in email.body_text
         assert "replaying" not in email.body_text
-    page = client_for(app, people, "student").get("/me/data").get_data(as_text=True)
-    assert "will be deleted on" in page
+    learner = client_for(app, people, "student")
+    assert "will be deleted on" in learner.get("/me/data").get_data(as_text=True)
+    assert "will be deleted on" in learner.get("/dashboard").get_data(as_text=True)
 
     clock.advance(days=15)
     assert apply_retention(app)["check_ins"] == 1
@@ -327,3 +328,48 @@ def test_the_audit_log_filters_pages_in_sql_and_cannot_be_changed(app, people, c
         assert getattr(admin_client, method)("/admin/audit").status_code == 405
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)) >= 62
+
+
+def test_erased_learners_show_as_former_participants_in_session_records(
+        app, people, clock, planning, admin_client, instructor_client):
+    from simdebrief.services import privacy, scheduling
+
+    with app.app_context():
+        centre = db.session.get(User, people.ids["admin"]).centre
+        instructor = db.session.get(User, people.ids["instructor"])
+        plan = scheduling.SessionPlan(
+            scenario_version_id=planning.versions["ward-handover-omission"],
+            starts_at=clock.now() + timedelta(hours=2), ends_at=clock.now() + timedelta(hours=4),
+            room_id=planning.room_id, instructor_ids=(instructor.id,),
+            student_ids=(people.ids["student"], people.ids["student2"]))
+        session_id = scheduling.schedule_session(db.session, centre=centre, actor=instructor,
+                                                 plan=plan, now=clock.now(),
+                                                 confirmed=True).session.id
+        learner = db.session.get(User, people.ids["student"])
+        privacy.request_erasure(db.session, user=learner, now=clock.now())
+        db.session.commit()
+    assert admin_client.post(f"/admin/users/{people.ids['student']}/erase").status_code == 302
+    page = instructor_client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    assert "Former participant" in page and "Sara Student" not in page
+    assert "Søren Andersen" in page
+    with app.app_context():
+        assert db.session.get(User, people.ids["student"]).cohorts == []
+
+
+def test_centre_retention_periods_are_settings_with_defaults(app, people, admin_client):
+    data = {"name": "Herlev Sim Centre", "timezone": "Europe/Copenhagen",
+            "reminder_hours": "24", "debrief_framework": "PEARLS", "distress_threshold": "4",
+            "min_group_size": "5", "retention_emotional_months": "3",
+            "retention_support_months": "", "retention_outbox_days": "7",
+            "retention_login_attempt_days": "30", "retention_audit_years": "2"}
+    assert admin_client.post("/admin/centre", data=data).status_code == 302
+    from simdebrief.models import Centre
+
+    with app.app_context():
+        centre = db.session.get(Centre, people.centre_id)
+        assert (centre.retention_emotional_months, centre.retention_support_months,
+                centre.retention_outbox_days, centre.retention_login_attempt_days,
+                centre.retention_audit_years) == (3, 12, 7, 30, 2)
+    bad = admin_client.post("/admin/centre", data={**data, "retention_outbox_days": "0"})
+    assert bad.status_code == 400
+    assert "Enter a number from 1 to 365." in bad.get_data(as_text=True)

@@ -26,7 +26,7 @@ from simdebrief.models import (
     SupporterTier,
     User,
 )
-from simdebrief.services import accounts, audit, directory, notifications, privacy
+from simdebrief.services import accounts, audit, directory, notifications, privacy, retention
 from simdebrief.web import client_ip
 from simdebrief.web.admin.forms import (
     AddStudentForm,
@@ -339,6 +339,9 @@ def centre_settings():
         except (ZoneInfoNotFoundError, ValueError):
             form.timezone.errors.append(_("This is not a known time zone."))
         else:
+            for name, default in retention.DEFAULTS.items():
+                if form[name].data is None:  # an empty period means the default
+                    form[name].data = default
             form.populate_obj(centre)
             audit.record(db.session, action="centre.updated", actor=current_user,
                          now=current_now(), object_type="centre", object_id=centre.id,
