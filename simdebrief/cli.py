@@ -275,9 +275,15 @@ def rotate_keys(batch):
         connection.rollback()
         click.echo(f"{remaining} value(s) to re-encrypt to key id {keyring.current!r}.")
         with click.progressbar(length=remaining, label="Re-encrypting") as bar:
-            while done := crypto.rotate_batch(connection, batch=batch):
-                connection.commit()
-                bar.update(done)
+            try:
+                while done := crypto.rotate_batch(connection, batch=batch):
+                    connection.commit()
+                    bar.update(done)
+            except crypto.DecryptionError as error:
+                connection.rollback()
+                raise click.ClickException(
+                    f"{error}. Batches before this one are saved; add the missing key and "
+                    "run the command again.") from None
             connection.rollback()
         left = crypto.count_to_rotate(connection)
     click.echo(f"Done: {left} value(s) left under older keys.")

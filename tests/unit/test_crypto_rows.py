@@ -24,9 +24,13 @@ from tests.conftest import both_databases, make_app, seed_people
 
 @pytest.fixture(autouse=True)
 def collect_refused_apps():
-    """An app whose start was refused is dropped without a teardown; collect it here, so
-    the driver's notice about its closed-by-the-collector connection never lands in a later
-    test."""
+    """Collect what these tests leave behind before the next test starts.
+
+    After an app's start is refused, a PostgreSQL connection opened by the test helpers
+    (allocated in ``reset_postgres``) is later freed by the garbage collector, and psycopg's
+    ResourceWarning then surfaced in whichever test ran next. The cause was not found; the
+    app itself disposes its pool after the start-up check.
+    """
     yield
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)

@@ -288,6 +288,16 @@ def test_erasure_is_asked_for_by_the_learner_and_confirmed_by_an_admin(app, peop
     fresh = app.test_client()
     assert login(fresh, people.emails["student"], PASSWORD).status_code != 302
     assert "Sara Student" not in admin.get("/admin/erasure-requests").get_data(as_text=True)
+    # nor can an admin bring the account back
+    reactivate = admin.post(f"/admin/users/{student}/active", data={"active": "1"},
+                            follow_redirects=True)
+    assert "cannot be used again" in reactivate.get_data(as_text=True)
+    invite = admin.post(f"/admin/users/{student}/resend-invitation", follow_redirects=True)
+    assert "cannot be used again" in invite.get_data(as_text=True)
+    with app.app_context():
+        assert not db.session.get(User, student).is_active_account
+        assert db.session.scalar(select(func.count()).select_from(OutboxEmail).where(
+            OutboxEmail.idempotency_key.startswith("invite:"))) == 0
 
 
 # --- audit log --------------------------------------------------------------------------------
@@ -323,6 +333,7 @@ def test_the_audit_log_filters_pages_in_sql_and_cannot_be_changed(app, people, c
     bad = admin_client.get("/admin/audit?since=yesterday")
     assert bad.status_code == 400
     assert "Enter a date as YYYY-MM-DD" in bad.get_data(as_text=True)
+    assert 'value="yesterday"' in bad.get_data(as_text=True)  # what was typed stays
 
     for method in ("post", "put", "delete"):
         assert getattr(admin_client, method)("/admin/audit").status_code == 405

@@ -153,7 +153,10 @@ def resend_invitation(user_id: int):
     user = _centre_user(user_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if user.has_password:
+    if user.erased_at is not None:
+        flash(_("This account was erased at the person's request and cannot be used again."),
+              "error")
+    elif user.has_password:
         flash(_("This person has already set a password; they can reset it themselves."),
               "error")
     else:
