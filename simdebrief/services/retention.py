@@ -78,11 +78,13 @@ def upcoming_purge(session: Session, user: User, now: datetime) -> datetime | No
 
 
 def learners_to_notify(session: Session, now: datetime) -> list[tuple[User, datetime]]:
-    """Learners whose emotional data goes within 14 days and who were not told of that date."""
+    """Active learners whose emotional data goes within 14 days and who were not told of that
+    date (a deactivated account could not open the page the email points to)."""
     anchors = emotional_data_anchors(session)
     if not anchors:
         return []
     users = session.scalars(select(User).where(User.id.in_(anchors),
+                                               User.is_active_account.is_(True),
                                                User.erased_at.is_(None))).all()
     due = []
     for user in users:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import gc
 import os
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -13,7 +15,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy import select, update
 
-from simdebrief import create_app, crypto
+from simdebrief import PROJECT_ROOT, create_app, crypto
 from simdebrief.crypto import DecryptionError, KeyCheckError
 from simdebrief.extensions import db
 from simdebrief.models import CheckIn, SupportRequest, User
@@ -198,3 +200,18 @@ def test_the_migration_binds_existing_values_to_their_rows(db_url, clock):
         assert db.session.get(User, 1).centre.retention_emotional_months == 6
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_command_line_says_plainly_which_key_is_missing(tmp_path, clock):
+    db_url = f"sqlite:///{tmp_path / 'refused.sqlite3'}"
+    stored_with_old_key(db_url, clock)
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith("SIMDEBRIEF_")}
+    environment.update(SIMDEBRIEF_DATABASE_URL=db_url, SIMDEBRIEF_CHECKIN_KEYS=f"new:{KEY_TWO}",
+                       PYTHONPATH=str(PROJECT_ROOT))
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "keys", "rotate"],
+                            cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("SimDebrief did not start: ")
+    assert "key id 'old'" in result.stderr and "Traceback" not in result.stderr
