@@ -1,9 +1,12 @@
 """Field encryption for emotional data: AES-256-GCM, with the key id stored in every value.
 
-A stored value reads ``v<kid>:<urlsafe base64 of nonce ‖ ciphertext>``. The associated data
-is the column's name (``<table>.<column>``), so a value copied into another column does not
-decrypt. Decryption picks the key by its id, so new values can use a new key while older
-values stay readable until they are re-encrypted.
+A stored value reads ``v<kid>:<urlsafe base64 of nonce ‖ ciphertext>``. Models store their
+values through ``Sealed`` attributes, whose associated data names table, column and row
+(``<table>.<column>#<id>``), so a value copied into another column or row does not decrypt.
+The older column types ``EncryptedText``/``EncryptedJSON`` bind the column only; they remain
+for the migrations that created and then re-encrypted those columns. Decryption picks the key
+by its id, so new values can use a new key while older values stay readable until
+``flask keys rotate`` re-encrypts them.
 
 Keys come from ``SIMDEBRIEF_CHECKIN_KEYS`` as ``kid:base64key,kid2:base64key`` (the first is
 the one new values use). Generate a key with::
