@@ -1,3 +1,7 @@
 from simdebrief import create_app
+from simdebrief.crypto import KeyCheckError
 
-app = create_app()
+try:
+    app = create_app()
+except KeyCheckError as error:  # a plain message instead of a traceback
+    raise SystemExit(f"SimDebrief did not start: {error}") from None

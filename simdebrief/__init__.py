@@ -77,7 +77,39 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from simdebrief.cli import register_commands
 
     register_commands(app)
+    check_encryption_keys(app)
     return app
+
+
+def _schema_is_current(connection) -> bool:
+    """Whether the database is at the newest migration (or was made without migrations).
+
+    A database waiting for ``flask db upgrade`` may still hold values in an older format;
+    the check waits until it is upgraded, so the upgrade itself can start.
+    """
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect
+
+    if "alembic_version" not in inspect(connection).get_table_names():
+        return True
+    current = set(MigrationContext.configure(connection).get_current_heads())
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return current == set(ScriptDirectory.from_config(config).get_heads())
+
+
+def check_encryption_keys(app: Flask) -> None:
+    """Refuse to start when the key ring cannot read the stored emotional data.
+
+    Without this, a missing key would surface later as a 500 on every page that reads it.
+    An empty database (e.g. before ``flask db upgrade``) has nothing to check.
+    """
+    with app.app_context(), db.engine.connect() as connection:
+        if _schema_is_current(connection):
+            crypto.check_stored_values(connection)
 
 
 def register_calendar_sources() -> None:

@@ -253,6 +253,72 @@ def served_base_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+retention_cli = AppGroup("retention", help="How long data is kept.")
+keys_cli = AppGroup("keys", help="The keys that encrypt emotional data.")
+
+RETENTION_LABELS = {
+    "check_ins": "check-ins (emotional data past its period)",
+    "support_requests": "closed requests for a conversation",
+    "outbox_bodies": "bodies of sent emails",
+    "login_attempts": "failed login attempts",
+    "audit_events": "audit events",
+}
+
+
+@retention_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only print what would go; change nothing.")
+@click.option("--now", "now_text", metavar="ISO-TIME",
+              help="Act as if it were this time (default: the clock).")
+def retention_purge(dry_run, now_text):
+    """Delete what is past the centre's retention periods and print what went."""
+    from simdebrief.services import retention
+
+    now = _parse_now(now_text)
+    counts = retention.purge(db.session, now, dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    verb = "would go" if dry_run else "deleted"
+    for kind, count in counts.items():
+        click.echo(f"{count:>7}  {RETENTION_LABELS[kind]} {verb}")
+    if dry_run:
+        click.echo("Dry run: nothing was changed.")
+
+
+@keys_cli.command("rotate")
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 100000),
+              help="Values per column per transaction.")
+def rotate_keys(batch):
+    """Re-encrypt every stored value to the current (first) key, so older keys can go.
+
+    Each batch is committed on its own; stopping and running it again continues where it
+    stopped. When it reports 0 left, keys other than the first may be removed.
+    """
+    from simdebrief import crypto
+
+    keyring = crypto.current_keyring()
+    with db.engine.connect() as connection:
+        remaining = crypto.count_to_rotate(connection)
+        connection.rollback()
+        click.echo(f"{remaining} value(s) to re-encrypt to key id {keyring.current!r}.")
+        with click.progressbar(length=remaining, label="Re-encrypting") as bar:
+            try:
+                while done := crypto.rotate_batch(connection, batch=batch):
+                    connection.commit()
+                    bar.update(done)
+            except crypto.DecryptionError as error:
+                connection.rollback()
+                raise click.ClickException(
+                    f"{error}. Batches before this one are saved; add the missing key and "
+                    "run the command again.") from None
+            connection.rollback()
+        left = crypto.count_to_rotate(connection)
+    click.echo(f"Done: {left} value(s) left under older keys.")
+    if left:
+        raise SystemExit(1)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -278,4 +344,6 @@ def register_commands(app: Flask) -> None:
     for group in (users_cli, demo_cli, scheduler_cli, outbox_cli, scenarios_cli, reports_cli):
         app.cli.add_command(group)
     app.cli.add_command(followups_cli)
+    app.cli.add_command(retention_cli)
+    app.cli.add_command(keys_cli)
     app.cli.add_command(serve)

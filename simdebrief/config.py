@@ -79,7 +79,6 @@ def load_settings(instance_path: Path) -> dict:
         "SIMDEBRIEF_CHECKIN_KEYS": _env("CHECKIN_KEYS"),
         "SIMDEBRIEF_LOGIN_LIMIT_PER_MINUTE": _env_int("LOGIN_LIMIT_PER_MINUTE", 10),
         # Days the text of a sent email that carried a personal link is kept (then purged).
-        "SIMDEBRIEF_OUTBOX_LINK_BODY_DAYS": _env_int("OUTBOX_LINK_BODY_DAYS", 30),
         "SIMDEBRIEF_INVITE_MAX_AGE_HOURS": _env_int("INVITE_MAX_AGE_HOURS", 7 * 24),
         "SIMDEBRIEF_RESET_MAX_AGE_MINUTES": _env_int("RESET_MAX_AGE_MINUTES", 60),
         "SIMDEBRIEF_SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 8 * 60),

@@ -1,9 +1,12 @@
 """Field encryption for emotional data: AES-256-GCM, with the key id stored in every value.
 
-A stored value reads ``v<kid>:<urlsafe base64 of nonce ‖ ciphertext>``. The associated data
-is the column's name (``<table>.<column>``), so a value copied into another column does not
-decrypt. Decryption picks the key by its id, so new values can use a new key while older
-values stay readable until they are re-encrypted.
+A stored value reads ``v<kid>:<urlsafe base64 of nonce ‖ ciphertext>``. Models store their
+values through ``Sealed`` attributes, whose associated data names table, column and row
+(``<table>.<column>#<id>``), so a value copied into another column or row does not decrypt.
+The older column types ``EncryptedText``/``EncryptedJSON`` bind the column only; they remain
+for the migrations that created and then re-encrypted those columns. Decryption picks the key
+by its id, so new values can use a new key while older values stay readable until
+``flask keys rotate`` re-encrypts them.
 
 Keys come from ``SIMDEBRIEF_CHECKIN_KEYS`` as ``kid:base64key,kid2:base64key`` (the first is
 the one new values use). Generate a key with::
@@ -247,3 +250,222 @@ class EncryptedJSON(EncryptedText):
 
     def _decode(self, plaintext: bytes) -> Any:
         return json.loads(plaintext.decode("utf-8"))
+
+
+# --- values bound to their row ---------------------------------------------------------------
+#
+# The column types above bind a value to its column only, so a ciphertext copied to another
+# row of the same column would still decrypt. Models therefore keep the ciphertext in a plain
+# ``Text`` column and expose the plaintext through a ``Sealed`` attribute whose associated data
+# is ``<table>.<column>#<row id>``.
+#
+# A new row has no id until it is inserted. Its value is therefore held in memory and the
+# column receives a one-off placeholder; right after the INSERT (``after_insert``, same
+# transaction and connection) the value is encrypted with the new id and written by an UPDATE.
+# A row never leaves a transaction holding the placeholder, and the plaintext never reaches the
+# database. Rows that already have an id are encrypted at assignment.
+
+PENDING_PREFIX = "pending:"
+
+
+def row_aad(table: str, column: str, row_id: object) -> str:
+    return f"{table}.{column}#{row_id}"
+
+
+def legacy_aad(table: str, column: str) -> str:
+    """The associated data before rows were bound in (the column name only)."""
+    return f"{table}.{column}"
+
+
+def key_id_of(token: str) -> str | None:
+    kid, separator, _body = token.partition(":")
+    return kid[1:] if separator and kid.startswith("v") else None
+
+
+class Sealed:
+    """A model attribute stored encrypted in the plain column attribute ``column_attr``."""
+
+    def __init__(self, column_attr: str, *, table: str, column: str, as_json: bool = False):
+        self.column_attr = column_attr
+        self.table = table
+        self.column = column
+        self.as_json = as_json
+        self.name = column
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+        self.cache_key = f"_sealed_plain_{name}"
+        SEALED_FIELDS.append((owner, self))
+
+    def aad(self, row_id: object) -> str:
+        return row_aad(self.table, self.column, row_id)
+
+    def encode(self, value: Any) -> bytes:
+        if self.as_json:
+            return json.dumps(value, ensure_ascii=False, sort_keys=True,
+                              separators=(",", ":")).encode("utf-8")
+        if not isinstance(value, str):
+            raise TypeError(f"{self.table}.{self.column} holds text, not {type(value).__name__}")
+        return value.encode("utf-8")
+
+    def decode(self, plaintext: bytes) -> Any:
+        text = plaintext.decode("utf-8")
+        return json.loads(text) if self.as_json else text
+
+    def seal(self, value: Any, row_id: object) -> str:
+        return current_keyring().encrypt(self.encode(value), self.aad(row_id))
+
+    def open(self, token: str, row_id: object) -> Any:
+        return self.decode(current_keyring().decrypt(token, self.aad(row_id)))
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        stored = getattr(obj, self.column_attr)
+        cached = obj.__dict__.get(self.cache_key)
+        if cached is not None and cached[0] == stored:
+            return cached[1]
+        if stored is None:
+            return None
+        value = self.open(stored, obj.id)
+        obj.__dict__[self.cache_key] = (stored, value)
+        return value
+
+    def __set__(self, obj, value: Any) -> None:
+        if value is None:
+            stored = None
+        elif getattr(obj, "id", None) is not None:
+            stored = self.seal(value, obj.id)
+        else:
+            self.encode(value)  # refuse a wrong type now, not at flush
+            stored = PENDING_PREFIX + os.urandom(12).hex()
+        setattr(obj, self.column_attr, stored)
+        obj.__dict__[self.cache_key] = (stored, value)
+
+
+#: Every (model class, Sealed attribute): what key rotation and the start-up check visit.
+SEALED_FIELDS: list[tuple[type, Sealed]] = []
+
+
+def seal_pending_values(mapper, connection, target) -> None:
+    """``after_insert``: encrypt values set before the row had an id, bound to that id."""
+    from sqlalchemy import update
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    for owner, sealed in SEALED_FIELDS:
+        if not isinstance(target, owner):
+            continue
+        stored = getattr(target, sealed.column_attr)
+        if stored is None or not stored.startswith(PENDING_PREFIX):
+            continue
+        value = target.__dict__[sealed.cache_key][1]
+        token = sealed.seal(value, target.id)
+        table = mapper.local_table
+        connection.execute(update(table).where(table.c.id == target.id)
+                           .values({sealed.column: token}))
+        set_committed_value(target, sealed.column_attr, token)
+        target.__dict__[sealed.cache_key] = (token, value)
+
+
+def listen_for_inserts(model: type) -> None:
+    from sqlalchemy import event
+
+    event.listen(model, "after_insert", seal_pending_values)
+
+
+# --- rotation and the start-up check ----------------------------------------------------------
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _column(owner: type, sealed: Sealed):
+    return owner.__table__.c[sealed.column]
+
+
+def _not_current(column, keyring: KeyRing):
+    return column.isnot(None) & ~column.like(_escape_like(f"v{keyring.current}:") + "%",
+                                             escape="\\")
+
+
+def count_to_rotate(connection) -> int:
+    """How many stored values are not yet under the current key."""
+    from sqlalchemy import func, select
+
+    keyring = current_keyring()
+    total = 0
+    for owner, sealed in SEALED_FIELDS:
+        column = _column(owner, sealed)
+        total += connection.scalar(
+            select(func.count()).select_from(owner.__table__)
+            .where(_not_current(column, keyring)))
+    return total
+
+
+def rotate_batch(connection, *, batch: int = 500) -> int:
+    """Re-encrypt up to ``batch`` values of each column to the current key; the number done.
+
+    Values already under the current key are never touched, so a run that stops half way
+    (or two runs at once) simply continues where the work is left.
+    """
+    from sqlalchemy import select, update
+
+    keyring = current_keyring()
+    done = 0
+    for owner, sealed in SEALED_FIELDS:
+        table = owner.__table__
+        column = _column(owner, sealed)
+        rows = connection.execute(
+            select(table.c.id, column).where(_not_current(column, keyring))
+            .order_by(table.c.id).limit(batch)).all()
+        for row_id, token in rows:
+            plaintext = keyring.decrypt(token, sealed.aad(row_id))
+            connection.execute(
+                update(table).where(table.c.id == row_id, column == token)
+                .values({sealed.column: keyring.encrypt(plaintext, sealed.aad(row_id))}))
+            done += 1
+    return done
+
+
+class KeyCheckError(RuntimeError):
+    """The key ring cannot read what is stored; the message names the key id, never a key."""
+
+
+def check_stored_values(connection, *, sample: int = 5) -> None:
+    """Refuse a key ring that lacks a key the stored values use, or whose keys do not decrypt
+    a sample of rows (the oldest and newest of each column)."""
+    from sqlalchemy import inspect, select
+
+    keyring = current_keyring()
+    known = sorted(keyring.keys)
+    tables = set(inspect(connection).get_table_names())
+    for owner, sealed in SEALED_FIELDS:
+        table = owner.__table__
+        if table.name not in tables:
+            continue
+        column = _column(owner, sealed)
+        readable = column.like(_escape_like(f"v{known[0]}:") + "%", escape="\\")
+        for kid in known[1:]:
+            readable = readable | column.like(_escape_like(f"v{kid}:") + "%", escape="\\")
+        stranger = connection.scalar(
+            select(column).where(column.isnot(None), ~readable).limit(1))
+        if stranger is not None:
+            kid = key_id_of(stranger)
+            raise KeyCheckError(
+                f"{table.name}.{sealed.column} holds values encrypted with key id {kid!r}, "
+                f"which is not in SIMDEBRIEF_CHECKIN_KEYS (it has {', '.join(known)}); "
+                "add that key back, then run `flask --app app keys rotate` before removing it")
+        rows = []
+        for order in (table.c.id.asc(), table.c.id.desc()):
+            rows += connection.execute(
+                select(table.c.id, column).where(column.isnot(None))
+                .order_by(order).limit(sample)).all()
+        for row_id, token in rows:
+            try:
+                keyring.decrypt(token, sealed.aad(row_id))
+            except DecryptionError:
+                raise KeyCheckError(
+                    f"{table.name}.{sealed.column} row {row_id} does not decrypt with key id "
+                    f"{key_id_of(token)!r} of SIMDEBRIEF_CHECKIN_KEYS: the key with that id is "
+                    "not the one the data was written with") from None

@@ -166,9 +166,28 @@ def record_heartbeat(app: Flask, now: datetime | None = None) -> str:
 def tick_summary(result) -> str:
     """One log line's worth of what a job did: its counts, never any content."""
     if dataclasses.is_dataclass(result):
-        return ", ".join(f"{value} {name.replace('_', ' ')}"
-                         for name, value in dataclasses.asdict(result).items())
+        result = dataclasses.asdict(result)
+    if isinstance(result, dict):
+        return ", ".join(f"{value} {name.replace('_', ' ')}" for name, value in result.items())
     return str(result)
+
+
+RETENTION_INTERVAL_HOURS = 24
+
+
+def apply_retention(app: Flask, now: datetime | None = None) -> dict[str, int]:
+    """Tell learners whose emotional data goes within 14 days, then purge what is past its
+    period. Daily; both steps are idempotent, so a missed or repeated day does no harm."""
+    from simdebrief.emails.retention import queue_retention_notices
+    from simdebrief.services import retention
+
+    with job_context(app):
+        now = now or current_now()
+        notices = queue_retention_notices(now)
+        db.session.commit()
+        counts = retention.purge(db.session, now)
+        db.session.commit()
+    return {"notices": notices, **counts}
 
 
 def _safely(job, app: Flask):
@@ -200,6 +219,10 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     scheduler.add_job(
         _safely(record_heartbeat, app), "interval", seconds=HEARTBEAT_INTERVAL_SECONDS,
         id="record_heartbeat", replace_existing=True, next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        _safely(apply_retention, app), "interval", hours=RETENTION_INTERVAL_HOURS,
+        id="apply_retention", replace_existing=True, next_run_time=datetime.now(UTC),
     )
     return scheduler
 

@@ -42,6 +42,17 @@ def may_manage_room(user: User, room: Room) -> bool:
     return may_administer(user) and same_centre(user, room)
 
 
+def may_browse_audit(user: User) -> bool:
+    """Admins read the audit log of their centre; nobody can change it from the app."""
+    return may_administer(user)
+
+
+def may_erase_account(user: User, target: User) -> bool:
+    """An admin of the learner's centre, once the learner asked, and only once."""
+    return (may_manage_user(user, target) and target.erasure_requested_at is not None
+            and target.erased_at is None)
+
+
 def may_view_outbox(user: User) -> bool:
     return may_administer(user)
 

@@ -58,6 +58,17 @@ class Centre(Base):
     reckless_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Whether the "feedback ready" email carries the learner's PDF (never their check-in).
     attach_feedback_pdf: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Retention (the longest each kind is kept; simdebrief.services.retention purges daily).
+    #: Emotional data: months after the learner's last follow-up stage or check-in.
+    retention_emotional_months: Mapped[int] = mapped_column(Integer, default=6)
+    #: Closed requests for a conversation: months after they were closed.
+    retention_support_months: Mapped[int] = mapped_column(Integer, default=12)
+    #: Bodies of sent emails: days after sending.
+    retention_outbox_days: Mapped[int] = mapped_column(Integer, default=30)
+    #: Failed login attempts: days.
+    retention_login_attempt_days: Mapped[int] = mapped_column(Integer, default=90)
+    #: Audit events: years.
+    retention_audit_years: Mapped[int] = mapped_column(Integer, default=5)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
@@ -97,6 +108,12 @@ class User(Base):
                                                 unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The learner asked for their account to be erased; an admin confirms.
+    erasure_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The account was erased: name and address replaced, no login, debrief records kept.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The purge date the learner was last told about (14 days ahead), so they are told once.
+    retention_notice_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     centre: Mapped[Centre] = relationship(lazy="joined")
     cohorts: Mapped[list[Cohort]] = relationship(

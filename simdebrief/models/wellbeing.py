@@ -9,10 +9,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from simdebrief.crypto import EncryptedJSON, EncryptedText
+from simdebrief.crypto import Sealed, listen_for_inserts
 from simdebrief.models.base import Base, UTCDateTime
 from simdebrief.models.sessions import SimSession
 from simdebrief.models.users import SupporterTier, User
@@ -52,7 +52,8 @@ class CheckIn(Base):
     #: The learner chose "Skip for now"; such rows have no payload and count as no answer.
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     #: distress (0–10 or None), symptoms, coping, support_wanted (lists of codes), free_text.
-    payload: Mapped[dict | None] = mapped_column(EncryptedJSON("check_in.payload"))
+    payload_sealed: Mapped[str | None] = mapped_column("payload", Text)
+    payload = Sealed("payload_sealed", table="check_in", column="payload", as_json=True)
     #: The follow-up stage this check-in answers, if any.
     followup_id: Mapped[int | None] = mapped_column(
         ForeignKey("follow_up.id", ondelete="SET NULL"), index=True)
@@ -103,7 +104,8 @@ class SupportRequest(Base):
     #: The check-in the learner chose to share with the supporter, if any.
     shared_checkin_id: Mapped[int | None] = mapped_column(
         ForeignKey("check_in.id", ondelete="SET NULL"))
-    message: Mapped[str | None] = mapped_column(EncryptedText("support_request.message"))
+    message_sealed: Mapped[str | None] = mapped_column("message", Text)
+    message = Sealed("message_sealed", table="support_request", column="message")
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -141,7 +143,12 @@ class SupportRequestEvent(Base):
         ForeignKey("user_account.id", ondelete="SET NULL"))
     #: created, taken, contacted, referred, closed, withdrawn
     action: Mapped[str] = mapped_column(String(40))
-    note: Mapped[str | None] = mapped_column(EncryptedText("support_request_event.note"))
+    note_sealed: Mapped[str | None] = mapped_column("note", Text)
+    note = Sealed("note_sealed", table="support_request_event", column="note")
 
     request: Mapped[SupportRequest] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+for _model in (CheckIn, SupportRequest, SupportRequestEvent):
+    listen_for_inserts(_model)

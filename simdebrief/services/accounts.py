@@ -107,6 +107,9 @@ def change_role(
 def set_active(session: Session, *, actor: User, user: User, active: bool, now: datetime) -> None:
     if user.id == actor.id and not active:
         raise InvalidInput(_("You cannot deactivate your own account."))
+    if active and user.erased_at is not None:
+        raise InvalidInput(_("This account was erased at the person's request and cannot be "
+                             "used again."))
     user.is_active_account = active
     if not active:
         revoke_all_sessions(session, user)

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 LINK_PLACEHOLDER = "[personal link, added when the email is sent]"
 #: What remains of a sent email that carried a link, once its retention time is over.
 PURGED_NOTE = "[text removed after sending: this email carried a personal link]"
+#: What is left of any email's text after the centre's outbox retention period.
+RETENTION_NOTE = "[text removed after the centre's retention period for sent emails]"
 #: How long the text of a sent email that carried a link is kept (the centre may shorten it).
 LINK_BODY_RETENTION = timedelta(days=30)
 
@@ -297,3 +299,19 @@ class RelayResult:
     claimed: int = 0
     delivered: int = 0
     failed: int = 0
+
+
+def purge_old_bodies(session: Session, *, now: datetime, older_than: timedelta) -> int:
+    """Replace the text of every email sent (or logged) more than ``older_than`` ago with a
+    short note: the retention period of outbox bodies. Returns how many were purged.
+
+    Subject, address, times and status stay, so the outbox still shows that an email went.
+    """
+    result = session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.status.in_((OutboxStatus.SENT, OutboxStatus.LOGGED)),
+               OutboxEmail.sent_at <= now - older_than, OutboxEmail.body_purged_at.is_(None))
+        .values(body_text=RETENTION_NOTE, body_purged_at=now)
+        .execution_options(synchronize_session=False))
+    session.flush()
+    return result.rowcount or 0

@@ -89,12 +89,16 @@ NAVIGATION = [
     (_l("My progress"), "reports.progress", policy.may_read_own_progress, "reports.progress"),
     (_l("Talk to someone"), "learner.support_requests", policy.may_keep_checkins,
      "learner.support"),
+    (_l("My data"), "learner.my_data", policy.may_keep_checkins, "learner.my_data"),
     (_l("Conversation requests"), "support.queue", policy.may_work_support_queue, "support."),
     (_l("People"), "admin.users", policy.may_administer, "admin.user"),
     (_l("Cohorts"), "admin.cohorts", policy.may_administer, "admin.cohort"),
     (_l("Rooms"), "admin.rooms", policy.may_administer, "admin.room"),
     (_l("Centre"), "admin.centre_settings", policy.may_administer, "admin.centre"),
     (_l("Outgoing email"), "admin.outbox", policy.may_view_outbox, "admin.outbox"),
+    (_l("Erasure requests"), "admin.erasure_requests", policy.may_administer,
+     "admin.erasure"),
+    (_l("Audit log"), "admin.audit_log", policy.may_browse_audit, "admin.audit"),
 ]
 
 

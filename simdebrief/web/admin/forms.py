@@ -131,4 +131,26 @@ class CentreForm(FlaskForm):
                        "least this many learners answered."),
         validators=[NumberRange(5, 100, _l("Enter a number from 5 to 100: smaller groups "
                                            "could identify a learner."))])
+    retention_emotional_months = IntegerField(
+        _l("Keep check-ins and follow-up answers (months)"),
+        description=_l("Counted from the learner's last follow-up stage or check-in. The "
+                       "learner is told 14 days before they are deleted. Empty: 6."),
+        validators=[Optional(), NumberRange(1, 60, _l("Enter a number from 1 to 60."))])
+    retention_support_months = IntegerField(
+        _l("Keep closed requests for a conversation (months)"),
+        description=_l("Empty: 12."),
+        validators=[Optional(), NumberRange(1, 60, _l("Enter a number from 1 to 60."))])
+    retention_outbox_days = IntegerField(
+        _l("Keep the text of sent emails (days)"),
+        description=_l("Afterwards the outbox shows only address, subject and times. "
+                       "Empty: 30."),
+        validators=[Optional(), NumberRange(1, 365, _l("Enter a number from 1 to 365."))])
+    retention_login_attempt_days = IntegerField(
+        _l("Keep failed login attempts (days)"),
+        description=_l("Empty: 90."),
+        validators=[Optional(), NumberRange(1, 365, _l("Enter a number from 1 to 365."))])
+    retention_audit_years = IntegerField(
+        _l("Keep the audit log (years)"),
+        description=_l("Empty: 5."),
+        validators=[Optional(), NumberRange(1, 10, _l("Enter a number from 1 to 10."))])
     submit = SubmitField(_l("Save settings"))

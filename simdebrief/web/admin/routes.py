@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from simdebrief import policy
 from simdebrief.clock import current_now
 from simdebrief.emails.accounts import send_invitation_email
-from simdebrief.errors import InvalidInput
+from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
-from simdebrief.models import Cohort, OutboxEmail, OutboxStatus, Role, Room, SupporterTier, User
-from simdebrief.services import accounts, audit, directory, notifications
+from simdebrief.models import (
+    AuditEvent,
+    Cohort,
+    OutboxEmail,
+    OutboxStatus,
+    Role,
+    Room,
+    SupporterTier,
+    User,
+)
+from simdebrief.services import accounts, audit, directory, notifications, privacy, retention
 from simdebrief.web import client_ip
 from simdebrief.web.admin.forms import (
     AddStudentForm,
@@ -143,7 +153,10 @@ def resend_invitation(user_id: int):
     user = _centre_user(user_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if user.has_password:
+    if user.erased_at is not None:
+        flash(_("This account was erased at the person's request and cannot be used again."),
+              "error")
+    elif user.has_password:
         flash(_("This person has already set a password; they can reset it themselves."),
               "error")
     else:
@@ -329,6 +342,9 @@ def centre_settings():
         except (ZoneInfoNotFoundError, ValueError):
             form.timezone.errors.append(_("This is not a known time zone."))
         else:
+            for name, default in retention.DEFAULTS.items():
+                if form[name].data is None:  # an empty period means the default
+                    form[name].data = default
             form.populate_obj(centre)
             audit.record(db.session, action="centre.updated", actor=current_user,
                          now=current_now(), object_type="centre", object_id=centre.id,
@@ -389,3 +405,106 @@ def retry_outbox_email(email_id: int):
     else:
         flash(_("Only an email that failed can be tried again."), "error")
     return redirect(url_for("admin.outbox_email", email_id=email_id))
+
+
+# --- erasure requests ----------------------------------------------------------------------
+
+
+@bp.get("/erasure-requests")
+@admin_only
+def erasure_requests():
+    return render_template("admin/erasure_requests.html",
+                           requests=privacy.erasure_requests(db.session, current_user.centre_id),
+                           erase_form=EmptyForm())
+
+
+@bp.post("/users/<int:user_id>/erase")
+@admin_only
+def erase_user(user_id: int):
+    user = _centre_user(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if not policy.may_erase_account(current_user, user):
+        flash(_("This account cannot be erased: the person has not asked for it, or it is "
+                "already erased."), "error")
+        return redirect(url_for("admin.erasure_requests"))
+    try:
+        privacy.erase_account(db.session, actor=current_user, user=user, now=current_now(),
+                              ip_address=client_ip())
+    except InvalidState as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("The account is erased. Debrief records now show a former participant."),
+              "success")
+    return redirect(url_for("admin.erasure_requests"))
+
+
+# --- audit log (read-only) -----------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+
+
+def _day(value: str, errors: dict, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors[field] = _("Enter a date as YYYY-MM-DD, e.g. 2026-11-30.")
+        return None
+
+
+def _centre_scope(centre_id: int):
+    """Events by the centre's people, about its people, and the system's own (retention)."""
+    people = select(User.id).where(User.centre_id == centre_id)
+    return or_(AuditEvent.actor_id.in_(people),
+               (AuditEvent.object_type == "user")
+               & AuditEvent.object_id.in_(select(cast(User.id, String))
+                                          .where(User.centre_id == centre_id)),
+               AuditEvent.object_type == "retention")
+
+
+@bp.get("/audit")
+@policy.role_required(policy.may_browse_audit)
+def audit_log():
+    args = request.args
+    errors: dict[str, str] = {}
+    filters = {name: args.get(name, "").strip()[:80] for name in
+               ("actor", "object_type", "object_id", "action", "since", "until")}
+    query = select(AuditEvent).where(_centre_scope(current_user.centre_id))
+    if filters["actor"] == "system":
+        query = query.where(AuditEvent.actor_id.is_(None))
+    elif filters["actor"].isdigit():
+        query = query.where(AuditEvent.actor_id == int(filters["actor"]))
+    elif filters["actor"]:
+        errors["actor"] = _("Choose a person from the list.")
+    if filters["object_type"]:
+        query = query.where(AuditEvent.object_type == filters["object_type"])
+    if filters["object_id"]:
+        query = query.where(AuditEvent.object_id == filters["object_id"])
+    if filters["action"]:
+        query = query.where(AuditEvent.action.startswith(filters["action"], autoescape=True))
+    zone = ZoneInfo(current_user.centre.timezone)
+    since = _day(filters["since"], errors, "since")
+    until = _day(filters["until"], errors, "until")
+    if since:
+        query = query.where(AuditEvent.at >= datetime.combine(since, time(), zone))
+    if until:
+        query = query.where(AuditEvent.at < datetime.combine(until + timedelta(days=1), time(),
+                                                              zone))
+    if since and until and until < since:
+        errors["until"] = _("The end date is before the start date.")
+    page = db.paginate(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()),
+                       per_page=AUDIT_PAGE_SIZE, error_out=False)
+    people = db.session.execute(
+        select(User.id, User.name).where(User.centre_id == current_user.centre_id)
+        .order_by(func.lower(User.name))).all()
+    names = dict(people)
+    object_types = db.session.scalars(
+        select(AuditEvent.object_type).where(_centre_scope(current_user.centre_id))
+        .distinct().order_by(AuditEvent.object_type)).all()
+    return render_template("admin/audit.html", page=page, filters=filters, errors=errors,
+                           people=people, names=names, object_types=object_types,
+                           zone=current_user.centre.timezone), 400 if errors else 200

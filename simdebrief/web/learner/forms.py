@@ -90,3 +90,19 @@ class SupportRequestForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     submit = SubmitField(_l("Withdraw this request"))
+
+
+class DeleteEmotionalDataForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I understand that my check-ins, follow-up answers and the texts of my requests "
+           "for a conversation are deleted for good."),
+        validators=[InputRequired(_l("Tick the box to confirm the deletion."))])
+    submit = SubmitField(_l("Delete my emotional data now"))
+
+
+class ErasureRequestForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I want my account erased. I understand that I can no longer log in once an "
+           "administrator has confirmed it."),
+        validators=[InputRequired(_l("Tick the box to confirm the request."))])
+    submit = SubmitField(_l("Ask for my account to be erased"))

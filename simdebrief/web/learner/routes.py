@@ -6,7 +6,9 @@ a request the learner sends reaches the supporters, and then only what they chos
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import json
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,10 +18,13 @@ from simdebrief.clock import current_now
 from simdebrief.errors import InvalidInput, InvalidState, render_error
 from simdebrief.extensions import db
 from simdebrief.models import CheckIn, SimSession, SupporterTier, SupportRequest, SupportStatus
-from simdebrief.services import checkins, support
-from simdebrief.web.forms import apply_service_errors, form_status
+from simdebrief.services import audit, checkins, privacy, retention, support
+from simdebrief.web import client_ip
+from simdebrief.web.forms import EmptyForm, apply_service_errors, form_status
 from simdebrief.web.learner.forms import (
     CheckInForm,
+    DeleteEmotionalDataForm,
+    ErasureRequestForm,
     SkipForm,
     SupportRequestForm,
     WithdrawForm,
@@ -231,3 +236,127 @@ def withdraw_support_request(request_id: int):
             flash(_("Your request is withdrawn. You can ask again whenever you like."),
                   "success")
     return redirect(url_for("learner.support_requests"))
+
+
+# --- my data --------------------------------------------------------------------------------
+
+
+def _my_data_page(delete_form=None, erasure_form=None, status: int = 200):
+    now = current_now()
+    return render_template(
+        "learner/my_data.html",
+        delete_form=delete_form or DeleteEmotionalDataForm(prefix="delete"),
+        erasure_form=erasure_form or ErasureRequestForm(prefix="erasure"),
+        withdraw_form=EmptyForm(),
+        purge_at=retention.emotional_purge_at(db.session, current_user),
+        purge_soon=retention.upcoming_purge(db.session, current_user, now) is not None,
+        centre=current_user.centre), status
+
+
+@bp.get("/data")
+@learners_only
+def my_data():
+    return _my_data_page()
+
+
+def _record_export(document: str) -> None:
+    audit.record(db.session, action="learner.data_exported", actor=current_user,
+                 now=current_now(), object_type="user", object_id=current_user.id,
+                 ip_address=client_ip(), detail=f"format={document}")
+    db.session.commit()
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/data/export.json")
+@learners_only
+def export_json():
+    export = privacy.export(db.session, current_user, current_now())
+    body = json.dumps(export, ensure_ascii=False, indent=2).encode("utf-8")
+    _record_export("json")
+    return _download(body, "application/json", "my-simdebrief-data.json")
+
+
+MY_DATA_SECTIONS = {
+    "account": _l("Your account"),
+    "sessions": _l("Sessions you took part in"),
+    "feedback_to_you": _l("Feedback to you"),
+    "your_debrief_ratings": _l("Your ratings of debriefs"),
+    "check_ins": _l("Your check-ins"),
+    "requests_for_a_conversation": _l("Your requests for a conversation"),
+    "follow_ups": _l("Your follow-ups"),
+    "follow_up_choices": _l("Your follow-up choices"),
+    "event_tracks": _l("Tracks you started"),
+    "logins": _l("Your logins"),
+    "audit_events": _l("Recorded actions concerning you"),
+}
+
+
+@bp.get("/data/export.pdf")
+@learners_only
+def export_pdf():
+    from flask_babel import get_locale
+
+    from simdebrief.reports.my_data_pdf import MyDataWording, render_my_data_pdf
+
+    export = privacy.export(db.session, current_user, current_now())
+    wording = MyDataWording(
+        title=_("Everything SimDebrief holds about you"),
+        intro=_("This copy is for you alone. It contains your check-ins and what you wrote; "
+                "keep it somewhere safe."),
+        empty=_("Nothing."), page_of=_("Page %(page)s of %(pages)s"),
+        sections={key: str(title) for key, title in MY_DATA_SECTIONS.items()})
+    pdf = render_my_data_pdf(export, wording, learner=current_user.name,
+                             centre=current_user.centre.name, language=str(get_locale()))
+    _record_export("pdf")
+    return _download(pdf, "application/pdf", "my-simdebrief-data.pdf")
+
+
+@bp.post("/data/delete")
+@learners_only
+def delete_emotional_data():
+    form = DeleteEmotionalDataForm(prefix="delete")
+    if not form.validate_on_submit():
+        return _my_data_page(delete_form=form, status=400)
+    counts = privacy.delete_emotional_data(db.session, user=current_user, now=current_now(),
+                                           ip_address=client_ip())
+    db.session.commit()
+    flash(_("Deleted: %(checkins)d check-in(s) and the texts of %(texts)d request(s) for a "
+            "conversation. Your sessions and debrief feedback are still here.",
+            checkins=counts["check_ins"], texts=counts["request_texts"]), "success")
+    return redirect(url_for("learner.my_data"))
+
+
+@bp.post("/data/erasure")
+@learners_only
+def request_erasure():
+    form = ErasureRequestForm(prefix="erasure")
+    if not form.validate_on_submit():
+        return _my_data_page(erasure_form=form, status=400)
+    try:
+        privacy.request_erasure(db.session, user=current_user, now=current_now(),
+                                ip_address=client_ip())
+    except InvalidState as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Your request is sent. An administrator of %(centre)s will erase your account; "
+                "until then you can still log in, download your data or withdraw the request.",
+                centre=current_user.centre.name), "success")
+    return redirect(url_for("learner.my_data"))
+
+
+@bp.post("/data/erasure/withdraw")
+@learners_only
+def withdraw_erasure():
+    if not EmptyForm().validate_on_submit():
+        return render_error(400)
+    privacy.withdraw_erasure_request(db.session, user=current_user, now=current_now(),
+                                     ip_address=client_ip())
+    db.session.commit()
+    flash(_("Your request to erase your account is withdrawn."), "success")
+    return redirect(url_for("learner.my_data"))

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from simdebrief import policy
 from simdebrief.clock import current_now
 from simdebrief.extensions import db
 from simdebrief.models import (
@@ -20,7 +21,7 @@ from simdebrief.models import (
     SimSession,
     User,
 )
-from simdebrief.services import operations
+from simdebrief.services import operations, retention
 from simdebrief.web import public
 
 bp = Blueprint("main", __name__)
@@ -61,7 +62,9 @@ def dashboard():
                     OutboxEmail.centre_id == centre_id,
                     OutboxEmail.status == OutboxStatus.FAILED)),
         }
-    return render_template("main/dashboard.html", stats=stats,
+    purge_at = (retention.upcoming_purge(db.session, current_user, current_now())
+                if policy.may_keep_checkins(current_user) else None)
+    return render_template("main/dashboard.html", stats=stats, purge_at=purge_at,
                            upcoming=_upcoming_sessions(current_user))
 
 
