@@ -67,7 +67,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_security_headers(app)
     from simdebrief.errors import register_error_handlers
     from simdebrief.web import register_blueprints
+    from simdebrief.web.ids import IdConverter
 
+    app.url_map.converters["int"] = IdConverter
     register_blueprints(app)
     register_error_handlers(app)
     register_calendar_sources()

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from simdebrief import taxonomy
 from simdebrief.models import Role, SupporterTier
 from simdebrief.web.forms import choices, no_nul, strip
+from simdebrief.web.ids import coerce_id
 
 ROLE_CHOICES = choices([
     (Role.STUDENT.value, _l("Student")),
@@ -60,7 +61,7 @@ class CohortForm(FlaskForm):
 
 
 class AddStudentForm(FlaskForm):
-    student = SelectField(_l("Student"), coerce=int,
+    student = SelectField(_l("Student"), coerce=coerce_id,
                           validators=[DataRequired(_l("Choose a student."))])
     submit = SubmitField(_l("Add to cohort"))
 

@@ -28,6 +28,7 @@ from simdebrief.web.admin.forms import (
     RoomForm,
 )
 from simdebrief.web.forms import EmptyForm, apply_service_errors, choices
+from simdebrief.web.ids import page_number, query_int
 
 bp = Blueprint("admin", __name__)
 admin_only = policy.role_required(policy.may_administer)
@@ -56,8 +57,8 @@ def users():
     if search:
         pattern = f"%{search.lower()}%"
         query = query.where(func.lower(User.name).like(pattern) | User.email.like(pattern))
-    page = db.paginate(query.order_by(func.lower(User.name)), per_page=PAGE_SIZE,
-                       error_out=False)
+    page = db.paginate(query.order_by(func.lower(User.name)), page=page_number(),
+                       per_page=PAGE_SIZE, error_out=False)
     return render_template("admin/users.html", page=page, role=role, search=search,
                            roles=list(Role))
 
@@ -213,7 +214,7 @@ def cohort_detail(cohort_id: int):
 def add_cohort_student(cohort_id: int):
     cohort = _centre_cohort(cohort_id)
     form = AddStudentForm()
-    form.student.choices = choices([(request.form.get("student", type=int) or 0, "")])
+    form.student.choices = choices([(query_int("student", source=request.form) or 0, "")])
     if form.validate_on_submit():
         student = policy.require_object(db.session.get(User, form.student.data),
                                         lambda u: policy.may_manage_user(current_user, u))
@@ -349,8 +350,8 @@ def outbox():
     query = select(OutboxEmail).where(OutboxEmail.centre_id == current_user.centre_id)
     if status in {s.value for s in OutboxStatus}:
         query = query.where(OutboxEmail.status == OutboxStatus(status))
-    page = db.paginate(query.order_by(OutboxEmail.id.desc()), per_page=PAGE_SIZE,
-                       error_out=False)
+    page = db.paginate(query.order_by(OutboxEmail.id.desc()), page=page_number(),
+                       per_page=PAGE_SIZE, error_out=False)
     counts = dict(db.session.execute(
         select(OutboxEmail.status, func.count(OutboxEmail.id))
         .where(OutboxEmail.centre_id == current_user.centre_id).group_by(OutboxEmail.status)
