@@ -46,7 +46,16 @@ class LinkExpired(SimDebriefError):
 
 
 class LoginThrottled(SimDebriefError):
-    """Too many failed logins for this account or address in the last minute."""
+    """Too many failed logins from this address (for this account); try again later."""
+
+    def __init__(self, retry_after=None):
+        super().__init__("throttled")
+        #: A timedelta: how long until another try is accepted.
+        self.retry_after = retry_after
+
+
+class RequestThrottled(LoginThrottled):
+    """Too many reset or invitation requests for this account or from this address."""
 
 
 class LoginFailed(SimDebriefError):

@@ -1,7 +1,7 @@
 """Every model module, imported so that Alembic autogenerate sees every table."""
 
 from simdebrief.models.audit import AuditEvent
-from simdebrief.models.auth import AuthSession, LoginAttempt
+from simdebrief.models.auth import AuthSession, LoginAttempt, RecoveryCode, ThrottleEvent
 from simdebrief.models.base import Base, UTCDateTime, now_utc
 from simdebrief.models.debriefs import (
     AnalysisItem,
@@ -75,6 +75,8 @@ __all__ = [
     "CheckInContext",
     "Cohort",
     "LoginAttempt",
+    "RecoveryCode",
+    "ThrottleEvent",
     "OutboxEmail",
     "OutboxStatus",
     "Role",

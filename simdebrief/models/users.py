@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Enum,
@@ -17,9 +18,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from simdebrief.crypto import EncryptedText
 from simdebrief.models.base import Base, UTCDateTime, now_utc
 
 
@@ -58,6 +61,9 @@ class Centre(Base):
     reckless_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Whether the "feedback ready" email carries the learner's PDF (never their check-in).
     attach_feedback_pdf: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Whether admins, instructors and supporters must log in with a second factor (TOTP).
+    require_two_factor: Mapped[bool] = mapped_column(Boolean, default=True,
+                                                     server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
@@ -97,6 +103,11 @@ class User(Base):
                                                 unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The TOTP secret (base32), encrypted at rest; None until enrolment is confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("user_account.totp_secret"))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The 30-second step of the last accepted code, so a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     centre: Mapped[Centre] = relationship(lazy="joined")
     cohorts: Mapped[list[Cohort]] = relationship(
@@ -105,6 +116,8 @@ class User(Base):
 
     #: Set by the login manager to the server-side session this request belongs to.
     auth_session_id = None
+    #: Set by the login manager: whether this login session has passed its second factor.
+    second_factor_passed = True
 
     # Flask-Login's interface, written out: its UserMixin compares users by get_id(), which
     # here is the login session, so two users outside a request would compare equal.
@@ -117,6 +130,10 @@ class User(Base):
     @property
     def is_active(self) -> bool:
         return self.is_active_account
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def has_password(self) -> bool:

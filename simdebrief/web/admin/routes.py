@@ -12,8 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from simdebrief import policy
 from simdebrief.clock import current_now
-from simdebrief.emails.accounts import send_invitation_email
-from simdebrief.errors import InvalidInput
+from simdebrief.emails.accounts import send_invitation_elsewhere_email, send_invitation_email
+from simdebrief.errors import InvalidInput, RequestThrottled
 from simdebrief.extensions import db
 from simdebrief.models import Cohort, OutboxEmail, OutboxStatus, Role, Room, SupporterTier, User
 from simdebrief.services import accounts, audit, directory, notifications
@@ -70,10 +70,31 @@ def invite_user():
     if form.validate_on_submit():
         now = current_now()
         try:
+            accounts.count_request(db.session, kind="invite", account=form.email.data,
+                                   ip_address=client_ip(), now=now, limit=accounts.INVITE_LIMIT)
+        except RequestThrottled:
+            db.session.commit()
+            form.form_errors.append(_("Many invitations were sent from here or to this address "
+                                      "in the last hour. Please wait before sending more."))
+            return render_template("admin/invite_user.html", form=form), 429
+        role = Role(form.role.data)
+        existing = accounts.find_user_by_email(db.session, form.email.data)
+        if (existing is not None and existing.centre_id != current_user.centre_id
+                and (role is not Role.SUPPORTER or form.supporter_tier.data)):
+            # The address belongs to another centre. Saying so would tell this centre who
+            # uses SimDebrief elsewhere; the person hears of it, the admin sees the usual.
+            send_invitation_elsewhere_email(existing, now, inviter=current_user)
+            audit.record(db.session, action="user.invited_elsewhere", actor=current_user,
+                         now=now, object_type="user", object_id=existing.id,
+                         ip_address=client_ip())
+            db.session.commit()
+            flash(_("Invitation sent to %(email)s.", email=existing.email), "success")
+            return redirect(url_for("admin.users"))
+        try:
             user = accounts.create_user(
                 db.session, centre=current_user.centre, now=now,
                 data=accounts.NewUser(email=form.email.data, name=form.name.data,
-                                      role=Role(form.role.data),
+                                      role=role,
                                       supporter_tier=_tier(form.supporter_tier.data)),
             )
         except InvalidInput as error:
@@ -85,7 +106,7 @@ def invite_user():
                          detail=f"role={user.role.value}")
             db.session.commit()
             flash(_("Invitation sent to %(email)s.", email=user.email), "success")
-            return redirect(url_for("admin.user_detail", user_id=user.id))
+            return redirect(url_for("admin.users"))
     return render_template("admin/invite_user.html", form=form), _status(form)
 
 
@@ -148,7 +169,16 @@ def resend_invitation(user_id: int):
         flash(_("This person has already set a password; they can reset it themselves."),
               "error")
     else:
-        send_invitation_email(user, current_now(), inviter=current_user)
+        now = current_now()
+        try:
+            accounts.count_request(db.session, kind="invite", account=user.email,
+                                   ip_address=client_ip(), now=now, limit=accounts.INVITE_LIMIT)
+        except RequestThrottled:
+            db.session.commit()
+            flash(_("Several invitations went to this address in the last hour. Please wait "
+                    "before sending another."), "error")
+            return redirect(url_for("admin.user_detail", user_id=user_id))
+        send_invitation_email(user, now, inviter=current_user)
         db.session.commit()
         flash(_("A new invitation is on its way to %(email)s.", email=user.email), "success")
     return redirect(url_for("admin.user_detail", user_id=user_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 from flask import (
@@ -15,11 +16,19 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from simdebrief.clock import current_now
-from simdebrief.emails.accounts import send_reset_email
-from simdebrief.errors import InvalidInput, LinkExpired, LinkInvalid, LoginFailed, LoginThrottled
+from simdebrief.emails.accounts import rehearse_reset_email, send_reset_email
+from simdebrief.errors import (
+    InvalidInput,
+    LinkExpired,
+    LinkInvalid,
+    LoginFailed,
+    LoginThrottled,
+    RequestThrottled,
+)
 from simdebrief.extensions import db
 from simdebrief.models import User
 from simdebrief.passwords import verify_password
@@ -59,19 +68,22 @@ def login():
         return redirect(url_for("main.dashboard"))
     form = LoginForm()
     status = 200
+    headers: dict[str, str] = {}
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(
                 db.session, email=form.email.data, password=form.password.data,
-                ip_address=client_ip(), now=current_now(),
-                limit_per_minute=current_app.config["SIMDEBRIEF_LOGIN_LIMIT_PER_MINUTE"],
+                ip_address=client_ip(), now=current_now(), limits=login_limits(),
             )
-        except LoginThrottled:
+        except LoginThrottled as throttled:
             db.session.commit()
-            form.form_errors.append(
-                _("Too many failed attempts. Please wait a minute before you try again, or "
-                  "reset your password.")
-            )
+            minutes = max(1, math.ceil(throttled.retry_after.total_seconds() / 60))
+            form.form_errors.append(ngettext(
+                "Too many failed attempts from here. Please wait %(num)d minute before you "
+                "try again, or reset your password.",
+                "Too many failed attempts from here. Please wait %(num)d minutes before you "
+                "try again, or reset your password.", minutes))
+            headers["Retry-After"] = str(math.ceil(throttled.retry_after.total_seconds()))
             status = 429
         except LoginFailed:
             db.session.commit()
@@ -82,7 +94,14 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), status, headers
+
+
+def login_limits() -> accounts.LoginLimits:
+    config = current_app.config
+    return accounts.LoginLimits(
+        per_pair_per_minute=config["SIMDEBRIEF_LOGIN_LIMIT_PER_MINUTE"],
+        per_address_per_minute=config["SIMDEBRIEF_LOGIN_ADDRESS_LIMIT_PER_MINUTE"])
 
 
 @bp.post("/logout")
@@ -151,14 +170,26 @@ def accept_invitation(token: str):
 def request_reset():
     form = RequestResetForm()
     if form.validate_on_submit():
-        user = accounts.find_user_by_email(db.session, form.email.data)
         now = current_now()
+        try:
+            accounts.count_request(db.session, kind="reset", account=form.email.data,
+                                   ip_address=client_ip(), now=now, limit=accounts.RESET_LIMIT)
+        except RequestThrottled:
+            db.session.commit()
+            form.form_errors.append(_(
+                "Several links were asked for already. Please use the newest email, or wait "
+                "an hour before asking again."))
+            return render_template("auth/request_reset.html", form=form), 429
+        user = accounts.find_user_by_email(db.session, form.email.data)
+        # The same answer, and the same work, whether or not the account exists.
         if user is not None and user.is_active_account:
             send_reset_email(user, now)
-            audit.record(db.session, action="password.reset_requested", actor=user, now=now,
-                         ip_address=client_ip())
-            db.session.commit()
-        # The same answer whether or not the account exists, so this page reveals nothing.
+        else:
+            rehearse_reset_email(accounts.normalise_email(form.email.data), now)
+        audit.record(db.session, action="password.reset_requested", now=now,
+                     actor=user if user is not None and user.is_active_account else None,
+                     ip_address=client_ip())
+        db.session.commit()
         return render_template("auth/reset_sent.html", email=form.email.data)
     status = form_status()
     return render_template("auth/request_reset.html", form=form), status
