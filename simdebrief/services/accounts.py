@@ -279,9 +279,22 @@ def count_request(
     session.flush()
 
 
-def start_session(session: Session, *, user: User, ip_address: str, now: datetime) -> AuthSession:
-    """A fresh random id at every login, so a session id seen before login is worthless."""
+def clear_requests(session: Session, *, kind: str, account: str) -> None:
+    """Forget an account's counted requests of one kind (after a code finally worked)."""
+    session.execute(delete(ThrottleEvent).where(
+        ThrottleEvent.kind == kind, ThrottleEvent.account == normalise_email(account)[:254]))
+
+
+def start_session(
+    session: Session, *, user: User, ip_address: str, now: datetime,
+    second_factor_passed: bool = True,
+) -> AuthSession:
+    """A fresh random id at every login, so a session id seen before login is worthless.
+
+    With ``second_factor_passed`` False the session may only reach the code pages.
+    """
     auth_session = AuthSession(
+        second_factor_passed=second_factor_passed,
         id=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
         user=user,
         created_at=now,
@@ -293,6 +306,7 @@ def start_session(session: Session, *, user: User, ip_address: str, now: datetim
     audit.record(session, action="login.succeeded", actor=user, now=now, ip_address=ip_address)
     session.flush()
     user.auth_session_id = auth_session.id
+    user.second_factor_passed = second_factor_passed
     return auth_session
 
 
@@ -312,6 +326,7 @@ def resume_session(
     if now - auth_session.last_seen_at > timedelta(minutes=1):
         auth_session.last_seen_at = now
     user.auth_session_id = auth_session.id
+    user.second_factor_passed = auth_session.second_factor_passed
     return user
 
 

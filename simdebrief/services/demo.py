@@ -96,8 +96,10 @@ def load_demo(session: Session, *, now: datetime, timezone: str) -> dict[str, in
              "sessions": 0, "debriefs": 0, "check-ins": 0}
     centre = session.scalar(select(Centre).where(Centre.name == DEMO_CENTRE))
     if centre is None:
+        # The demo logins printed in the README work with a password alone.
         centre = Centre(name=DEMO_CENTRE, timezone=timezone, basic_assumption=BASIC_ASSUMPTION,
-                        support_contacts=SUPPORT_CONTACTS, created_at=now)
+                        support_contacts=SUPPORT_CONTACTS, created_at=now,
+                        require_two_factor=False)
         session.add(centre)
         added["centres"] += 1
     users = {}

@@ -45,6 +45,11 @@ ROUTE_ACCESS = {
     "calendar.user_feed": PUBLIC,
     "calendar.room_feed": PUBLIC,
     "auth.logout": ANY_USER,
+    # A login whose code has passed is sent straight on from the code page.
+    "auth.second_factor": {role: 302 for role in ROLES},
+    "auth.two_factor_setup": ANY_USER,
+    "auth.two_factor_settings": ANY_USER,
+    "admin.reset_two_factor": ADMIN,
     "auth.change_password": ANY_USER,
     "main.dashboard": ANY_USER,
     "admin.users": ADMIN,

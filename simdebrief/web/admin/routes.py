@@ -16,7 +16,7 @@ from simdebrief.emails.accounts import send_invitation_elsewhere_email, send_inv
 from simdebrief.errors import InvalidInput, RequestThrottled
 from simdebrief.extensions import db
 from simdebrief.models import Cohort, OutboxEmail, OutboxStatus, Role, Room, SupporterTier, User
-from simdebrief.services import accounts, audit, directory, notifications
+from simdebrief.services import accounts, audit, directory, notifications, two_factor
 from simdebrief.web import client_ip
 from simdebrief.web.admin.forms import (
     AddStudentForm,
@@ -181,6 +181,19 @@ def resend_invitation(user_id: int):
         send_invitation_email(user, now, inviter=current_user)
         db.session.commit()
         flash(_("A new invitation is on its way to %(email)s.", email=user.email), "success")
+    return redirect(url_for("admin.user_detail", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@admin_only
+def reset_two_factor(user_id: int):
+    user = _centre_user(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    two_factor.reset_by_admin(db.session, actor=current_user, user=user, now=current_now())
+    db.session.commit()
+    flash(_("Two-factor login of %(name)s is reset; they set it up again at their next login "
+            "and are logged out everywhere.", name=user.name), "success")
     return redirect(url_for("admin.user_detail", user_id=user_id))
 
 

@@ -33,11 +33,15 @@ from simdebrief.extensions import db
 from simdebrief.models import User
 from simdebrief.passwords import verify_password
 from simdebrief.services import accounts, audit
+from simdebrief.services import two_factor as two_factor_service
 from simdebrief.web import client_ip, public
 from simdebrief.web.auth.forms import (
     ChangePasswordForm,
+    DisableTwoFactorForm,
+    EnrolForm,
     LoginForm,
     RequestResetForm,
+    SecondFactorForm,
     SetPasswordForm,
 )
 from simdebrief.web.forms import apply_service_errors, form_status
@@ -56,9 +60,17 @@ def _safe_next(target: str | None) -> str:
 
 def _log_in(user: User) -> None:
     session.clear()
-    accounts.start_session(db.session, user=user, ip_address=client_ip(), now=current_now())
+    accounts.start_session(db.session, user=user, ip_address=client_ip(), now=current_now(),
+                           second_factor_passed=not two_factor_service.needs_second_factor(user))
     db.session.commit()
     login_user(user)
+
+
+def _after_login(target: str | None):
+    """Straight on, or first to the code page (or enrolment) when a second factor is due."""
+    if current_user.second_factor_passed:
+        return redirect(_safe_next(target))
+    return redirect(url_for("auth.second_factor", next=_safe_next(target)))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -91,7 +103,7 @@ def login():
             status = 401
         else:
             _log_in(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return _after_login(request.args.get("next"))
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status, headers
@@ -154,7 +166,7 @@ def _set_password_page(token: str, purpose: str, template: str):
                else _("Your password is changed."))
     if form.validate_on_submit() and _apply_new_password(
             form, user, action=f"password.set_by_{purpose}", message=welcome):
-        return redirect(url_for("main.dashboard"))
+        return _after_login(None)
     status = form_status()
     return render_template(template, form=form, user=user), status
 
@@ -216,3 +228,107 @@ def change_password():
     status = form_status()
     return render_template("auth/change_password.html", form=form), status
 
+
+
+# --- second factor -------------------------------------------------------------------------
+
+#: What a login whose second factor is still due may reach.
+PENDING_ENDPOINTS = {"auth.second_factor", "auth.two_factor_setup", "auth.logout"}
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def second_factor():
+    user = current_user._get_current_object()
+    target = _safe_next(request.args.get("next"))
+    if user.second_factor_passed:
+        return redirect(target)
+    if not user.has_two_factor:
+        return redirect(url_for("auth.two_factor_setup", next=target))
+    form = SecondFactorForm()
+    status, headers = 200, {}
+    if form.validate_on_submit():
+        now = current_now()
+        try:
+            accounts.count_request(db.session, kind="code", account=user.email,
+                                   ip_address=client_ip(), now=now,
+                                   limit=two_factor_service.CODE_LIMIT)
+        except RequestThrottled as throttled:
+            db.session.commit()
+            form.form_errors.append(_("Too many wrong codes. Please wait five minutes."))
+            headers["Retry-After"] = str(int(throttled.retry_after.total_seconds()))
+            return render_template("auth/second_factor.html", form=form), 429, headers
+        secret_key = current_app.config["SECRET_KEY"]
+        if two_factor_service.check_code(user, form.code.data, now) or \
+                two_factor_service.use_recovery_code(db.session, user, form.code.data, now=now,
+                                                     secret_key=secret_key):
+            two_factor_service.mark_passed(db.session, user.get_id())
+            accounts.clear_requests(db.session, kind="code", account=user.email)
+            audit.record(db.session, action="login.second_factor_passed", actor=user, now=now,
+                         ip_address=client_ip())
+            db.session.commit()
+            left = two_factor_service.recovery_codes_left(db.session, user)
+            if left <= 3:
+                flash(_("You have %(count)d recovery codes left. Make new ones under "
+                        "Two-factor login.", count=left), "info")
+            return redirect(target)
+        audit.record(db.session, action="login.second_factor_failed", outcome="refused",
+                     actor=user, now=now, ip_address=client_ip())
+        db.session.commit()
+        form.code.errors.append(_("This code does not work. Codes change every 30 seconds, "
+                                  "and each works once."))
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/second_factor.html", form=form), status, headers
+
+
+@bp.route("/account/two-factor/setup", methods=["GET", "POST"])
+def two_factor_setup():
+    user = current_user._get_current_object()
+    if user.has_two_factor and not user.second_factor_passed:
+        return redirect(url_for("auth.second_factor"))
+    if user.has_two_factor:
+        return redirect(url_for("auth.two_factor_settings"))
+    form = EnrolForm()
+    secret = session.get("totp_setup_secret")
+    if request.method == "GET" or not secret:
+        secret = two_factor_service.new_secret()
+        session["totp_setup_secret"] = secret
+    if form.validate_on_submit():
+        now = current_now()
+        try:
+            codes = two_factor_service.enrol(db.session, user, secret=secret, code=form.code.data,
+                                     now=now, secret_key=current_app.config["SECRET_KEY"])
+        except InvalidInput as error:
+            apply_service_errors(form, error)
+        else:
+            two_factor_service.mark_passed(db.session, user.get_id())
+            db.session.commit()
+            session.pop("totp_setup_secret", None)
+            return render_template("auth/recovery_codes.html", codes=codes,
+                                   next=_safe_next(request.args.get("next")))
+    uri = two_factor_service.provisioning_uri(user, secret)
+    return render_template(
+        "auth/two_factor_setup.html", form=form, secret=secret,
+        qr_svg=two_factor_service.qr_code_svg(uri, _("QR code for your authenticator app")),
+        required=two_factor_service.is_required(user)), form_status()
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+def two_factor_settings():
+    user = current_user._get_current_object()
+    form = DisableTwoFactorForm()
+    if form.validate_on_submit() and user.has_two_factor:
+        try:
+            two_factor_service.disable(db.session, user, code=form.code.data, now=current_now())
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_service_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Two-factor login is off."), "success")
+            return redirect(url_for("auth.two_factor_settings"))
+    return render_template(
+        "auth/two_factor.html", form=form, user=user,
+        required=two_factor_service.is_required(user),
+        codes_left=two_factor_service.recovery_codes_left(db.session, user)), form_status()
