@@ -85,7 +85,7 @@ def allowed_role(endpoint: str) -> str | None:
     access = ROUTE_ACCESS[endpoint]
     if access == PUBLIC:
         return None
-    return next(role for role, status in sorted(access.items(), key=lambda item: item[1])
+    return next(role for role, status in sorted(access.mine.items(), key=lambda item: item[1])
                 if status < 400)
 
 
@@ -93,7 +93,7 @@ def allowed_role(endpoint: str) -> str | None:
 def world(app, people, objects):
     """Logged-in clients, each POST rule's URL and the fields its forms carry."""
     clients = {key: client_for(app, people, key) for key in ("admin", "instructor", "student",
-                                                             "peer")}
+                                                             "peer", "professional")}
     clients[None] = app.test_client()
     fields_by_path: dict[str, dict[str, str]] = {}
     for rule in app.url_map.iter_rules():
@@ -261,7 +261,7 @@ class TestWithCsrf:
         from tests.web.test_security import csrf_token_from
 
         clients = {}
-        for key in ("admin", "instructor", "student", "peer"):
+        for key in ("admin", "instructor", "student", "peer", "professional"):
             client = app.test_client()
             token = csrf_token_from(client.get("/login").get_data(as_text=True))
             client.post("/login", data={"email": people.emails[key], "password": PASSWORD,
