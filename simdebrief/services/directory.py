@@ -59,6 +59,8 @@ class ImportRow:
 class ImportReport:
     rows: list[ImportRow] = field(default_factory=list)
     created: list[User] = field(default_factory=list)
+    #: Addresses that belong to another centre's accounts; their owners get a notice.
+    elsewhere: list[User] = field(default_factory=list)
 
     def count(self, outcome: str) -> int:
         return sum(1 for row in self.rows if row.outcome == outcome)
@@ -153,8 +155,14 @@ def import_students(
             continue
         seen.add(email)
         existing = accounts.find_user_by_email(session, email)
+        if existing is not None and existing.centre_id != cohort.centre_id:
+            # Reported like a new invitation: the person is told instead, so the import does
+            # not reveal who uses SimDebrief at another centre.
+            report.elsewhere.append(existing)
+            result.outcome = "created"
+            continue
         if existing is not None:
-            if existing.centre_id != cohort.centre_id or existing.role is not Role.STUDENT:
+            if existing.role is not Role.STUDENT:
                 result.message = _("An account with this address exists but is not a student "
                                    "of this centre.")
                 continue

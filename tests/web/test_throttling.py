@@ -1,6 +1,7 @@
 """Fair throttling: per account and address pair, behind a proxy, and for reset and
 invitation requests. The clock is moved, never slept."""
 
+import io
 import statistics
 import time
 
@@ -192,3 +193,20 @@ def test_the_invite_form_does_not_reveal_accounts_of_another_centre(app, people)
             OutboxEmail.to_address == people.emails["other_student"])).all()
     assert "already belongs to your account at Other Centre" in notice.body_text
     assert login(app.test_client(), people.emails["other_student"]).status_code in (302, 303)
+
+
+def test_a_cohort_import_does_not_reveal_accounts_of_another_centre(app, people, objects):
+    admin = client_for(app, people, "admin")
+    csv_text = f"email,name\n{people.emails['other_student']},Olga\nnew@example.org,New\n"
+    response = admin.post(f"/admin/cohorts/{objects['mine']['cohort_id']}/import",
+                          data={"file": (io.BytesIO(csv_text.encode()), "people.csv")},
+                          content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert "2 new students invited" in page and "0 rows with problems" in page
+    assert "exists" not in page
+    with app.app_context():
+        [notice] = db.session.scalars(select(OutboxEmail).where(
+            OutboxEmail.to_address == people.emails["other_student"])).all()
+        assert db.session.get(User, people.ids["other_student"]).centre_id == \
+            people.other_centre_id
+    assert "already belongs to your account at Other Centre" in notice.body_text

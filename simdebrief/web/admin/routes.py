@@ -307,6 +307,8 @@ def import_cohort_students(cohort_id: int):
         return _cohort_page(cohort, import_form=form, status=400)
     for student in report.created:
         send_invitation_email(student, now, inviter=current_user)
+    for person in report.elsewhere:
+        send_invitation_elsewhere_email(person, now, inviter=current_user)
     audit.record(db.session, action="cohort.imported", actor=current_user, now=now,
                  object_type="cohort", object_id=cohort.id, ip_address=client_ip(),
                  detail=f"created={report.count('created')} added={report.count('added')} "
