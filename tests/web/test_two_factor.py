@@ -218,3 +218,30 @@ def test_the_password_alone_no_longer_opens_an_enrolled_account(app, people, str
     assert "/login/code" in response.headers["Location"]
     assert stranger.get("/admin/users").status_code == 302
     assert stranger.get(f"/admin/users/{people.ids['student']}").status_code == 302
+
+
+def test_a_reset_link_does_not_bypass_the_second_factor(app, people, strict, clock):
+    from tests.conftest import link_in
+
+    enrol(app, app.test_client(), clock, people.emails["admin"])
+    visitor = app.test_client()
+    visitor.post("/reset-password", data={"email": people.emails["admin"]})
+    with app.app_context():
+        from simdebrief.models import OutboxEmail
+
+        body = db.session.scalars(select(OutboxEmail.body_text).where(
+            OutboxEmail.to_address == people.emails["admin"])).all()[-1]
+    done = visitor.post(link_in(body), data={"password": "a new lamp for the night ward",
+                                             "confirm": "a new lamp for the night ward"})
+    assert "/login/code" in done.headers["Location"]
+    assert visitor.get("/admin/users").status_code == 302
+
+
+def test_changing_the_password_keeps_a_passed_second_factor(app, people, strict, clock):
+    client = app.test_client()
+    enrol(app, client, clock, people.emails["instructor"])
+    changed = client.post("/account/password", data={
+        "current": PASSWORD, "password": "a new lamp for the night ward",
+        "confirm": "a new lamp for the night ward"})
+    assert changed.headers["Location"].endswith("/dashboard")
+    assert client.get("/dashboard").status_code == 200

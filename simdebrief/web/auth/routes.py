@@ -58,10 +58,13 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.dashboard")
 
 
-def _log_in(user: User) -> None:
+def _log_in(user: User, *, second_factor_passed: bool = False) -> None:
+    """A new login session; it still needs its second factor unless one was just passed
+    (a password change inside a session that had passed it) or none is needed."""
     session.clear()
+    passed = second_factor_passed or not two_factor_service.needs_second_factor(user)
     accounts.start_session(db.session, user=user, ip_address=client_ip(), now=current_now(),
-                           second_factor_passed=not two_factor_service.needs_second_factor(user))
+                           second_factor_passed=passed)
     db.session.commit()
     login_user(user)
 
@@ -136,7 +139,8 @@ def _link_user(token: str, purpose: str) -> User:
     )
 
 
-def _apply_new_password(form, user: User, *, action: str, message: str) -> bool:
+def _apply_new_password(form, user: User, *, action: str, message: str,
+                        second_factor_passed: bool = False) -> bool:
     """Set the password, end every other session, audit it and log in afresh.
 
     Returns False with the rule's messages next to the field when the password is refused.
@@ -149,7 +153,7 @@ def _apply_new_password(form, user: User, *, action: str, message: str) -> bool:
     accounts.revoke_all_sessions(db.session, user)
     audit.record(db.session, action=action, actor=user, now=current_now(),
                  ip_address=client_ip())
-    _log_in(user)
+    _log_in(user, second_factor_passed=second_factor_passed)
     flash(message, "success")
     return True
 
@@ -223,6 +227,7 @@ def change_password():
             form.current.errors.append(_("This is not your current password."))
         elif _apply_new_password(
                 form, user, action="password.changed",
+                second_factor_passed=user.second_factor_passed,
                 message=_("Your password is changed. You are logged out everywhere else.")):
             return redirect(url_for("main.dashboard"))
     status = form_status()
