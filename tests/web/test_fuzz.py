@@ -89,19 +89,50 @@ def allowed_role(endpoint: str) -> str | None:
                 if status < 400)
 
 
+def signed_link_tokens(app, people, objects, now) -> dict[str, str]:
+    """Valid tokens for the pages opened by emailed links, so their forms are fuzzed too."""
+    from datetime import timedelta
+
+    from simdebrief.models import FollowUp, User
+    from simdebrief.services import accounts
+    from simdebrief.services.followups import answers
+
+    secret = app.config["SECRET_KEY"]
+    with app.app_context():
+        user = db.session.get(User, people.ids["student2"])
+        stage = db.session.get(FollowUp, objects["mine"]["followup_id"])
+        stage_token = answers.make_link_token(stage, secret_key=secret, now=now)
+        return {
+            "auth.accept_invitation": accounts.make_account_link_token(
+                user, purpose=accounts.INVITE, secret_key=secret, now=now,
+                max_age=timedelta(days=1)),
+            "auth.reset_password": accounts.make_account_link_token(
+                user, purpose=accounts.RESET, secret_key=secret, now=now,
+                max_age=timedelta(days=1)),
+            "followups.stage_by_link": stage_token,
+            "followups.link_choice": stage_token,
+            "followups.link_support": stage_token,
+        }
+
+
 @pytest.fixture
-def world(app, people, objects):
+def world(app, people, objects, clock):
     """Logged-in clients, each POST rule's URL and the fields its forms carry."""
     clients = {key: client_for(app, people, key) for key in ("admin", "instructor", "student",
                                                              "peer", "professional")}
     clients[None] = app.test_client()
+    tokens = signed_link_tokens(app, people, objects, clock.now())
+
+    def url_of(rule):
+        return build_url(app, rule, {**objects["mine"],
+                                     "token": tokens.get(rule.endpoint, "token")})
+
     fields_by_path: dict[str, dict[str, str]] = {}
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint == "static" or rule.arguments & {
-                "token"}:
+        if "GET" not in rule.methods or rule.endpoint == "static":
             continue
         client = clients[allowed_role(rule.endpoint)]
-        url = build_url(app, rule, objects["mine"])
+        url = url_of(rule)
         response = client.get(url)
         if response.mimetype != "text/html":
             continue
@@ -115,11 +146,14 @@ def world(app, people, objects):
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods or rule.endpoint in SKIPPED_POSTS:
             continue
-        url = build_url(app, rule, objects["mine"])
+        url = url_of(rule)
         fields = fields_by_path.get(url, {})
         posts.append((rule.endpoint, url, fields))
     assert len(posts) > 40
-    assert sum(1 for _e, _u, fields in posts if fields) >= 25, "forms were not found on pages"
+    with_fields = {endpoint for endpoint, _url, fields in posts if fields}
+    assert len(with_fields) >= 25, "forms were not found on pages"
+    assert {"auth.accept_invitation", "auth.reset_password",
+            "followups.stage_by_link"} <= with_fields
     return clients, posts
 
 
