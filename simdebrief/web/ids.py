@@ -20,7 +20,7 @@ MAX_PAGE = 10**9
 class IdConverter(IntegerConverter):
     """``<int:…>`` that matches only 0 … 2**63-1, so larger numbers are a plain 404."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=-MAX_ID - 1 if min is None else min,
                          max=MAX_ID if max is None else max, signed=signed)
 

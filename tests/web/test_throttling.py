@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from simdebrief.extensions import db
 from simdebrief.models import AuditEvent, OutboxEmail, ThrottleEvent, User
-from tests.conftest import PASSWORD, client_for, login
+from tests.conftest import PASSWORD, both_databases, client_for, login
 
 
 def post_login(client, email, password=PASSWORD, address=None):
@@ -27,6 +27,7 @@ def test_one_persons_mistakes_never_block_anothers_correct_password(app, people,
     assert login(app.test_client(), people.emails["student2"]).status_code in (302, 303)
 
 
+@both_databases
 def test_strangers_slow_themselves_down_not_the_owner(app, people, clock):
     attacker = app.test_client()
     attacker.environ_base["REMOTE_ADDR"] = "203.0.113.9"

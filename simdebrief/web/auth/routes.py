@@ -295,8 +295,9 @@ def two_factor_setup():
     if user.has_two_factor:
         return redirect(url_for("auth.two_factor_settings"))
     form = EnrolForm()
+    # Kept for this login session, so reloading the page does not invalidate a scanned code.
     secret = session.get("totp_setup_secret")
-    if request.method == "GET" or not secret:
+    if not secret:
         secret = two_factor_service.new_secret()
         session["totp_setup_secret"] = secret
     if form.validate_on_submit():
