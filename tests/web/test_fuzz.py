@@ -13,7 +13,7 @@ import hashlib
 import io
 import re
 from html.parser import HTMLParser
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -344,3 +344,27 @@ def test_the_code_page_of_a_pending_login_never_fails(app, people, clock, code):
     assert client.get("/support/").status_code == 302
     with app.app_context():
         assert fingerprint() == before
+
+
+QUERY_NAMES = ["page", "session", "checkin", "scenario", "start", "month", "role", "q",
+               "status", "show", "mine", "target", "tier", "kind", "next", "saved", "sent",
+               "include_checkin"]
+
+
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                 HealthCheck.data_too_large])
+@given(data=st.data())
+def test_query_parameters_of_every_page_never_fail(app, world, objects, data):
+    """Every GET page, as a role that may open it, with generated query parameters."""
+    clients, _posts = world
+    rules = [rule for rule in app.url_map.iter_rules()
+             if "GET" in rule.methods and rule.endpoint != "static"]
+    rule = data.draw(st.sampled_from(rules), label="page")
+    query = data.draw(st.dictionaries(st.sampled_from(QUERY_NAMES), nasty_text, min_size=1,
+                                      max_size=4), label="query")
+    url = build_url(app, rule, objects["mine"])
+    url += ("&" if "?" in url else "?") + urlencode(query)
+    response = clients[allowed_role(rule.endpoint)].get(url)
+    response.close()
+    assert response.status_code < 500, (rule.endpoint, query)
