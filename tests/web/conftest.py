@@ -100,6 +100,7 @@ def objects(app, people, clock):
                                  versions=versions, now=clock.now(), upcoming_hours=72),
         }
         db.session.commit()
+    ids["versions"] = versions
     ids["mine"]["user_id"] = ids["person"]["user_id"] = people.ids["student2"]
     ids["other"]["user_id"] = people.ids["other_student"]
     return ids

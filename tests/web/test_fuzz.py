@@ -115,6 +115,43 @@ def signed_link_tokens(app, people, objects, now) -> dict[str, str]:
         }
 
 
+def open_work(app, people, objects, now) -> dict[str, int]:
+    """A debrief still being written and a request to talk a supporter has taken: their
+    pages show the forms a finalised debrief or an untaken request no longer offer."""
+    from datetime import timedelta
+
+    from simdebrief.models import Centre, SupportRequest, User
+    from simdebrief.services import debriefing, scheduling, support
+
+    with app.app_context():
+        centre = db.session.get(Centre, people.centre_id)
+        instructor = db.session.get(User, people.ids["instructor"])
+        learner = people.ids["student"]
+        planned = scheduling.schedule_session(
+            db.session, centre=centre, actor=instructor, now=now, confirmed=True,
+            plan=scheduling.SessionPlan(
+                scenario_version_id=objects["versions"]["ward-handover-omission"],
+                starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=3),
+                room_id=objects["mine"]["room_id"], instructor_ids=(instructor.id,),
+                student_ids=(learner,)))
+        scheduling.start_session(db.session, sim_session=planned.session, actor=instructor,
+                                 present_ids={learner}, now=now)
+        debrief = debriefing.start_debrief(db.session, sim_session=planned.session,
+                                           actor=instructor, now=now)
+        debriefing.suggest_expected_factors(db.session, debrief=debrief, actor=instructor,
+                                            now=now)
+        item = debriefing.add_analysis_item(
+            db.session, debrief=debrief, actor=instructor, now=now,
+            data=debriefing.AnalysisInput("plus", "teamwork", "self_assessment", "Good"))
+        support.take(db.session, request=db.session.get(SupportRequest,
+                                                        objects["mine"]["request_id"]),
+                     supporter=db.session.get(User, people.ids["peer"]), now=now)
+        db.session.commit()
+        problem = debrief.problems[0]
+        return {"debrief_session_id": planned.session.id, "item_id": item.id,
+                "problem_id": problem.id, "factor_id": problem.factors[0].id}
+
+
 @pytest.fixture
 def world(app, people, objects, clock):
     """Logged-in clients, each POST rule's URL and the fields its forms carry."""
@@ -122,10 +159,13 @@ def world(app, people, objects, clock):
                                                              "peer", "professional")}
     clients[None] = app.test_client()
     tokens = signed_link_tokens(app, people, objects, clock.now())
+    open_debrief = open_work(app, people, objects, clock.now())
 
     def url_of(rule):
-        return build_url(app, rule, {**objects["mine"],
-                                     "token": tokens.get(rule.endpoint, "token")})
+        values = {**objects["mine"], "token": tokens.get(rule.endpoint, "token")}
+        if rule.endpoint.startswith("debriefs."):
+            values.update(open_debrief)
+        return build_url(app, rule, values)
 
     fields_by_path: dict[str, dict[str, str]] = {}
     for rule in app.url_map.iter_rules():
@@ -152,8 +192,9 @@ def world(app, people, objects, clock):
     assert len(posts) > 40
     with_fields = {endpoint for endpoint, _url, fields in posts if fields}
     assert len(with_fields) >= 25, "forms were not found on pages"
-    assert {"auth.accept_invitation", "auth.reset_password",
-            "followups.stage_by_link"} <= with_fields
+    assert {"auth.accept_invitation", "auth.reset_password", "followups.stage_by_link",
+            "debriefs.save", "debriefs.analysis", "debriefs.factors", "debriefs.feedback",
+            "support.refer", "support.contacted", "support.close"} <= with_fields, with_fields
     return clients, posts
 
 
