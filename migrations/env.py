@@ -66,6 +66,11 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def set_sqlite_foreign_keys(connection, on):
+    connection.connection.driver_connection.execute(
+        f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -91,6 +96,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by copy, drop and rename; with foreign keys on, the
+            # drop of a table others refer to would delete or refuse their rows. The pragma
+            # only works outside a transaction, so it goes to the driver connection directly.
+            set_sqlite_foreign_keys(connection, False)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -99,6 +110,12 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            problems = connection.connection.driver_connection.execute(
+                "PRAGMA foreign_key_check").fetchall()
+            set_sqlite_foreign_keys(connection, True)
+            if problems:
+                raise RuntimeError(f"migration left rows without their parents: {problems}")
 
 
 if context.is_offline_mode():

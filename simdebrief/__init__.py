@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from simdebrief import crypto, passwords
 from simdebrief.clock import SystemClock, current_now
@@ -60,6 +61,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     validate_config(app.config, instance_path)
     passwords.configure(app.config["SIMDEBRIEF_PASSWORD_HASH_PROFILE"])
     crypto.configure(crypto.keyring_from_config(app.config, instance_path))
+    proxies = app.config["SIMDEBRIEF_TRUSTED_PROXIES"]
+    if proxies:
+        # Trust exactly that many X-Forwarded-* hops; a client cannot forge more than those.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.extensions["simdebrief.clock"] = app.config.get("SIMDEBRIEF_CLOCK") or SystemClock()
 
     register_extensions(app)
@@ -67,7 +72,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_security_headers(app)
     from simdebrief.errors import register_error_handlers
     from simdebrief.web import register_blueprints
+    from simdebrief.web.ids import IdConverter
 
+    app.url_map.converters["int"] = IdConverter
     register_blueprints(app)
     register_error_handlers(app)
     register_calendar_sources()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import socket
@@ -319,13 +320,32 @@ def rotate_keys(batch):
         raise SystemExit(1)
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--reload/--no-reload", default=False, show_default=True)
-def serve(host, port, reload):
+@click.option("--reload/--no-reload", default=False, show_default=True,
+              help="Restart when a source file changes. Never turns on the debugger.")
+@click.option("--debugger", "debugger", is_flag=True, default=False,
+              help="Werkzeug's interactive debugger (runs any Python code typed into an error "
+                   "page): development only, and only on a loopback host.")
+def serve(host, port, reload, debugger):
     """Serve the app with the scheduler in-process (development and single-machine use)."""
     app: Flask = current_app._get_current_object()
+    if debugger and not is_loopback(host):
+        raise click.UsageError(
+            f"--debugger runs code typed into an error page; it is refused on {host}. "
+            "Use --host 127.0.0.1.", ctx=click.get_current_context())
+    if debugger and app.config["SIMDEBRIEF_ENV"] == "production":
+        raise click.UsageError("--debugger is refused when SIMDEBRIEF_ENV=production.")
     # Under the reloader the parent only watches files; start the scheduler in the child alone.
     in_serving_process = not reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
     if app.config["SIMDEBRIEF_SCHEDULER"] and in_serving_process:
@@ -333,11 +353,13 @@ def serve(host, port, reload):
 
         background_scheduler(app).start()
         click.echo("Scheduler started in-process.")
+    if debugger:
+        click.echo("Interactive debugger ON (loopback only). Never expose this server.")
     if app.config["SIMDEBRIEF_BASE_URL_FROM_SERVER"]:
         app.config["SIMDEBRIEF_BASE_URL"] = served_base_url(host, port)
     click.echo(f"Serving on http://{host}:{port}; links in emails, PDFs and calendar feeds "
                f"point at {app.config['SIMDEBRIEF_BASE_URL']}")
-    run_simple(host, port, app, use_reloader=reload, use_debugger=reload, threaded=True)
+    run_simple(host, port, app, use_reloader=reload, use_debugger=debugger, threaded=True)
 
 
 def register_commands(app: Flask) -> None:

@@ -78,7 +78,10 @@ def load_settings(instance_path: Path) -> dict:
         "SIMDEBRIEF_SCHEDULER": _env_bool("SCHEDULER", True),
         "SIMDEBRIEF_CHECKIN_KEYS": _env("CHECKIN_KEYS"),
         "SIMDEBRIEF_LOGIN_LIMIT_PER_MINUTE": _env_int("LOGIN_LIMIT_PER_MINUTE", 10),
-        # Days the text of a sent email that carried a personal link is kept (then purged).
+        "SIMDEBRIEF_LOGIN_ADDRESS_LIMIT_PER_MINUTE": _env_int("LOGIN_ADDRESS_LIMIT_PER_MINUTE",
+                                                              50),
+        #: Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host.
+        "SIMDEBRIEF_TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
         "SIMDEBRIEF_INVITE_MAX_AGE_HOURS": _env_int("INVITE_MAX_AGE_HOURS", 7 * 24),
         "SIMDEBRIEF_RESET_MAX_AGE_MINUTES": _env_int("RESET_MAX_AGE_MINUTES", 60),
         "SIMDEBRIEF_SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 8 * 60),
@@ -119,6 +122,8 @@ def validate_config(config: dict, instance_path: Path) -> None:
         raise ConfigError(
             f"SIMDEBRIEF_TIMEZONE {config['SIMDEBRIEF_TIMEZONE']!r} is not a known time zone"
         ) from exc
+    if not 0 <= config["SIMDEBRIEF_TRUSTED_PROXIES"] <= 10:
+        raise ConfigError("SIMDEBRIEF_TRUSTED_PROXIES must be the number of proxies (0 to 10)")
     if not config["SIMDEBRIEF_BASE_URL"].startswith(("http://", "https://")):
         raise ConfigError("SIMDEBRIEF_BASE_URL must start with http:// or https://")
     checkin_keys = config.get("SIMDEBRIEF_CHECKIN_KEYS")

@@ -6,7 +6,7 @@ Services raise these; views turn them into form errors or status codes. A wrong 
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -46,7 +46,16 @@ class LinkExpired(SimDebriefError):
 
 
 class LoginThrottled(SimDebriefError):
-    """Too many failed logins for this account or address in the last minute."""
+    """Too many failed logins from this address (for this account); try again later."""
+
+    def __init__(self, retry_after=None):
+        super().__init__("throttled")
+        #: A timedelta: how long until another try is accepted.
+        self.retry_after = retry_after
+
+
+class RequestThrottled(LoginThrottled):
+    """Too many reset or invitation requests for this account or from this address."""
 
 
 class LoginFailed(SimDebriefError):
@@ -83,6 +92,19 @@ def render_error(code: int, message: str | None = None):
                            explanation=explanation), code
 
 
+def _exists_for_another_method(methods) -> bool:
+    """Werkzeug answers 405 when a rule's pattern matched but the method did not, even if
+    that rule's converter would have refused the URL (an id beyond 64 bits); that is a 404."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in methods:
+        try:
+            adapter.match(method=method)
+        except HTTPException:
+            continue
+        return True
+    return False
+
+
 def register_error_handlers(app: Flask) -> None:
     from simdebrief.extensions import db
 
@@ -98,6 +120,8 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        if error.code == 405 and not _exists_for_another_method(error.valid_methods or ()):
+            return render_error(404)
         response = render_error(error.code, None)
         if error.code == 405 and error.valid_methods:
             return response[0], 405, {"Allow": ", ".join(error.valid_methods)}

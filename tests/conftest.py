@@ -208,9 +208,13 @@ SEED = {
 
 def seed_people(app, now: datetime) -> People:
     with app.app_context():
+        # Two-factor login is tested in tests/web/test_two_factor.py; elsewhere a password
+        # is enough so that each test can log in in one step.
         centre = Centre(name="Herlev Sim Centre", timezone="Europe/Copenhagen", created_at=now,
-                        support_contacts="Peer supporters: ask at the front desk.")
-        other = Centre(name="Other Centre", timezone="Europe/Copenhagen", created_at=now)
+                        support_contacts="Peer supporters: ask at the front desk.",
+                        require_two_factor=False)
+        other = Centre(name="Other Centre", timezone="Europe/Copenhagen", created_at=now,
+                       require_two_factor=False)
         db.session.add_all([centre, other])
         ids, emails = {}, {}
         for key, (name, role, tier) in SEED.items():

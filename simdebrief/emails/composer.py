@@ -36,6 +36,13 @@ def absolute_url(path: str) -> str:
     return current_app.config["SIMDEBRIEF_BASE_URL"].rstrip("/") + path
 
 
+def render_templated(*, to: User | str, template: str, **context) -> str:
+    """The body of ``emails/<template>.txt`` in the recipient's language."""
+    locale = to.locale if isinstance(to, User) and to.locale else None
+    with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return render_template(f"emails/{template}.txt", recipient=to, **context)
+
+
 def queue_templated(
     *, key: str, to: User | str, template: str, subject: str, now: datetime,
     link_ref: str | None = None, **context
@@ -48,9 +55,7 @@ def queue_templated(
     if link_ref is not None:
         context["link"] = notifications.LINK_PLACEHOLDER
     address = to.email if isinstance(to, User) else to
-    locale = to.locale if isinstance(to, User) and to.locale else None
-    with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        body = render_template(f"emails/{template}.txt", recipient=to, **context)
+    body = render_templated(to=to, template=template, **context)
     return notifications.enqueue_email(
         db.session, key=key, to=address, subject=subject, body=body, now=now,
         mail_from=current_app.config["SIMDEBRIEF_MAIL_FROM"],

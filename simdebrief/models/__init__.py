@@ -1,7 +1,7 @@
 """Every model module, imported so that Alembic autogenerate sees every table."""
 
 from simdebrief.models.audit import AuditEvent
-from simdebrief.models.auth import AuthSession, LoginAttempt
+from simdebrief.models.auth import AuthSession, LoginAttempt, RecoveryCode, ThrottleEvent
 from simdebrief.models.base import Base, UTCDateTime, now_utc
 from simdebrief.models.debriefs import (
     AnalysisItem,
@@ -77,6 +77,8 @@ __all__ = [
     "Cohort",
     "LoginAttempt",
     "Installation",
+    "RecoveryCode",
+    "ThrottleEvent",
     "OutboxEmail",
     "OutboxStatus",
     "SchedulerHeartbeat",

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Enum,
@@ -17,9 +18,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from simdebrief.crypto import EncryptedText
 from simdebrief.models.base import Base, UTCDateTime, now_utc
 
 
@@ -69,6 +72,9 @@ class Centre(Base):
     retention_login_attempt_days: Mapped[int] = mapped_column(Integer, default=90)
     #: Audit events: years.
     retention_audit_years: Mapped[int] = mapped_column(Integer, default=5)
+    #: Whether admins, instructors and supporters must log in with a second factor (TOTP).
+    require_two_factor: Mapped[bool] = mapped_column(Boolean, default=True,
+                                                     server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
@@ -114,6 +120,11 @@ class User(Base):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The purge date the learner was last told about (14 days ahead), so they are told once.
     retention_notice_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The TOTP secret (base32), encrypted at rest; None until enrolment is confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("user_account.totp_secret"))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The 30-second step of the last accepted code, so a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     centre: Mapped[Centre] = relationship(lazy="joined")
     cohorts: Mapped[list[Cohort]] = relationship(
@@ -122,6 +133,8 @@ class User(Base):
 
     #: Set by the login manager to the server-side session this request belongs to.
     auth_session_id = None
+    #: Set by the login manager: whether this login session has passed its second factor.
+    second_factor_passed = True
 
     # Flask-Login's interface, written out: its UserMixin compares users by get_id(), which
     # here is the login session, so two users outside a request would compare equal.
@@ -134,6 +147,10 @@ class User(Base):
     @property
     def is_active(self) -> bool:
         return self.is_active_account
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def has_password(self) -> bool:

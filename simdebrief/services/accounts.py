@@ -19,8 +19,17 @@ from simdebrief.errors import (
     LinkInvalid,
     LoginFailed,
     LoginThrottled,
+    RequestThrottled,
 )
-from simdebrief.models import AuthSession, Centre, LoginAttempt, Role, SupporterTier, User
+from simdebrief.models import (
+    AuthSession,
+    Centre,
+    LoginAttempt,
+    Role,
+    SupporterTier,
+    ThrottleEvent,
+    User,
+)
 from simdebrief.models.users import new_security_stamp
 from simdebrief.services import audit
 
@@ -171,30 +180,68 @@ def read_account_link_token(
 # --- logins -------------------------------------------------------------------------------
 
 
-def _recent_failures(session: Session, column, value: str, now: datetime) -> int:
-    return session.scalar(
+@dataclass(frozen=True)
+class LoginLimits:
+    """How many failed logins are tolerated.
+
+    Failures count per (account, address) pair, so one person's typos never block another
+    person's correct password, even behind the same NAT or proxy. An address has a higher
+    ceiling across all accounts (password spraying). Nothing locks an account as such: a
+    pair that keeps failing waits twice as long after each further ``per_pair`` failures,
+    so strangers guessing at an account slow themselves down, not its owner.
+    """
+
+    per_pair_per_minute: int = 10
+    per_address_per_minute: int = 50
+    #: Failures of a pair are remembered this long for the growing delay.
+    memory: timedelta = timedelta(hours=24)
+    max_delay: timedelta = timedelta(hours=1)
+
+
+def _failures_since(session: Session, since: datetime, *conditions) -> list[datetime]:
+    return list(session.scalars(
+        select(LoginAttempt.attempted_at).where(LoginAttempt.attempted_at > since, *conditions)
+        .order_by(LoginAttempt.attempted_at.desc())
+    ))
+
+
+def login_delay(
+    session: Session, *, email: str, ip_address: str, now: datetime, limits: LoginLimits
+) -> timedelta | None:
+    """How long this address must still wait before trying this account, or None."""
+    per_address = session.scalar(
         select(func.count(LoginAttempt.id)).where(
-            column == value, LoginAttempt.attempted_at > now - timedelta(minutes=1)
-        )
+            LoginAttempt.ip_address == ip_address,
+            LoginAttempt.attempted_at > now - timedelta(minutes=1))
     ) or 0
+    if per_address >= limits.per_address_per_minute:
+        return timedelta(minutes=1)
+    pair = _failures_since(session, now - limits.memory, LoginAttempt.email == email,
+                           LoginAttempt.ip_address == ip_address)
+    batches = len(pair) // limits.per_pair_per_minute
+    if batches == 0:
+        return None
+    delay = min(timedelta(minutes=1) * 2 ** (batches - 1), limits.max_delay)
+    remaining = pair[0] + delay - now
+    return remaining if remaining > timedelta(0) else None
 
 
 def authenticate(
     session: Session, *, email: str, password: str, ip_address: str, now: datetime,
-    limit_per_minute: int,
+    limits: LoginLimits | None = None,
 ) -> User:
-    """Check credentials, counting failures per account and per address in the database.
+    """Check credentials, counting failures per account and address pair in the database.
 
     The count lives in the database so that it holds across several app instances.
     """
+    limits = limits or LoginLimits()
     email = normalise_email(email)
-    if (
-        _recent_failures(session, LoginAttempt.email, email, now) >= limit_per_minute
-        or _recent_failures(session, LoginAttempt.ip_address, ip_address, now) >= limit_per_minute
-    ):
+    ip_address = ip_address[:64]
+    delay = login_delay(session, email=email, ip_address=ip_address, now=now, limits=limits)
+    if delay is not None:
         audit.record(session, action="login.throttled", outcome="refused", now=now,
                      ip_address=ip_address, detail=f"email={email}")
-        raise LoginThrottled()
+        raise LoginThrottled(retry_after=delay)
     user = find_user_by_email(session, email)
     valid = passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.is_active_account:
@@ -205,13 +252,69 @@ def authenticate(
         raise LoginFailed()
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email,
+                                               LoginAttempt.ip_address == ip_address))
     return user
 
 
-def start_session(session: Session, *, user: User, ip_address: str, now: datetime) -> AuthSession:
-    """A fresh random id at every login, so a session id seen before login is worthless."""
+# --- reset and invitation requests ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestLimit:
+    """At most ``per_account`` requests about one address and ``per_address`` requests from
+    one client address within ``window``."""
+
+    per_account: int
+    per_address: int
+    window: timedelta = timedelta(hours=1)
+
+
+RESET_LIMIT = RequestLimit(per_account=3, per_address=10)
+INVITE_LIMIT = RequestLimit(per_account=3, per_address=60)
+
+
+def count_request(
+    session: Session, *, kind: str, account: str, ip_address: str, now: datetime,
+    limit: RequestLimit,
+) -> None:
+    """Record a reset or invitation request, or refuse it when over either limit.
+
+    The account is the normalised email asked about, existing or not, so that a refusal
+    says nothing about whether the account exists.
+    """
+    account, ip_address = normalise_email(account)[:254], ip_address[:64]
+    since = now - limit.window
+
+    def recent(*conditions) -> int:
+        return session.scalar(select(func.count(ThrottleEvent.id)).where(
+            ThrottleEvent.kind == kind, ThrottleEvent.at > since, *conditions)) or 0
+
+    if (recent(ThrottleEvent.account == account) >= limit.per_account
+            or recent(ThrottleEvent.ip_address == ip_address) >= limit.per_address):
+        audit.record(session, action=f"{kind}.throttled", outcome="refused", now=now,
+                     ip_address=ip_address)
+        raise RequestThrottled(retry_after=limit.window)
+    session.add(ThrottleEvent(kind=kind, account=account, ip_address=ip_address, at=now))
+    session.flush()
+
+
+def clear_requests(session: Session, *, kind: str, account: str) -> None:
+    """Forget an account's counted requests of one kind (after a code finally worked)."""
+    session.execute(delete(ThrottleEvent).where(
+        ThrottleEvent.kind == kind, ThrottleEvent.account == normalise_email(account)[:254]))
+
+
+def start_session(
+    session: Session, *, user: User, ip_address: str, now: datetime,
+    second_factor_passed: bool = True,
+) -> AuthSession:
+    """A fresh random id at every login, so a session id seen before login is worthless.
+
+    With ``second_factor_passed`` False the session may only reach the code pages.
+    """
     auth_session = AuthSession(
+        second_factor_passed=second_factor_passed,
         id=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
         user=user,
         created_at=now,
@@ -223,6 +326,7 @@ def start_session(session: Session, *, user: User, ip_address: str, now: datetim
     audit.record(session, action="login.succeeded", actor=user, now=now, ip_address=ip_address)
     session.flush()
     user.auth_session_id = auth_session.id
+    user.second_factor_passed = second_factor_passed
     return auth_session
 
 
@@ -242,6 +346,7 @@ def resume_session(
     if now - auth_session.last_seen_at > timedelta(minutes=1):
         auth_session.last_seen_at = now
     user.auth_session_id = auth_session.id
+    user.second_factor_passed = auth_session.second_factor_passed
     return user
 
 

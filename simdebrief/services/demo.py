@@ -123,8 +123,10 @@ def load_demo(session: Session, *, now: datetime, timezone: str,
     added["scenarios"] = ensure_demo_scenarios(session, now=now, library_dir=library_dir)
     centre = session.scalar(select(Centre).where(Centre.name == DEMO_CENTRE))
     if centre is None:
+        # The demo logins printed in the README work with a password alone.
         centre = Centre(name=DEMO_CENTRE, timezone=timezone, basic_assumption=BASIC_ASSUMPTION,
-                        support_contacts=SUPPORT_CONTACTS, created_at=now)
+                        support_contacts=SUPPORT_CONTACTS, created_at=now,
+                        require_two_factor=False)
         session.add(centre)
         added["centres"] += 1
     users = {}

@@ -59,6 +59,8 @@ class ImportRow:
 class ImportReport:
     rows: list[ImportRow] = field(default_factory=list)
     created: list[User] = field(default_factory=list)
+    #: Addresses that belong to another centre's accounts; their owners get a notice.
+    elsewhere: list[User] = field(default_factory=list)
 
     def count(self, outcome: str) -> int:
         return sum(1 for row in self.rows if row.outcome == outcome)
@@ -69,6 +71,30 @@ class ImportReport:
 
 
 MAX_IMPORT_ROWS = 2000
+MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = 200
+
+
+def _rows(reader: csv.DictReader, report: ImportReport):
+    """(line number, row) pairs; a row the csv module cannot read becomes an error row.
+
+    The csv module refuses a field over its size limit (128 KB) with ``csv.Error`` and then
+    carries on with the next line, so one broken row is reported and the rest still count.
+    """
+    while True:
+        line = reader.line_num + 1
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            report.rows.append(ImportRow(line=line, email="", name="", outcome="error", message=_(
+                "This row cannot be read: a field is far too long or a quote is not closed.")))
+            if len(report.rows) > MAX_IMPORT_ROWS:
+                raise InvalidInput({"file": [_("At most %(count)d students per file.",
+                                              count=MAX_IMPORT_ROWS)]}) from None
+            continue
+        yield line, raw
 
 
 def import_students(
@@ -86,7 +112,11 @@ def import_students(
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(csv_text), dialect=dialect)
-    headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
+    try:
+        headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
+    except csv.Error:
+        raise InvalidInput({"file": [_("The first line of the file cannot be read as CSV.")]}) \
+            from None
     if not {"email", "name"} <= headers:
         found = ", ".join(sorted(h for h in headers if h)) or _("nothing")
         raise InvalidInput({"file": [_(
@@ -94,8 +124,8 @@ def import_students(
             "Found: %(found)s.", found=found)]})
     report = ImportReport()
     seen: set[str] = set()
-    for number, raw in enumerate(reader, start=2):
-        if number - 1 > MAX_IMPORT_ROWS:
+    for number, raw in _rows(reader, report):
+        if len(report.rows) + 1 > MAX_IMPORT_ROWS:
             raise InvalidInput({"file": [_("At most %(count)d students per file.",
                                           count=MAX_IMPORT_ROWS)]})
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()
@@ -107,6 +137,10 @@ def import_students(
         report.rows.append(result)
         if "\x00" in email + name:
             result.message = _("The row contains a character that is not allowed.")
+            continue
+        if len(email) > MAX_EMAIL_LENGTH or len(name) > MAX_NAME_LENGTH:
+            result.email, result.name = email[:80], name[:80]
+            result.message = _("The email address or the name is too long.")
             continue
         try:
             email = validate_email(email, check_deliverability=False).normalized.lower()
@@ -121,8 +155,14 @@ def import_students(
             continue
         seen.add(email)
         existing = accounts.find_user_by_email(session, email)
+        if existing is not None and existing.centre_id != cohort.centre_id:
+            # Reported like a new invitation: the person is told instead, so the import does
+            # not reveal who uses SimDebrief at another centre.
+            report.elsewhere.append(existing)
+            result.outcome = "created"
+            continue
         if existing is not None:
-            if existing.centre_id != cohort.centre_id or existing.role is not Role.STUDENT:
+            if existing.role is not Role.STUDENT:
                 result.message = _("An account with this address exists but is not a student "
                                    "of this centre.")
                 continue

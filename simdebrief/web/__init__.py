@@ -28,6 +28,7 @@ def is_public_endpoint(endpoint: str | None) -> bool:
 
 def register_blueprints(app: Flask) -> None:
     from simdebrief.web.admin.routes import bp as admin_bp
+    from simdebrief.web.auth.routes import PENDING_ENDPOINTS
     from simdebrief.web.auth.routes import bp as auth_bp
     from simdebrief.web.calendar.routes import bp as calendar_bp
     from simdebrief.web.debriefs.routes import bp as debriefs_bp
@@ -57,6 +58,11 @@ def register_blueprints(app: Flask) -> None:
 
     @app.before_request
     def _login_required_by_default():
-        if is_public_endpoint(request.endpoint) or current_user.is_authenticated:
+        if is_public_endpoint(request.endpoint):
             return None
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if not current_user.second_factor_passed and request.endpoint not in PENDING_ENDPOINTS:
+            # Password right, code still due: nothing but the code (or enrolment) page.
+            return redirect(url_for("auth.second_factor", next=request.full_path.rstrip("?")))
+        return None

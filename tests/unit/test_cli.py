@@ -127,3 +127,42 @@ def test_demo_load_names_the_missing_scenarios_and_loads_nothing(app, tmp_path, 
     assert "scenarios sync" in result.output and "ward-unexpected-cardiac-arrest" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def _serve_arguments(app, monkeypatch, *args):
+    """What `flask serve …` would hand to Werkzeug, without serving."""
+    from simdebrief import cli
+
+    calls = []
+    monkeypatch.setattr(cli, "run_simple", lambda *a, **kw: calls.append((a, kw)))
+    with app.app_context():  # `flask` pushes one for every command; the runner does not
+        result = app.test_cli_runner().invoke(args=["serve", *args])
+    return result, calls
+
+
+def test_serve_with_reload_never_turns_on_the_debugger(app, monkeypatch):
+    result, calls = _serve_arguments(app, monkeypatch, "--reload", "--host", "0.0.0.0")  # noqa: S104
+    assert result.exit_code == 0, result.output
+    (_args, options), = calls
+    assert options["use_reloader"] is True
+    assert options["use_debugger"] is False
+
+
+def test_the_debugger_needs_its_own_flag_and_a_loopback_host(app, monkeypatch):
+    result, calls = _serve_arguments(app, monkeypatch, "--debugger")
+    assert result.exit_code == 0, result.output
+    assert calls[0][1]["use_debugger"] is True
+    assert "debugger ON" in result.output
+    for host in ("0.0.0.0", "192.168.1.20", "::", "sim.example.org"):  # noqa: S104
+        refused, calls = _serve_arguments(app, monkeypatch, "--debugger", "--host", host)
+        assert refused.exit_code == 2, host
+        assert "refused" in refused.output
+        assert calls == []
+    ipv6, calls = _serve_arguments(app, monkeypatch, "--debugger", "--host", "::1")
+    assert ipv6.exit_code == 0 and calls[0][1]["use_debugger"] is True
+
+
+def test_the_debugger_is_refused_in_production(app, monkeypatch):
+    app.config["SIMDEBRIEF_ENV"] = "production"
+    result, calls = _serve_arguments(app, monkeypatch, "--debugger")
+    assert result.exit_code == 2 and calls == []

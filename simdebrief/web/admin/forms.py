@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from simdebrief import taxonomy
 from simdebrief.models import Role, SupporterTier
 from simdebrief.web.forms import choices, no_nul, strip
+from simdebrief.web.ids import coerce_id
 
 ROLE_CHOICES = choices([
     (Role.STUDENT.value, _l("Student")),
@@ -60,7 +61,7 @@ class CohortForm(FlaskForm):
 
 
 class AddStudentForm(FlaskForm):
-    student = SelectField(_l("Student"), coerce=int,
+    student = SelectField(_l("Student"), coerce=coerce_id,
                           validators=[DataRequired(_l("Choose a student."))])
     submit = SubmitField(_l("Add to cohort"))
 
@@ -116,6 +117,10 @@ class CentreForm(FlaskForm):
     reckless_enabled = BooleanField(
         _l("Show “reckless behaviour” in the Just Culture checklist"),
         description=_l("Off by default: in simulation the point is learning, not sanction."))
+    require_two_factor = BooleanField(
+        _l("Require two-factor login for administrators, instructors and supporters"),
+        description=_l("On by default: these roles can see learners' feedback and requests. "
+                       "Students may turn it on for themselves."))
     attach_feedback_pdf = BooleanField(
         _l("Attach the feedback PDF to the “feedback ready” email"),
         description=_l("Off by default: the email then only links to the feedback behind the "

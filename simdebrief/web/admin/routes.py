@@ -13,8 +13,8 @@ from sqlalchemy.orm import selectinload
 
 from simdebrief import policy
 from simdebrief.clock import current_now
-from simdebrief.emails.accounts import send_invitation_email
-from simdebrief.errors import InvalidInput, InvalidState
+from simdebrief.emails.accounts import send_invitation_elsewhere_email, send_invitation_email
+from simdebrief.errors import InvalidInput, InvalidState, RequestThrottled
 from simdebrief.extensions import db
 from simdebrief.models import (
     AuditEvent,
@@ -26,7 +26,15 @@ from simdebrief.models import (
     SupporterTier,
     User,
 )
-from simdebrief.services import accounts, audit, directory, notifications, privacy, retention
+from simdebrief.services import (
+    accounts,
+    audit,
+    directory,
+    notifications,
+    privacy,
+    retention,
+    two_factor,
+)
 from simdebrief.web import client_ip
 from simdebrief.web.admin.forms import (
     AddStudentForm,
@@ -38,6 +46,7 @@ from simdebrief.web.admin.forms import (
     RoomForm,
 )
 from simdebrief.web.forms import EmptyForm, apply_service_errors, choices
+from simdebrief.web.ids import page_number, query_int
 
 bp = Blueprint("admin", __name__)
 admin_only = policy.role_required(policy.may_administer)
@@ -66,8 +75,8 @@ def users():
     if search:
         pattern = f"%{search.lower()}%"
         query = query.where(func.lower(User.name).like(pattern) | User.email.like(pattern))
-    page = db.paginate(query.order_by(func.lower(User.name)), per_page=PAGE_SIZE,
-                       error_out=False)
+    page = db.paginate(query.order_by(func.lower(User.name)), page=page_number(),
+                       per_page=PAGE_SIZE, error_out=False)
     return render_template("admin/users.html", page=page, role=role, search=search,
                            roles=list(Role))
 
@@ -79,10 +88,31 @@ def invite_user():
     if form.validate_on_submit():
         now = current_now()
         try:
+            accounts.count_request(db.session, kind="invite", account=form.email.data,
+                                   ip_address=client_ip(), now=now, limit=accounts.INVITE_LIMIT)
+        except RequestThrottled:
+            db.session.commit()
+            form.form_errors.append(_("Many invitations were sent from here or to this address "
+                                      "in the last hour. Please wait before sending more."))
+            return render_template("admin/invite_user.html", form=form), 429
+        role = Role(form.role.data)
+        existing = accounts.find_user_by_email(db.session, form.email.data)
+        if (existing is not None and existing.centre_id != current_user.centre_id
+                and (role is not Role.SUPPORTER or form.supporter_tier.data)):
+            # The address belongs to another centre. Saying so would tell this centre who
+            # uses SimDebrief elsewhere; the person hears of it, the admin sees the usual.
+            send_invitation_elsewhere_email(existing, now, inviter=current_user)
+            audit.record(db.session, action="user.invited_elsewhere", actor=current_user,
+                         now=now, object_type="user", object_id=existing.id,
+                         ip_address=client_ip())
+            db.session.commit()
+            flash(_("Invitation sent to %(email)s.", email=existing.email), "success")
+            return redirect(url_for("admin.users"))
+        try:
             user = accounts.create_user(
                 db.session, centre=current_user.centre, now=now,
                 data=accounts.NewUser(email=form.email.data, name=form.name.data,
-                                      role=Role(form.role.data),
+                                      role=role,
                                       supporter_tier=_tier(form.supporter_tier.data)),
             )
         except InvalidInput as error:
@@ -94,7 +124,7 @@ def invite_user():
                          detail=f"role={user.role.value}")
             db.session.commit()
             flash(_("Invitation sent to %(email)s.", email=user.email), "success")
-            return redirect(url_for("admin.user_detail", user_id=user.id))
+            return redirect(url_for("admin.users"))
     return render_template("admin/invite_user.html", form=form), _status(form)
 
 
@@ -160,9 +190,31 @@ def resend_invitation(user_id: int):
         flash(_("This person has already set a password; they can reset it themselves."),
               "error")
     else:
-        send_invitation_email(user, current_now(), inviter=current_user)
+        now = current_now()
+        try:
+            accounts.count_request(db.session, kind="invite", account=user.email,
+                                   ip_address=client_ip(), now=now, limit=accounts.INVITE_LIMIT)
+        except RequestThrottled:
+            db.session.commit()
+            flash(_("Several invitations went to this address in the last hour. Please wait "
+                    "before sending another."), "error")
+            return redirect(url_for("admin.user_detail", user_id=user_id))
+        send_invitation_email(user, now, inviter=current_user)
         db.session.commit()
         flash(_("A new invitation is on its way to %(email)s.", email=user.email), "success")
+    return redirect(url_for("admin.user_detail", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@admin_only
+def reset_two_factor(user_id: int):
+    user = _centre_user(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    two_factor.reset_by_admin(db.session, actor=current_user, user=user, now=current_now())
+    db.session.commit()
+    flash(_("Two-factor login of %(name)s is reset; they set it up again at their next login "
+            "and are logged out everywhere.", name=user.name), "success")
     return redirect(url_for("admin.user_detail", user_id=user_id))
 
 
@@ -226,7 +278,7 @@ def cohort_detail(cohort_id: int):
 def add_cohort_student(cohort_id: int):
     cohort = _centre_cohort(cohort_id)
     form = AddStudentForm()
-    form.student.choices = choices([(request.form.get("student", type=int) or 0, "")])
+    form.student.choices = choices([(query_int("student", source=request.form) or 0, "")])
     if form.validate_on_submit():
         student = policy.require_object(db.session.get(User, form.student.data),
                                         lambda u: policy.may_manage_user(current_user, u))
@@ -276,6 +328,8 @@ def import_cohort_students(cohort_id: int):
         return _cohort_page(cohort, import_form=form, status=400)
     for student in report.created:
         send_invitation_email(student, now, inviter=current_user)
+    for person in report.elsewhere:
+        send_invitation_elsewhere_email(person, now, inviter=current_user)
     audit.record(db.session, action="cohort.imported", actor=current_user, now=now,
                  object_type="cohort", object_id=cohort.id, ip_address=client_ip(),
                  detail=f"created={report.count('created')} added={report.count('added')} "
@@ -365,8 +419,8 @@ def outbox():
     query = select(OutboxEmail).where(OutboxEmail.centre_id == current_user.centre_id)
     if status in {s.value for s in OutboxStatus}:
         query = query.where(OutboxEmail.status == OutboxStatus(status))
-    page = db.paginate(query.order_by(OutboxEmail.id.desc()), per_page=PAGE_SIZE,
-                       error_out=False)
+    page = db.paginate(query.order_by(OutboxEmail.id.desc()), page=page_number(),
+                       per_page=PAGE_SIZE, error_out=False)
     counts = dict(db.session.execute(
         select(OutboxEmail.status, func.count(OutboxEmail.id))
         .where(OutboxEmail.centre_id == current_user.centre_id).group_by(OutboxEmail.status)

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from simdebrief.web.forms import no_nul, strip
@@ -47,3 +47,28 @@ class ChangePasswordForm(SetPasswordForm):
     current = PasswordField(_l("Current password"),
                             validators=[DataRequired(_l("Enter your current password."))],
                             render_kw={"autocomplete": "current-password"})
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(_l("Code"), filters=[strip],
+                       description=_l("The six digits your authenticator app shows now, or one "
+                                      "of your recovery codes."),
+                       validators=[DataRequired(_l("Enter the code.")), Length(max=40), no_nul],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "text"})
+    submit = SubmitField(_l("Continue"))
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(_l("Code from the app"), filters=[strip],
+                       validators=[DataRequired(_l("Enter the six digits the app shows.")),
+                                   Length(max=20), no_nul],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+    submit = SubmitField(_l("Turn on two-factor login"))
+
+
+class DisableTwoFactorForm(FlaskForm):
+    code = StringField(_l("Code from the app"), filters=[strip],
+                       validators=[DataRequired(_l("Enter the six digits the app shows.")),
+                                   Length(max=20), no_nul],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+    submit = SubmitField(_l("Turn off two-factor login"))

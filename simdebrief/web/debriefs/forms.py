@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    HiddenField,
+    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -16,9 +16,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 from simdebrief import taxonomy
 from simdebrief.web.forms import choices, no_nul, strip
+from simdebrief.web.ids import whole_number
 
 LONG_TEXT = [Optional(), Length(max=20000), no_nul]
 
@@ -31,7 +33,8 @@ def notes_form_class(phases, framing_items):
     """A form class with one field per pre-brief item, phase and framing point."""
 
     class DebriefNotesForm(FlaskForm):
-        version = HiddenField()
+        #: The version the page was loaded at; a save based on an older one is refused.
+        version = IntegerField(widget=HiddenInput(), validators=[Optional(), whole_number(0)])
         role_model_story_shared = BooleanField(
             _l("The scenario's role-model story was shared with the group"))
         triggers = SelectMultipleField(

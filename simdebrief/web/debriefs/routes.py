@@ -80,7 +80,7 @@ def _notes_form(debrief, formdata=None):
     framing = debriefing.framing_items(debrief.session.centre)
     form = notes_form_class(phases, framing)(formdata=formdata)
     if formdata is None:
-        form.version.data = str(debrief.version)
+        form.version.data = debrief.version
         for code, _label in taxonomy.PREBRIEF_ITEMS:
             form[f"prebrief_{code}"].data = debrief.prebrief.get(code, False)
         for code, _label in phases:
@@ -137,7 +137,7 @@ def save(session_id: int):
             take_home_messages=form.take_home_messages.data or "",
         )
         try:
-            based_on = int(form.version.data or 0)
+            based_on = form.version.data or 0
             debriefing.save_notes(db.session, debrief=debrief, actor=current_user, notes=notes,
                                   based_on_version=based_on, now=current_now())
             db.session.commit()
@@ -163,7 +163,7 @@ def save(session_id: int):
     if conflict is not None:
         debrief = _debrief(sim_session)
         # Their text stays in the form; saving again is now a deliberate choice.
-        form.version.data = str(conflict.current_version)
+        form.version.data = conflict.current_version
     return _page("notes.html", sim_session, debrief, status=409 if conflict else 400,
                  form=form, phases=phases, framing=framing, conflict=conflict)
 

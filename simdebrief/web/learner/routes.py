@@ -21,6 +21,7 @@ from simdebrief.models import CheckIn, SimSession, SupporterTier, SupportRequest
 from simdebrief.services import audit, checkins, privacy, retention, support
 from simdebrief.web import client_ip
 from simdebrief.web.forms import EmptyForm, apply_service_errors, form_status
+from simdebrief.web.ids import query_int
 from simdebrief.web.learner.forms import (
     CheckInForm,
     DeleteEmotionalDataForm,
@@ -155,10 +156,10 @@ def check_in_detail(checkin_id: int):
 def _request_context():
     """The session and check-in named in the query string, which must be the learner's."""
     sim_session = checkin = None
-    session_id = request.args.get("session", type=int)
+    session_id = query_int("session")
     if session_id is not None:
         sim_session = visible_session(session_id)
-    checkin_id = request.args.get("checkin", type=int)
+    checkin_id = query_int("checkin")
     if checkin_id is not None:
         checkin = _own_checkin(checkin_id)
         if checkin.skipped or (sim_session is not None

@@ -12,11 +12,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from simdebrief.web.forms import no_nul, strip
+from simdebrief.web.ids import coerce_id
 
 
 class SessionForm(FlaskForm):
     scenario_version_id = SelectField(
-        _l("Scenario"), coerce=int, validators=[DataRequired(_l("Choose a scenario."))])
+        _l("Scenario"), coerce=coerce_id, validators=[DataRequired(_l("Choose a scenario."))])
     day = DateField(_l("Date"), validators=[DataRequired(_l("Enter the date, e.g. 2026-11-03."))])
     start_time = TimeField(_l("Starts at"),
                            validators=[DataRequired(_l("Enter the start time, e.g. 09:00."))])
@@ -24,12 +25,13 @@ class SessionForm(FlaskForm):
                          description=_l("Include the debrief: it usually takes as long as the "
                                         "scenario itself, or longer."),
                          validators=[DataRequired(_l("Enter the end time, e.g. 12:00."))])
-    room_id = SelectField(_l("Room"), coerce=int, validators=[DataRequired(_l("Choose a room."))])
-    instructor_ids = SelectMultipleField(_l("Instructors"), coerce=int)
+    room_id = SelectField(_l("Room"), coerce=coerce_id,
+                          validators=[DataRequired(_l("Choose a room."))])
+    instructor_ids = SelectMultipleField(_l("Instructors"), coerce=coerce_id)
     cohort_ids = SelectMultipleField(
-        _l("Whole cohorts"), coerce=int,
+        _l("Whole cohorts"), coerce=coerce_id,
         description=_l("Every student in the chosen cohorts takes part."))
-    student_ids = SelectMultipleField(_l("Individual students"), coerce=int)
+    student_ids = SelectMultipleField(_l("Individual students"), coerce=coerce_id)
     note = TextAreaField(_l("Note for the team"), filters=[strip],
                          validators=[Optional(), Length(max=4000), no_nul])
     confirm_warnings = BooleanField(_l("Schedule anyway"))
@@ -46,5 +48,5 @@ class CancelForm(FlaskForm):
 
 
 class AttendanceForm(FlaskForm):
-    present_ids = SelectMultipleField(_l("Present"), coerce=int)
+    present_ids = SelectMultipleField(_l("Present"), coerce=coerce_id)
     submit = SubmitField(_l("Start the session"))

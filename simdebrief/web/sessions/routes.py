@@ -16,6 +16,7 @@ from simdebrief.models import Cohort, Role, Room, SessionStatus, SimSession, Use
 from simdebrief.services import library, scheduling
 from simdebrief.timefmt import NonexistentLocalTime, local_to_utc, to_local
 from simdebrief.web.forms import EmptyForm, apply_service_errors, choices, form_status
+from simdebrief.web.ids import page_number, query_int
 from simdebrief.web.loaders import visible_session
 from simdebrief.web.sessions.forms import AttendanceForm, CancelForm, SessionForm
 
@@ -110,7 +111,7 @@ def index():
         query = query.where(SimSession.instructors.any(User.id == current_user.id))
     query = query.options(selectinload(SimSession.instructors),
                           selectinload(SimSession.participants))
-    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
     return render_template("sessions/index.html", page=page, show=show, mine=mine)
 
 
@@ -122,8 +123,8 @@ def new():
     if request.method == "GET":
         if current_user.role is Role.INSTRUCTOR:
             form.instructor_ids.data = [current_user.id]
-        if request.args.get("scenario", type=int):
-            form.scenario_version_id.data = request.args.get("scenario", type=int)
+        if query_int("scenario"):
+            form.scenario_version_id.data = query_int("scenario")
     warnings = []
     if form.validate_on_submit():
         now = current_now()
