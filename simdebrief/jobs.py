@@ -142,6 +142,22 @@ def dispatch_followups(app: Flask, now: datetime | None = None, batch: int = 200
                                         item_delay=item_delay)
 
 
+ESCALATION_INTERVAL_SECONDS = 60
+
+
+def escalate_support_requests(app: Flask, now: datetime | None = None) -> int:
+    """Pass up requests nobody took within the centre's response time (each exactly once);
+    their emails go into the outbox in the same transaction."""
+    from simdebrief.services import support
+
+    with job_context(app):
+        escalated = support.escalate_overdue(db.session, now or current_now())
+        db.session.commit()
+    if escalated:
+        log.info("support: %s requests escalated", len(escalated))
+    return len(escalated)
+
+
 def _safely(job, app: Flask):
     def run() -> None:
         try:
@@ -167,6 +183,11 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     scheduler.add_job(
         _safely(dispatch_followups, app), "interval", seconds=FOLLOWUP_INTERVAL_SECONDS,
         id="dispatch_followups", replace_existing=True, next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        _safely(escalate_support_requests, app), "interval",
+        seconds=ESCALATION_INTERVAL_SECONDS, id="escalate_support_requests",
+        replace_existing=True, next_run_time=datetime.now(UTC),
     )
     return scheduler
 

@@ -36,7 +36,16 @@ from simdebrief.models.sessions import (
     SimSession,
     session_instructor,
 )
-from simdebrief.models.users import Centre, Cohort, Role, Room, SupporterTier, User
+from simdebrief.models.users import (
+    Centre,
+    Cohort,
+    OnDutyShift,
+    Role,
+    Room,
+    SupporterTier,
+    UrgentContact,
+    User,
+)
 from simdebrief.models.wellbeing import (
     CheckIn,
     CheckInContext,
@@ -75,6 +84,7 @@ __all__ = [
     "CheckInContext",
     "Cohort",
     "LoginAttempt",
+    "OnDutyShift",
     "OutboxEmail",
     "OutboxStatus",
     "Role",
@@ -89,6 +99,7 @@ __all__ = [
     "SupportStatus",
     "SupporterTier",
     "UTCDateTime",
+    "UrgentContact",
     "User",
     "now_utc",
     "session_instructor",

@@ -142,6 +142,9 @@ class FollowUpStage(Base):
     reminder_after_days: Mapped[int | None] = mapped_column(Integer)
     #: Days after it fell due that the stage closes (the email's link expires with it).
     expires_after_days: Mapped[int] = mapped_column(Integer, default=7)
+    #: A conversation stage: when it falls due, a supporter gets a task to propose a time,
+    #: unless the learner declined it with one click.
+    offers_conversation: Mapped[bool] = mapped_column(Boolean, default=False)
 
     plan: Mapped[FollowUpPlan] = relationship(back_populates="stages")
 

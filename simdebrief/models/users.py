@@ -58,6 +58,16 @@ class Centre(Base):
     reckless_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Whether the "feedback ready" email carries the learner's PDF (never their check-in).
     attach_feedback_pdf: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Distress (0–10) from which the response page leads with the urgent contacts.
+    urgent_distress_threshold: Mapped[int] = mapped_column(Integer, default=8)
+    #: Whether a self-harm cue in free text also alerts the on-duty professional at once.
+    alert_on_self_harm_cue: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Hours within which a waiting peer request should be taken.
+    peer_response_hours: Mapped[int] = mapped_column(Integer, default=48)
+    #: Hours within which a waiting professional request should be taken.
+    professional_response_hours: Mapped[int] = mapped_column(Integer, default=24)
+    #: Minutes within which an urgent request should be taken.
+    urgent_response_minutes: Mapped[int] = mapped_column(Integer, default=60)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
@@ -97,6 +107,8 @@ class User(Base):
                                                 unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A supporter's own switch: unavailable supporters are not emailed about new requests.
+    supporter_available: Mapped[bool] = mapped_column(Boolean, default=True)
 
     centre: Mapped[Centre] = relationship(lazy="joined")
     cohorts: Mapped[list[Cohort]] = relationship(
@@ -160,3 +172,36 @@ class Room(Base):
                                                 unique=True)
 
     centre: Mapped[Centre] = relationship()
+
+
+class UrgentContact(Base):
+    """A number a learner can call when things are bad, kept current by the centre."""
+
+    __tablename__ = "urgent_contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id", ondelete="CASCADE"),
+                                           index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(40))
+    #: In the centre's words, e.g. "Open all day and all night" or "Mon–Fri 11–23".
+    opening_hours: Mapped[str] = mapped_column(String(200), default="")
+    #: The emergency number (112): shown first, for danger to life right now.
+    is_emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OnDutyShift(Base):
+    """A professional supporter on duty for urgent requests between two moments."""
+
+    __tablename__ = "on_duty_shift"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id", ondelete="CASCADE"),
+                                           index=True)
+    supporter_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    supporter: Mapped[User] = relationship()

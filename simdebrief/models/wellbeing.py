@@ -109,6 +109,23 @@ class SupportRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Urgent requests go to the on-duty professional and have their own response target.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: How the request came about: learner (asked), urgent (the one-click urgent button),
+    #: cue_alert (the centre's crisis route), offered (a conversation stage), answer (a "yes"
+    #: to a follow-up question).
+    origin: Mapped[str] = mapped_column(String(20), default="learner")
+    #: How the learner prefers to be reached: email, phone, text or in_person.
+    preferred_channel: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("support_request.phone"))
+    good_times: Mapped[str | None] = mapped_column(EncryptedText("support_request.good_times"))
+    #: A time the centre proposes for an offered conversation.
+    proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set once, when the request waited past its response target and was passed up.
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The follow-up stage that offered or asked for this conversation, if any.
+    followup_id: Mapped[int | None] = mapped_column(
+        ForeignKey("follow_up.id", ondelete="SET NULL"), index=True)
 
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])

@@ -13,7 +13,16 @@ from flask import url_for
 from sqlalchemy import select
 
 from simdebrief.extensions import db
-from simdebrief.models import Centre, Cohort, FollowUp, OutboxEmail, Room, User
+from simdebrief.models import (
+    Centre,
+    Cohort,
+    FollowUp,
+    OnDutyShift,
+    OutboxEmail,
+    Room,
+    UrgentContact,
+    User,
+)
 from simdebrief.models.followups import FollowUpStatus
 from simdebrief.services import (
     checkins,
@@ -72,6 +81,9 @@ ROUTE_ACCESS = {
     "admin.rooms": ADMIN,
     "admin.room_detail": ADMIN,
     "admin.centre_settings": ADMIN,
+    "admin.urgent_contacts": ADMIN,
+    "admin.delete_urgent_contact": ADMIN,
+    "admin.delete_shift": ADMIN,
     "admin.outbox": ADMIN,
     "admin.outbox_email": ADMIN,
     "admin.retry_outbox_email": ADMIN,
@@ -117,12 +129,14 @@ ROUTE_ACCESS = {
     "learner.support_requests": only("student"),
     "learner.support_request": LEARNER_OWN,
     "learner.withdraw_support_request": LEARNER_OWN,
+    "learner.urgent_request": only("student"),
     "support.queue": only("peer"),
     "support.detail": only("peer"),
     "support.take": only("peer"),
     "support.contacted": only("peer"),
     "support.refer": only("peer"),
     "support.close": only("peer"),
+    "support.availability": only("peer"),
     "reports.learner_page": LEARNER_REPORT,
     "reports.learner_pdf": LEARNER_REPORT,
     "reports.summary_pdf": {"admin": 404, "instructor": 200, "student": 404, "peer": 404},
@@ -132,6 +146,7 @@ ROUTE_ACCESS = {
     "followups.stage_by_link": PUBLIC,
     "followups.link_choice": PUBLIC,
     "followups.link_support": PUBLIC,
+    "followups.link_urgent": PUBLIC,
     "followups.mine": only("student"),
     "followups.stage": only("student"),
     "followups.choose": only("student"),
@@ -159,8 +174,15 @@ def objects(app, people, clock):
             email = notifications.enqueue_email(
                 db.session, key=f"test:{label}", to="x@example.org", subject="Hello",
                 body="Hi", now=clock.now(), mail_from="a@example.org", centre_id=centre.id)
+            contact = UrgentContact(centre_id=centre.id, name=f"Line {label}",
+                                    phone="70 201 201", opening_hours="Day and night")
+            shift = OnDutyShift(centre_id=centre.id, supporter_id=people.ids["professional"],
+                                starts_at=clock.now(), ends_at=clock.now() + timedelta(hours=8))
+            db.session.add_all([contact, shift])
+            db.session.flush()
             ids[label] = {"cohort_id": cohort.id, "room_id": room.id, "email_id": email.id,
-                          "slug": "ward-handover-omission", "number": 1}
+                          "slug": "ward-handover-omission", "number": 1,
+                          "contact_id": contact.id, "shift_id": shift.id}
         centre = db.session.get(Centre, people.centre_id)
         instructor = db.session.get(User, people.ids["instructor"])
         student = people.ids["student"]

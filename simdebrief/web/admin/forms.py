@@ -3,12 +3,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     IntegerField,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
@@ -131,4 +133,56 @@ class CentreForm(FlaskForm):
                        "least this many learners answered."),
         validators=[NumberRange(5, 100, _l("Enter a number from 5 to 100: smaller groups "
                                            "could identify a learner."))])
+    urgent_distress_threshold = IntegerField(
+        _l("Distress score from which the urgent contacts come first"),
+        description=_l("0–10. The learner's page then leads with the urgent contacts and a "
+                       "one-click urgent request. Nobody is alerted by a score alone."),
+        validators=[InputRequired(_l("Enter a number from 0 to 10.")),
+                    NumberRange(0, 10, _l("Enter a number from 0 to 10."))])
+    alert_on_self_harm_cue = BooleanField(
+        _l("Alert the on-duty professional when a learner writes about harming themselves"),
+        description=_l("On by default. An urgent request is raised for the learner; the email "
+                       "says only that it waits, never what the learner wrote. Every free-text "
+                       "box tells learners this before they write."))
+    peer_response_hours = IntegerField(
+        _l("Peer requests: taken within (hours)"),
+        validators=[InputRequired(_l("Enter a number of hours.")),
+                    NumberRange(1, 336, _l("Enter a number from 1 to 336."))])
+    professional_response_hours = IntegerField(
+        _l("Professional requests: taken within (hours)"),
+        validators=[InputRequired(_l("Enter a number of hours.")),
+                    NumberRange(1, 336, _l("Enter a number from 1 to 336."))])
+    urgent_response_minutes = IntegerField(
+        _l("Urgent requests: taken within (minutes)"),
+        description=_l("A request not taken in time is passed up once: a peer request to the "
+                       "professional supporters, a professional or urgent one to the "
+                       "administrators."),
+        validators=[InputRequired(_l("Enter a number of minutes.")),
+                    NumberRange(5, 1440, _l("Enter a number from 5 to 1440."))])
     submit = SubmitField(_l("Save settings"))
+
+
+class UrgentContactForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[strip],
+                       validators=[DataRequired(_l("Enter the contact's name.")),
+                                   Length(max=200), no_nul])
+    phone = StringField(_l("Phone"), filters=[strip],
+                        validators=[DataRequired(_l("Enter a phone number.")),
+                                    Length(max=40), no_nul])
+    opening_hours = StringField(
+        _l("Opening hours"), filters=[strip],
+        description=_l("In plain words, e.g. “Open day and night” or “Mon–Fri 11–23”. Keep "
+                       "them current."),
+        validators=[Optional(), Length(max=200), no_nul])
+    is_emergency = BooleanField(_l("This is the emergency number (shown first)"))
+    submit = SubmitField(_l("Add contact"))
+
+
+class ShiftForm(FlaskForm):
+    supporter_id = SelectField(_l("Professional supporter"), coerce=int,
+                               validators=[InputRequired(_l("Choose a supporter."))])
+    day = DateField(_l("Starts on"), validators=[InputRequired(_l("Enter the date."))])
+    start_time = TimeField(_l("At"), validators=[InputRequired(_l("Enter the time."))])
+    end_day = DateField(_l("Ends on"), validators=[InputRequired(_l("Enter the date."))])
+    end_time = TimeField(_l("At"), validators=[InputRequired(_l("Enter the time."))])
+    submit = SubmitField(_l("Add shift"))

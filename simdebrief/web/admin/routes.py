@@ -15,8 +15,19 @@ from simdebrief.clock import current_now
 from simdebrief.emails.accounts import send_invitation_email
 from simdebrief.errors import InvalidInput
 from simdebrief.extensions import db
-from simdebrief.models import Cohort, OutboxEmail, OutboxStatus, Role, Room, SupporterTier, User
-from simdebrief.services import accounts, audit, directory, notifications
+from simdebrief.models import (
+    Cohort,
+    OnDutyShift,
+    OutboxEmail,
+    OutboxStatus,
+    Role,
+    Room,
+    SupporterTier,
+    UrgentContact,
+    User,
+)
+from simdebrief.services import accounts, audit, crisis, directory, notifications
+from simdebrief.timefmt import NonexistentLocalTime, local_to_utc
 from simdebrief.web import client_ip
 from simdebrief.web.admin.forms import (
     AddStudentForm,
@@ -26,6 +37,8 @@ from simdebrief.web.admin.forms import (
     ImportStudentsForm,
     InviteUserForm,
     RoomForm,
+    ShiftForm,
+    UrgentContactForm,
 )
 from simdebrief.web.forms import EmptyForm, apply_service_errors, choices
 
@@ -337,6 +350,84 @@ def centre_settings():
             flash(_("Centre settings saved."), "success")
             return redirect(url_for("admin.centre_settings"))
     return render_template("admin/centre.html", form=form), _status(form)
+
+
+# --- crisis route: urgent contacts and the on-duty rota -------------------------------------
+
+
+@bp.route("/centre/urgent", methods=["GET", "POST"])
+@admin_only
+def urgent_contacts():
+    centre = current_user.centre
+    now = current_now()
+    form = UrgentContactForm(prefix="contact")
+    shift_form = ShiftForm(prefix="shift")
+    professionals = crisis.professionals_of(db.session, centre)
+    shift_form.supporter_id.choices = [(p.id, p.name) for p in professionals]
+    if form.submit.data and form.validate_on_submit():
+        try:
+            crisis.add_urgent_contact(db.session, centre=centre, actor=current_user,
+                                      name=form.name.data, phone=form.phone.data,
+                                      opening_hours=form.opening_hours.data or "",
+                                      is_emergency=form.is_emergency.data, now=now)
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_service_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Urgent contact added."), "success")
+            return redirect(url_for("admin.urgent_contacts"))
+    elif shift_form.submit.data and shift_form.validate_on_submit():
+        try:
+            starts = local_to_utc(shift_form.day.data, shift_form.start_time.data,
+                                  centre.timezone)
+            ends = local_to_utc(shift_form.end_day.data, shift_form.end_time.data,
+                                centre.timezone)
+            crisis.add_shift(db.session, centre=centre, actor=current_user,
+                             supporter=db.session.get(User, shift_form.supporter_id.data),
+                             starts_at=starts, ends_at=ends, now=now)
+        except NonexistentLocalTime:
+            shift_form.start_time.errors = [_("This time does not exist on that day (the "
+                                              "clocks change).")]
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_service_errors(shift_form, error)
+        else:
+            db.session.commit()
+            flash(_("Shift added."), "success")
+            return redirect(url_for("admin.urgent_contacts"))
+    status = 400 if (form.errors or shift_form.errors) else 200
+    return render_template("admin/urgent_contacts.html", form=form, shift_form=shift_form,
+                           contacts=crisis.urgent_contacts(db.session, centre),
+                           shifts=crisis.rota(db.session, centre, now), now=now,
+                           delete_form=EmptyForm()), status
+
+
+@bp.post("/centre/urgent/<int:contact_id>/delete")
+@admin_only
+def delete_urgent_contact(contact_id: int):
+    contact = policy.require_object(db.session.get(UrgentContact, contact_id),
+                                    lambda c: policy.same_centre(current_user, c))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    crisis.remove_urgent_contact(db.session, contact=contact, actor=current_user,
+                                 now=current_now())
+    db.session.commit()
+    flash(_("Urgent contact removed."), "success")
+    return redirect(url_for("admin.urgent_contacts"))
+
+
+@bp.post("/centre/rota/<int:shift_id>/delete")
+@admin_only
+def delete_shift(shift_id: int):
+    shift = policy.require_object(db.session.get(OnDutyShift, shift_id),
+                                  lambda s: policy.same_centre(current_user, s))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    crisis.remove_shift(db.session, shift=shift, actor=current_user, now=current_now())
+    db.session.commit()
+    flash(_("Shift removed."), "success")
+    return redirect(url_for("admin.urgent_contacts"))
 
 
 # --- outbox --------------------------------------------------------------------------------

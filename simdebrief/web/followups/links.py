@@ -25,7 +25,7 @@ from simdebrief.models import (
     FollowUpStatus,
     SupporterTier,
 )
-from simdebrief.services import checkins, support
+from simdebrief.services import checkins, crisis, support
 from simdebrief.services.followups import (
     answers,
     learner_choices,
@@ -43,7 +43,7 @@ from simdebrief.web.followups.routes import (
     render_stage,
     template_context,
 )
-from simdebrief.web.forms import apply_service_errors, form_status
+from simdebrief.web.forms import EmptyForm, apply_service_errors, form_status
 from simdebrief.web.learner.forms import SkipForm, SupportRequestForm
 from simdebrief.web.navigation import TIER_HINTS
 
@@ -93,8 +93,16 @@ def stage_by_link(followup: FollowUp, token: str):
     """The stage's form, opened from the email without a password: this stage only."""
     if followup.status is FollowUpStatus.COMPLETED or followup.status is FollowUpStatus.SKIPPED:
         offer = session.pop("followup_offer", None) == followup.id
+        checkin = answers.answered_checkin(db.session, followup)
+        band = (crisis.band_for_checkin(checkin, followup.centre) if checkin is not None
+                else crisis.Band.STEADY)
         return render_template("followups/done.html", followup=followup, token=token,
-                               offer=offer, centre=followup.centre, choice_form=ChoiceForm(),
+                               offer=offer or band is crisis.Band.URGENT, band=band.value,
+                               urgent_contacts=crisis.urgent_contacts(db.session,
+                                                                      followup.centre),
+                               urgent_request=support.active_urgent_request(db.session,
+                                                                            followup.user),
+                               centre=followup.centre, choice_form=ChoiceForm(),
                                skipped=followup.status is FollowUpStatus.SKIPPED,
                                state=stage_rows.state_of(db.session, followup.user),
                                **template_context())
@@ -151,7 +159,8 @@ def link_support(followup: FollowUp, token: str):
                 sim_session=followup.session,
                 checkin=checkin if form.share_checkin.data else None,
                 message=form.message.data or "",
-                instructors_informed=form.instructors_informed.data, now=now)
+                instructors_informed=form.instructors_informed.data,
+                contact=form.contact(), now=now)
         except InvalidInput as error:
             db.session.rollback()
             apply_service_errors(form, error)
@@ -162,3 +171,16 @@ def link_support(followup: FollowUp, token: str):
     return render_template("followups/talk.html", followup=followup, token=token, form=form,
                            checkin=checkin, tier_hints=TIER_HINTS,
                            centre=followup.centre), form_status()
+
+
+@bp.post("/f/<token>/urgent")
+@public
+@_link_guard
+def link_urgent(followup: FollowUp, token: str):
+    """One click from the stage's page: an urgent request to the on-duty professional."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    support.raise_urgent_request(db.session, learner=followup.user, now=current_now(),
+                                 sim_session=followup.session)
+    db.session.commit()
+    return redirect(url_for("followups.stage_by_link", token=token))

@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from simdebrief import policy
 from simdebrief.clock import current_now
 from simdebrief.extensions import db
 from simdebrief.models import (
@@ -19,6 +20,7 @@ from simdebrief.models import (
     SimSession,
     User,
 )
+from simdebrief.services import support
 from simdebrief.web import public
 
 bp = Blueprint("main", __name__)
@@ -52,7 +54,10 @@ def dashboard():
                     OutboxEmail.centre_id == centre_id,
                     OutboxEmail.status == OutboxStatus.FAILED)),
         }
-    return render_template("main/dashboard.html", stats=stats,
+    waiting = None
+    if policy.may_work_support_queue(current_user):
+        waiting = support.waiting_count(db.session, current_user)
+    return render_template("main/dashboard.html", stats=stats, waiting=waiting,
                            upcoming=_upcoming_sessions(current_user))
 
 

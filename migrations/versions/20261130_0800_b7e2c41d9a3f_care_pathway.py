@@ -1,0 +1,111 @@
+"""care pathway: crisis route, supporter triage, offered conversations
+
+Revision ID: b7e2c41d9a3f
+Revises: 6c95e98a30c5
+Create Date: 2026-11-30 08:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import simdebrief.crypto
+import simdebrief.models.base
+
+
+# revision identifiers, used by Alembic.
+revision = 'b7e2c41d9a3f'
+down_revision = '6c95e98a30c5'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('urgent_contact',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('centre_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('phone', sa.String(length=40), nullable=False),
+    sa.Column('opening_hours', sa.String(length=200), nullable=False),
+    sa.Column('is_emergency', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['centre_id'], ['centre.id'], name=op.f('fk_urgent_contact_centre_id_centre'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_urgent_contact'))
+    )
+    with op.batch_alter_table('urgent_contact', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_urgent_contact_centre_id'), ['centre_id'], unique=False)
+
+    op.create_table('on_duty_shift',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('centre_id', sa.Integer(), nullable=False),
+    sa.Column('supporter_id', sa.Integer(), nullable=False),
+    sa.Column('starts_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['centre_id'], ['centre.id'], name=op.f('fk_on_duty_shift_centre_id_centre'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['supporter_id'], ['user_account.id'], name=op.f('fk_on_duty_shift_supporter_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_on_duty_shift'))
+    )
+    with op.batch_alter_table('on_duty_shift', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_on_duty_shift_centre_id'), ['centre_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_on_duty_shift_supporter_id'), ['supporter_id'], unique=False)
+
+    with op.batch_alter_table('centre', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('urgent_distress_threshold', sa.Integer(), nullable=False, server_default='8'))
+        batch_op.add_column(sa.Column('alert_on_self_harm_cue', sa.Boolean(), nullable=False, server_default=sa.true()))
+        batch_op.add_column(sa.Column('peer_response_hours', sa.Integer(), nullable=False, server_default='48'))
+        batch_op.add_column(sa.Column('professional_response_hours', sa.Integer(), nullable=False, server_default='24'))
+        batch_op.add_column(sa.Column('urgent_response_minutes', sa.Integer(), nullable=False, server_default='60'))
+
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('supporter_available', sa.Boolean(), nullable=False, server_default=sa.true()))
+
+    with op.batch_alter_table('follow_up_stage', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('offers_conversation', sa.Boolean(), nullable=False, server_default=sa.false()))
+
+    with op.batch_alter_table('support_request', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('urgent', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('origin', sa.String(length=20), nullable=False, server_default='learner'))
+        batch_op.add_column(sa.Column('preferred_channel', sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column('phone', simdebrief.crypto.EncryptedText('support_request.phone'), nullable=True))
+        batch_op.add_column(sa.Column('good_times', simdebrief.crypto.EncryptedText('support_request.good_times'), nullable=True))
+        batch_op.add_column(sa.Column('proposed_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('escalated_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('followup_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_support_request_followup_id'), ['followup_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_support_request_followup_id_follow_up'), 'follow_up', ['followup_id'], ['id'], ondelete='SET NULL')
+
+    # The defaults above only fill existing rows; the models own the defaults from now on.
+    with op.batch_alter_table('centre', schema=None) as batch_op:
+        for column in ('urgent_distress_threshold', 'alert_on_self_harm_cue', 'peer_response_hours',
+                       'professional_response_hours', 'urgent_response_minutes'):
+            batch_op.alter_column(column, server_default=None)
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.alter_column('supporter_available', server_default=None)
+    with op.batch_alter_table('follow_up_stage', schema=None) as batch_op:
+        batch_op.alter_column('offers_conversation', server_default=None)
+    with op.batch_alter_table('support_request', schema=None) as batch_op:
+        batch_op.alter_column('urgent', server_default=None)
+        batch_op.alter_column('origin', server_default=None)
+
+
+def downgrade():
+    with op.batch_alter_table('support_request', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_support_request_followup_id_follow_up'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_support_request_followup_id'))
+        for column in ('followup_id', 'escalated_at', 'proposed_at', 'good_times', 'phone',
+                       'preferred_channel', 'origin', 'urgent'):
+            batch_op.drop_column(column)
+    with op.batch_alter_table('follow_up_stage', schema=None) as batch_op:
+        batch_op.drop_column('offers_conversation')
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_column('supporter_available')
+    with op.batch_alter_table('centre', schema=None) as batch_op:
+        for column in ('urgent_response_minutes', 'professional_response_hours',
+                       'peer_response_hours', 'alert_on_self_harm_cue', 'urgent_distress_threshold'):
+            batch_op.drop_column(column)
+    with op.batch_alter_table('on_duty_shift', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_on_duty_shift_supporter_id'))
+        batch_op.drop_index(batch_op.f('ix_on_duty_shift_centre_id'))
+    op.drop_table('on_duty_shift')
+    with op.batch_alter_table('urgent_contact', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_urgent_contact_centre_id'))
+    op.drop_table('urgent_contact')
