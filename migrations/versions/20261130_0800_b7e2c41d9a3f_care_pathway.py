@@ -61,6 +61,15 @@ def upgrade():
     with op.batch_alter_table('follow_up_stage', schema=None) as batch_op:
         batch_op.add_column(sa.Column('offers_conversation', sa.Boolean(), nullable=False, server_default=sa.false()))
 
+    with op.batch_alter_table('follow_up', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('conversation_state', sa.String(length=20), nullable=True))
+
+    # Existing plans migrate: the three-month stage now offers the closing conversation.
+    stage = sa.table('follow_up_stage', sa.column('key', sa.String),
+                     sa.column('offers_conversation', sa.Boolean))
+    op.execute(stage.update().where(stage.c.key == 'FU4_three_months')
+               .values(offers_conversation=True))
+
     with op.batch_alter_table('support_request', schema=None) as batch_op:
         batch_op.add_column(sa.Column('urgent', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('origin', sa.String(length=20), nullable=False, server_default='learner'))
@@ -94,6 +103,8 @@ def downgrade():
         for column in ('followup_id', 'escalated_at', 'proposed_at', 'good_times', 'phone',
                        'preferred_channel', 'origin', 'urgent'):
             batch_op.drop_column(column)
+    with op.batch_alter_table('follow_up', schema=None) as batch_op:
+        batch_op.drop_column('conversation_state')
     with op.batch_alter_table('follow_up_stage', schema=None) as batch_op:
         batch_op.drop_column('offers_conversation')
     with op.batch_alter_table('user_account', schema=None) as batch_op:

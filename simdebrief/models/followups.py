@@ -215,6 +215,9 @@ class FollowUp(Base):
     checkin_id: Mapped[int | None] = mapped_column(
         ForeignKey("check_in.id", ondelete="SET NULL", use_alter=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: For a conversation offered or asked for at this stage: "task" once a supporter task
+    #: exists, "declined" after the learner's one click; None before either.
+    conversation_state: Mapped[str | None] = mapped_column(String(20))
 
     user: Mapped[User] = relationship()
     centre: Mapped[Centre] = relationship()

@@ -147,6 +147,8 @@ ROUTE_ACCESS = {
     "followups.link_choice": PUBLIC,
     "followups.link_support": PUBLIC,
     "followups.link_urgent": PUBLIC,
+    "followups.link_decline_conversation": PUBLIC,
+    "followups.decline_conversation": only("student"),
     "followups.mine": only("student"),
     "followups.stage": only("student"),
     "followups.choose": only("student"),

@@ -126,7 +126,7 @@ def test_an_unavailable_supporter_is_not_emailed(app, people, student_client, cl
         "peer2@example.org", "peer@example.org"]
 
 
-def test_the_demo_queue_has_a_waiting_urgent_request_and_an_overdue_one(app, clock):
+def test_the_demo_has_an_urgent_request_an_overdue_one_and_a_conversation_stage(app, clock):
     from simdebrief.scenarios import default_library_dir
     from simdebrief.services import demo
     from tests.conftest import login
@@ -145,6 +145,10 @@ def test_the_demo_queue_has_a_waiting_urgent_request_and_an_overdue_one(app, clo
     assert "Urgent" in urgent and "20 min" in urgent and "Overdue" not in urgent
     overdue = peer.get("/support/").get_data(as_text=True)
     assert "Overdue" in overdue and "2 days 12 h" in overdue and "Phone" in overdue
+    student = app.test_client()
+    login(student, "student@demo.simdebrief.org", demo.DEMO_PASSWORD)
+    timeline = student.get("/me/follow-ups").get_data(as_text=True)
+    assert "Conversation offered (you can decline)" in timeline
     with app.app_context():
         from simdebrief.models import Centre
         from simdebrief.services import crisis

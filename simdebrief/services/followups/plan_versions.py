@@ -48,13 +48,15 @@ class StageInput:
     reminder_after_days: int | None = None
     expires_after_days: int = 7
     send_hour: int = 9
+    #: A conversation stage: a supporter task unless the learner declines (``conversations``).
+    offers_conversation: bool = False
 
     @classmethod
     def of(cls, stage: FollowUpStage) -> StageInput:
         return cls(stage.key, stage.title, stage.offset_amount, OffsetUnit(stage.offset_unit),
                    stage.window_days, tuple(stage.parts or ()), tuple(stage.questions or ()),
                    tuple(stage.content or ()), stage.reminder_after_days,
-                   stage.expires_after_days, stage.send_hour)
+                   stage.expires_after_days, stage.send_hour, bool(stage.offers_conversation))
 
 
 ALL_PARTS = PART_CODES
@@ -81,10 +83,12 @@ def _session_stages() -> list[StageInput]:
                    questions=("transfer", "real_event", "burden", "helping_peers"),
                    content=("ask_for_help", "support_a_colleague"),
                    reminder_after_days=3, expires_after_days=14),
+        # The closing conversation is offered, not asked about: students rarely ask, and
+        # valued what was arranged for them. One click declines it.
         StageInput("FU4_three_months", _("Three months on"), 90, OffsetUnit.DAYS,
-                   window_days=14, parts=SHORT_PARTS, questions=("closing_conversation",),
+                   window_days=14, parts=SHORT_PARTS,
                    content=("looking_back", "support_contacts"),
-                   reminder_after_days=4, expires_after_days=21),
+                   reminder_after_days=4, expires_after_days=21, offers_conversation=True),
     ]
 
 
@@ -153,7 +157,8 @@ def _stage_rows(stages: Iterable[StageInput]) -> list[FollowUpStage]:
                           window_days=s.window_days, send_hour=s.send_hour,
                           parts=list(s.parts), questions=list(s.questions),
                           content=list(s.content), reminder_after_days=s.reminder_after_days,
-                          expires_after_days=s.expires_after_days)
+                          expires_after_days=s.expires_after_days,
+                          offers_conversation=s.offers_conversation)
             for index, s in enumerate(stages)]
 
 
@@ -223,7 +228,7 @@ def validate_stages(stages: list[StageInput]) -> None:
         if (set(s.parts) - set(PART_CODES) or set(s.questions) - set(QUESTION_CODES)
                 or set(s.content) - set(CONTENT_CODES)):
             errors.append(_("Stage “%(name)s”: choose from the options shown.", name=name))
-        if not s.parts and not s.questions:
+        if not s.parts and not s.questions and not s.offers_conversation:
             errors.append(_("Stage “%(name)s”: ask at least one thing.", name=name))
     if errors:
         raise InvalidInput({"": errors})

@@ -60,7 +60,9 @@ QUESTIONS: tuple[Question, ...] = (
     Question("role_model",
              _l("Would it help to hear from someone more experienced who went through "
                 "something similar?"),
-             (("yes", _l("Yes")), ("maybe", _l("Maybe")), ("no", _l("No")))),
+             (("yes", _l("Yes")), ("maybe", _l("Maybe")), ("no", _l("No"))),
+             _l("If you answer yes, a peer supporter is asked to contact you and propose a "
+                "time. Only that you said yes is passed on.")),
     Question("transfer", _l("Have you used something from the session in real clinical work?"),
              (("yes", _l("Yes")), ("not_yet", _l("Not yet")),
               ("no_chance", _l("There has been no chance to")))),
@@ -80,7 +82,9 @@ QUESTIONS: tuple[Question, ...] = (
     Question("closing_conversation",
              _l("Would you like a short closing conversation about the session and what "
                 "followed?"),
-             (("no", _l("No, thank you")), ("yes", _l("Yes, please")))),
+             (("no", _l("No, thank you")), ("yes", _l("Yes, please"))),
+             _l("If you answer yes, a peer supporter is asked to contact you and propose a "
+                "time. Only that you said yes is passed on.")),
     Question("complaint_stage", _l("Where does the complaint stand at the moment?"),
              (("lodged", _l("Just lodged")), ("statement", _l("I have given my statement")),
               ("waiting", _l("Waiting for a decision")), ("decided", _l("A decision has "

@@ -104,6 +104,10 @@ class StageRowForm(Form):
         choices=choices([(q.code, q.label) for q in stage_catalogue.QUESTIONS]))
     content = SelectMultipleField(_l("Lessons and resources"),
                                   choices=choices(stage_catalogue.CONTENT))
+    offers_conversation = BooleanField(
+        _l("Offer a conversation"),
+        description=_l("A supporter gets a task to propose a time, unless the learner declines "
+                       "with one click."))
     remove = BooleanField(_l("Remove this stage"))
 
 

@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from simdebrief.clock import current_now
@@ -28,6 +29,7 @@ from simdebrief.models import (
 from simdebrief.services import checkins, crisis, support
 from simdebrief.services.followups import (
     answers,
+    conversations,
     learner_choices,
     stage_rows,
 )
@@ -183,4 +185,17 @@ def link_urgent(followup: FollowUp, token: str):
     support.raise_urgent_request(db.session, learner=followup.user, now=current_now(),
                                  sim_session=followup.session)
     db.session.commit()
+    return redirect(url_for("followups.stage_by_link", token=token))
+
+
+@bp.post("/f/<token>/conversation/decline")
+@public
+@_link_guard
+def link_decline_conversation(followup: FollowUp, token: str):
+    """Decline the offered conversation from the email's page: one click, no login."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    conversations.decline(db.session, followup=followup, now=current_now())
+    db.session.commit()
+    flash(_("No conversation then. You can still ask for one at any time."), "success")
     return redirect(url_for("followups.stage_by_link", token=token))

@@ -89,7 +89,8 @@ def _stage_inputs(form: PlanForm) -> tuple[list[plan_versions.StageInput], list[
             window_days=data.window_days.data, parts=tuple(data.parts.data or ()),
             questions=tuple(data.questions.data or ()), content=tuple(data.content.data or ()),
             reminder_after_days=data.reminder_after_days.data,
-            expires_after_days=data.expires_after_days.data, send_hour=data.send_hour.data))
+            expires_after_days=data.expires_after_days.data, send_hour=data.send_hour.data,
+            offers_conversation=bool(data.offers_conversation.data)))
     return stages, problems
 
 
