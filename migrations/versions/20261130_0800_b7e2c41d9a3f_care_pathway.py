@@ -55,6 +55,21 @@ def upgrade():
         batch_op.add_column(sa.Column('professional_response_hours', sa.Integer(), nullable=False, server_default='24'))
         batch_op.add_column(sa.Column('urgent_response_minutes', sa.Integer(), nullable=False, server_default='60'))
 
+    with op.batch_alter_table('centre', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('country', sa.String(length=2), nullable=False, server_default='DK'))
+        batch_op.add_column(sa.Column('high_risk_triggers', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('high_risk_flags', sa.JSON(), nullable=True))
+    centre = sa.table('centre', sa.column('high_risk_triggers', sa.JSON),
+                      sa.column('high_risk_flags', sa.JSON))
+    op.execute(centre.update().values(
+        high_risk_triggers=['first_patient_death', 'paediatric_event', 'personal_connection',
+                            'patient_complaint_or_litigation'],
+        high_risk_flags=['death', 'first_death', 'paediatric', 'personal_connection']))
+    with op.batch_alter_table('centre', schema=None) as batch_op:
+        batch_op.alter_column('high_risk_triggers', existing_type=sa.JSON(), nullable=False)
+        batch_op.alter_column('high_risk_flags', existing_type=sa.JSON(), nullable=False)
+        batch_op.alter_column('country', server_default=None)
+
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.add_column(sa.Column('supporter_available', sa.Boolean(), nullable=False, server_default=sa.true()))
 
@@ -69,6 +84,14 @@ def upgrade():
                      sa.column('offers_conversation', sa.Boolean))
     op.execute(stage.update().where(stage.c.key == 'FU4_three_months')
                .values(offers_conversation=True))
+    # "The day after" is the next day at the send hour, not the first send hour 24 h later.
+    timing = sa.table('follow_up_stage', sa.column('key', sa.String),
+                      sa.column('offset_amount', sa.Integer),
+                      sa.column('offset_unit', sa.String))
+    op.execute(timing.update().where(timing.c.key == 'FU1_early',
+                                     timing.c.offset_unit == 'hours',
+                                     timing.c.offset_amount == 24)
+               .values(offset_amount=1, offset_unit='days'))
 
     with op.batch_alter_table('support_request', schema=None) as batch_op:
         batch_op.add_column(sa.Column('urgent', sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -110,7 +133,8 @@ def downgrade():
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_column('supporter_available')
     with op.batch_alter_table('centre', schema=None) as batch_op:
-        for column in ('urgent_response_minutes', 'professional_response_hours',
+        for column in ('high_risk_flags', 'high_risk_triggers', 'country',
+                       'urgent_response_minutes', 'professional_response_hours',
                        'peer_response_hours', 'alert_on_self_harm_cue', 'urgent_distress_threshold'):
             batch_op.drop_column(column)
     with op.batch_alter_table('on_duty_shift', schema=None) as batch_op:

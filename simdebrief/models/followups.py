@@ -33,6 +33,9 @@ from simdebrief.models.users import Centre, User
 class PlanKind(enum.StrEnum):
     #: Stages after a simulation session, scheduled when its debrief is finalised.
     SESSION = "session"
+    #: Stages after a session with high-risk triggers or scenario risk flags (the centre
+    #: chooses which): more and earlier contact, with an offered conversation.
+    HIGH_RISK = "high_risk"
     #: A track the learner starts after receiving a patient complaint.
     COMPLAINT = "complaint"
     #: A track the learner starts when a real event brought a scenario back.

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     Enum,
@@ -33,6 +34,13 @@ class Role(enum.StrEnum):
 class SupporterTier(enum.StrEnum):
     PEER = "peer"
     PROFESSIONAL = "professional"
+
+
+#: Known high-risk circumstances (domain.md §3.2): a first death, a child, a patient like
+#: someone close, a complaint; and scenarios in which the patient dies.
+DEFAULT_HIGH_RISK_TRIGGERS = ("first_patient_death", "paediatric_event", "personal_connection",
+                              "patient_complaint_or_litigation")
+DEFAULT_HIGH_RISK_FLAGS = ("death", "first_death", "paediatric", "personal_connection")
 
 
 class Centre(Base):
@@ -68,6 +76,14 @@ class Centre(Base):
     professional_response_hours: Mapped[int] = mapped_column(Integer, default=24)
     #: Minutes within which an urgent request should be taken.
     urgent_response_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    #: ISO country code whose public holidays follow-ups skip (with weekends).
+    country: Mapped[str] = mapped_column(String(2), default="DK")
+    #: Debrief trigger types that put a session's learners on the high-risk plan.
+    high_risk_triggers: Mapped[list] = mapped_column(JSON, default=lambda: list(
+        DEFAULT_HIGH_RISK_TRIGGERS))
+    #: Scenario risk flags that put a session's learners on the high-risk plan.
+    high_risk_flags: Mapped[list] = mapped_column(JSON, default=lambda: list(
+        DEFAULT_HIGH_RISK_FLAGS))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 

@@ -64,12 +64,12 @@ SHORT_PARTS = ("distress", "support_wanted", "free_text")
 
 
 def _session_stages() -> list[StageInput]:
-    """domain.md §5.6: end of debrief, +24 h, +7 d, +30 d, +90 d."""
+    """domain.md §5.6: end of debrief, the day after, +7 d, +30 d, +90 d."""
     return [
         StageInput("FU0_end_of_debrief", _("Right after the debrief"), 0, OffsetUnit.MINUTES,
                    window_days=1, parts=ALL_PARTS, questions=("takeaways",),
                    content=("support_contacts", "debrief_summary"), expires_after_days=3),
-        StageInput("FU1_early", _("The day after"), 24, OffsetUnit.HOURS, window_days=2,
+        StageInput("FU1_early", _("The day after"), 1, OffsetUnit.DAYS, window_days=2,
                    parts=SHORT_PARTS, questions=("sleep", "intrusive", "open_questions"),
                    content=("early_reactions", "second_victim", "support_contacts"),
                    reminder_after_days=1, expires_after_days=4),
@@ -90,6 +90,17 @@ def _session_stages() -> list[StageInput]:
                    content=("looking_back", "support_contacts"),
                    reminder_after_days=4, expires_after_days=21, offers_conversation=True),
     ]
+
+
+def _high_risk_stages() -> list[StageInput]:
+    """The session stages with an extra contact at +72 h that offers a conversation: early
+    contact over the first days is standard after high-risk events (domain.md §3.6)."""
+    stages = _session_stages()
+    extra = StageInput("FU1b_three_days", _("Three days on"), 72, OffsetUnit.HOURS,
+                       window_days=2, parts=SHORT_PARTS, questions=("sleep", "intrusive"),
+                       content=("second_victim", "ask_for_help", "support_contacts"),
+                       expires_after_days=4, offers_conversation=True)
+    return [*stages[:2], extra, *stages[2:]]
 
 
 #: Months a complaint track runs: Danish complaint cases took about 8 to 16 months on
@@ -142,6 +153,10 @@ def default_plan(kind: PlanKind) -> tuple[str, str, list[StageInput]]:
         return (_("Standard follow-up after a session"),
                 _("Right after the debrief, the day after, and one week, one month and three "
                   "months on."), _session_stages())
+    if kind is PlanKind.HIGH_RISK:
+        return (_("Follow-up after a high-risk session"),
+                _("As after any session, with a check-in three days on that offers a "
+                  "conversation with a peer supporter."), _high_risk_stages())
     if kind is PlanKind.COMPLAINT:
         return (_("After a patient complaint"),
                 _("A week after the learner starts it, then monthly through the usual waiting "
@@ -283,7 +298,7 @@ def revise_plan(session: Session, *, plan: FollowUpPlan, actor: User, name: str,
 
 def _apply_to_unsent(session: Session, plan: FollowUpPlan, old_plan_ids: list[int],
                      change: PlanChange, now: datetime) -> None:
-    zone = plan.centre.timezone
+    zone, country = plan.centre.timezone, plan.centre.country
     rows = session.scalars(select(FollowUp).where(
         FollowUp.plan_id.in_(old_plan_ids), FollowUp.status.in_(NOT_YET_SENT))).all()
     for followup in rows:
@@ -292,7 +307,7 @@ def _apply_to_unsent(session: Session, plan: FollowUpPlan, old_plan_ids: list[in
         if stage is None:
             values = {"status": FollowUpStatus.SKIPPED, "status_changed_at": now}
         else:
-            due, expires = stage_times(stage, followup.anchor_at, zone)
+            due, expires = stage_times(stage, followup.anchor_at, zone, country)
             values = {"plan_id": plan.id, "stage_id": stage.id, "due_at": due,
                       "expires_at": expires}
         # Conditional, so a stage a dispatcher sends at this very moment is left alone.
@@ -327,7 +342,7 @@ def _apply_to_unsent(session: Session, plan: FollowUpPlan, old_plan_ids: list[in
         for stage in plan.stages:
             if stage.key in keys[enrolment]:
                 continue
-            due, expires = stage_times(stage, row.anchor_at, zone)
+            due, expires = stage_times(stage, row.anchor_at, zone, country)
             if due <= now:
                 continue
             session.add(new_followup(stage, plan, user_id=row.user_id, centre_id=row.centre_id,

@@ -7,6 +7,7 @@ from wtforms import (
     EmailField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -159,6 +160,20 @@ class CentreForm(FlaskForm):
                        "administrators."),
         validators=[InputRequired(_l("Enter a number of minutes.")),
                     NumberRange(5, 1440, _l("Enter a number from 5 to 1440."))])
+    country = StringField(
+        _l("Country for public holidays"), filters=[strip],
+        description=_l("A two-letter code such as DK. Follow-ups that would fall on a weekend "
+                       "or a public holiday go out on the next working day."),
+        validators=[DataRequired(_l("Enter a two-letter country code.")), Length(2, 2)])
+    high_risk_triggers = SelectMultipleField(
+        _l("Triggers that lead to the high-risk follow-up plan"),
+        choices=choices(taxonomy.TRIGGER_TYPES),
+        description=_l("When the debrief names one of these, the session's learners get the "
+                       "high-risk plan: an extra check-in three days on, with a conversation "
+                       "offered."))
+    high_risk_flags = SelectMultipleField(
+        _l("Scenario risk flags that lead to the high-risk plan"),
+        choices=choices(taxonomy.RISK_FLAGS))
     submit = SubmitField(_l("Save settings"))
 
 

@@ -337,12 +337,15 @@ def centre_settings():
     centre = current_user.centre
     form = CentreForm(obj=centre)
     if form.validate_on_submit():
+        form.country.data = (form.country.data or "").upper()
         try:
             ZoneInfo(form.timezone.data)
         except (ZoneInfoNotFoundError, ValueError):
             form.timezone.errors.append(_("This is not a known time zone."))
         else:
             form.populate_obj(centre)
+            centre.high_risk_triggers = list(form.high_risk_triggers.data or [])
+            centre.high_risk_flags = list(form.high_risk_flags.data or [])
             audit.record(db.session, action="centre.updated", actor=current_user,
                          now=current_now(), object_type="centre", object_id=centre.id,
                          ip_address=client_ip())
