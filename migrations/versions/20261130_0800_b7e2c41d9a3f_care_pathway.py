@@ -48,6 +48,21 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_on_duty_shift_centre_id'), ['centre_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_on_duty_shift_supporter_id'), ['supporter_id'], unique=False)
 
+    op.create_table('tier1_check',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('learner_id', sa.Integer(), nullable=False),
+    sa.Column('checked_by_id', sa.Integer(), nullable=True),
+    sa.Column('checked_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['checked_by_id'], ['user_account.id'], name=op.f('fk_tier1_check_checked_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['learner_id'], ['user_account.id'], name=op.f('fk_tier1_check_learner_id_user_account'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['session_id'], ['sim_session.id'], name=op.f('fk_tier1_check_session_id_sim_session'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tier1_check')),
+    sa.UniqueConstraint('session_id', 'learner_id', name=op.f('uq_tier1_check_session_id_learner_id'))
+    )
+    with op.batch_alter_table('tier1_check', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tier1_check_session_id'), ['session_id'], unique=False)
+
     with op.batch_alter_table('centre', schema=None) as batch_op:
         batch_op.add_column(sa.Column('urgent_distress_threshold', sa.Integer(), nullable=False, server_default='8'))
         batch_op.add_column(sa.Column('alert_on_self_harm_cue', sa.Boolean(), nullable=False, server_default=sa.true()))
@@ -137,6 +152,9 @@ def downgrade():
                        'urgent_response_minutes', 'professional_response_hours',
                        'peer_response_hours', 'alert_on_self_harm_cue', 'urgent_distress_threshold'):
             batch_op.drop_column(column)
+    with op.batch_alter_table('tier1_check', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tier1_check_session_id'))
+    op.drop_table('tier1_check')
     with op.batch_alter_table('on_duty_shift', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_on_duty_shift_supporter_id'))
         batch_op.drop_index(batch_op.f('ix_on_duty_shift_centre_id'))

@@ -34,6 +34,7 @@ from simdebrief.models.sessions import (
     SessionParticipant,
     SessionStatus,
     SimSession,
+    Tier1Check,
     session_instructor,
 )
 from simdebrief.models.users import (
@@ -72,6 +73,7 @@ __all__ = [
     "OffsetUnit",
     "PlanKind",
     "PreferenceState",
+    "Tier1Check",
     "TrackKind",
     "TrackStatus",
     "LearnerFeedback",

@@ -68,6 +68,7 @@ ROUTE_ACCESS = {
     "auth.logout": ANY_USER,
     "auth.change_password": ANY_USER,
     "main.dashboard": ANY_USER,
+    "main.tier1_check": {"admin": 403, "instructor": 200, "student": 403, "peer": 404},
     "admin.users": ADMIN,
     "admin.invite_user": ADMIN,
     "admin.user_detail": ADMIN,
