@@ -48,6 +48,35 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_on_duty_shift_centre_id'), ['centre_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_on_duty_shift_supporter_id'), ['supporter_id'], unique=False)
 
+    op.create_table('centre_story',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('centre_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('author_description', sa.String(length=200), nullable=False),
+    sa.Column('consent_confirmed_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('added_by_id', sa.Integer(), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['added_by_id'], ['user_account.id'], name=op.f('fk_centre_story_added_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['centre_id'], ['centre.id'], name=op.f('fk_centre_story_centre_id_centre'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_centre_story'))
+    )
+    with op.batch_alter_table('centre_story', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_centre_story_centre_id'), ['centre_id'], unique=False)
+
+    op.create_table('near_peer_contact',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('centre_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.Column('how_to_reach', sa.String(length=200), nullable=False),
+    sa.Column('consent_confirmed_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['centre_id'], ['centre.id'], name=op.f('fk_near_peer_contact_centre_id_centre'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_near_peer_contact'))
+    )
+    with op.batch_alter_table('near_peer_contact', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_near_peer_contact_centre_id'), ['centre_id'], unique=False)
+
     op.create_table('tier1_check',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('session_id', sa.Integer(), nullable=False),
@@ -90,6 +119,7 @@ def upgrade():
 
     with op.batch_alter_table('follow_up_stage', schema=None) as batch_op:
         batch_op.add_column(sa.Column('offers_conversation', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('on_event', sa.String(length=20), nullable=True))
 
     with op.batch_alter_table('follow_up', schema=None) as batch_op:
         batch_op.add_column(sa.Column('conversation_state', sa.String(length=20), nullable=True))
@@ -99,6 +129,32 @@ def upgrade():
                      sa.column('offers_conversation', sa.Boolean))
     op.execute(stage.update().where(stage.c.key == 'FU4_three_months')
                .values(offers_conversation=True))
+    # Complaint plans gain the branch for "a decision has come": a closing stage that offers
+    # a conversation, kept back until the learner says the decision has come.
+    connection = op.get_bind()
+    plans = connection.execute(sa.text(
+        "SELECT p.id, COALESCE(MAX(s.position), -1) FROM follow_up_plan p "
+        "LEFT JOIN follow_up_stage s ON s.plan_id = p.id "
+        "WHERE p.kind = 'complaint' GROUP BY p.id")).all()
+    stage_rows = sa.table(
+        'follow_up_stage', sa.column('plan_id', sa.Integer), sa.column('position', sa.Integer),
+        sa.column('key', sa.String), sa.column('title', sa.String),
+        sa.column('offset_amount', sa.Integer), sa.column('offset_unit', sa.String),
+        sa.column('window_days', sa.Integer), sa.column('send_hour', sa.Integer),
+        sa.column('parts', sa.JSON), sa.column('questions', sa.JSON),
+        sa.column('content', sa.JSON), sa.column('reminder_after_days', sa.Integer),
+        sa.column('expires_after_days', sa.Integer),
+        sa.column('offers_conversation', sa.Boolean), sa.column('on_event', sa.String))
+    if plans:
+        op.bulk_insert(stage_rows, [{
+            'plan_id': plan_id, 'position': last + 1, 'key': 'CT_after_decision',
+            'title': 'After the decision', 'offset_amount': 7, 'offset_unit': 'days',
+            'window_days': 7, 'send_hour': 9,
+            'parts': ['distress', 'support_wanted', 'free_text'], 'questions': [],
+            'content': ['looking_back', 'support_contacts'], 'reminder_after_days': 3,
+            'expires_after_days': 14, 'offers_conversation': True, 'on_event': 'decision'}
+            for plan_id, last in plans])
+
     # "The day after" is the next day at the send hour, not the first send hour 24 h later.
     timing = sa.table('follow_up_stage', sa.column('key', sa.String),
                       sa.column('offset_amount', sa.Integer),
@@ -144,6 +200,7 @@ def downgrade():
     with op.batch_alter_table('follow_up', schema=None) as batch_op:
         batch_op.drop_column('conversation_state')
     with op.batch_alter_table('follow_up_stage', schema=None) as batch_op:
+        batch_op.drop_column('on_event')
         batch_op.drop_column('offers_conversation')
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_column('supporter_available')
@@ -152,6 +209,12 @@ def downgrade():
                        'urgent_response_minutes', 'professional_response_hours',
                        'peer_response_hours', 'alert_on_self_harm_cue', 'urgent_distress_threshold'):
             batch_op.drop_column(column)
+    with op.batch_alter_table('near_peer_contact', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_near_peer_contact_centre_id'))
+    op.drop_table('near_peer_contact')
+    with op.batch_alter_table('centre_story', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_centre_story_centre_id'))
+    op.drop_table('centre_story')
     with op.batch_alter_table('tier1_check', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tier1_check_session_id'))
     op.drop_table('tier1_check')

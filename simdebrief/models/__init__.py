@@ -37,6 +37,7 @@ from simdebrief.models.sessions import (
     Tier1Check,
     session_instructor,
 )
+from simdebrief.models.stories import CentreStory, NearPeerContact
 from simdebrief.models.users import (
     Centre,
     Cohort,
@@ -82,10 +83,12 @@ __all__ = [
     "AuthSession",
     "Base",
     "Centre",
+    "CentreStory",
     "CheckIn",
     "CheckInContext",
     "Cohort",
     "LoginAttempt",
+    "NearPeerContact",
     "OnDutyShift",
     "OutboxEmail",
     "OutboxStatus",

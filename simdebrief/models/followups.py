@@ -40,6 +40,8 @@ class PlanKind(enum.StrEnum):
     COMPLAINT = "complaint"
     #: A track the learner starts when a real event brought a scenario back.
     REACTIVATED = "reactivated"
+    #: A track the learner starts after a real clinical event, related to no scenario.
+    REAL_EVENT = "real_event"
 
 
 class OffsetUnit(enum.StrEnum):
@@ -82,6 +84,7 @@ class PreferenceState(enum.StrEnum):
 class TrackKind(enum.StrEnum):
     COMPLAINT = "complaint"
     REACTIVATED = "reactivated"
+    REAL_EVENT = "real_event"
 
 
 class TrackStatus(enum.StrEnum):
@@ -148,6 +151,9 @@ class FollowUpStage(Base):
     #: A conversation stage: when it falls due, a supporter gets a task to propose a time,
     #: unless the learner declined it with one click.
     offers_conversation: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A stage kept back until an event in the learner's track ("decision": the learner
+    #: answered that a decision on the complaint has come); counted from that moment.
+    on_event: Mapped[str | None] = mapped_column(String(20))
 
     plan: Mapped[FollowUpPlan] = relationship(back_populates="stages")
 

@@ -15,8 +15,10 @@ from sqlalchemy import select
 from simdebrief.extensions import db
 from simdebrief.models import (
     Centre,
+    CentreStory,
     Cohort,
     FollowUp,
+    NearPeerContact,
     OnDutyShift,
     OutboxEmail,
     Room,
@@ -85,6 +87,9 @@ ROUTE_ACCESS = {
     "admin.urgent_contacts": ADMIN,
     "admin.delete_urgent_contact": ADMIN,
     "admin.delete_shift": ADMIN,
+    "admin.stories_page": ADMIN,
+    "admin.delete_story": ADMIN,
+    "admin.delete_near_peer": ADMIN,
     "admin.outbox": ADMIN,
     "admin.outbox_email": ADMIN,
     "admin.retry_outbox_email": ADMIN,
@@ -181,11 +186,17 @@ def objects(app, people, clock):
                                     phone="70 201 201", opening_hours="Day and night")
             shift = OnDutyShift(centre_id=centre.id, supporter_id=people.ids["professional"],
                                 starts_at=clock.now(), ends_at=clock.now() + timedelta(hours=8))
-            db.session.add_all([contact, shift])
+            story = CentreStory(centre_id=centre.id, title=f"Story {label}", text="It passed.",
+                                author_description="a nurse", consent_confirmed_at=clock.now())
+            peer = NearPeerContact(centre_id=centre.id, name=f"Peer {label}",
+                                   description="resident", how_to_reach="r@example.org",
+                                   consent_confirmed_at=clock.now())
+            db.session.add_all([contact, shift, story, peer])
             db.session.flush()
             ids[label] = {"cohort_id": cohort.id, "room_id": room.id, "email_id": email.id,
                           "slug": "ward-handover-omission", "number": 1,
-                          "contact_id": contact.id, "shift_id": shift.id}
+                          "contact_id": contact.id, "shift_id": shift.id,
+                          "story_id": story.id, "peer_id": peer.id}
         centre = db.session.get(Centre, people.centre_id)
         instructor = db.session.get(User, people.ids["instructor"])
         student = people.ids["student"]

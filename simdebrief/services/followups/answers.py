@@ -24,7 +24,7 @@ from simdebrief.models import (
     User,
 )
 from simdebrief.services import checkins
-from simdebrief.services.followups import conversations
+from simdebrief.services.followups import conversations, track_branches
 from simdebrief.services.followups.stage_catalogue import question
 
 LINK_SALT = "simdebrief.followup-stage-link"
@@ -98,6 +98,7 @@ def complete_stage(session: Session, *, followup: FollowUp, answers: checkins.An
         checkin.payload = {**(checkin.payload or {}), "stage": extra}
     session.flush()
     conversations.request_from_answer(session, followup, extra, now)
+    track_branches.on_stage_answered(session, followup, extra, now)
     return checkin
 
 
@@ -150,7 +151,8 @@ def followups_of(session: Session, user: User) -> list[FollowUp]:
 
 
 TRACK_NAMES = {TrackKind.COMPLAINT: _l("After a patient complaint"),
-               TrackKind.REACTIVATED: _l("A real event brought a scenario back")}
+               TrackKind.REACTIVATED: _l("A real event brought a scenario back"),
+               TrackKind.REAL_EVENT: _l("After a real clinical event")}
 
 
 def timeline_of(session: Session, user: User) -> list[TimelineGroup]:

@@ -67,6 +67,7 @@ def schedule_for_debrief(session: Session, debrief: Debrief, now: datetime, *,
     centre = sim_session.centre
     kind = plan_kind_for(debrief)
     plan = current_plan(session, centre, kind, now)
+    stages = [stage for stage in plan.stages if not stage.on_event]
     finalised = debrief.finalised_at or now
     session_end = anchor or sim_session.ends_at
     present = [p for p in sim_session.participants
@@ -78,11 +79,11 @@ def schedule_for_debrief(session: Session, debrief: Debrief, now: datetime, *,
         .where(FollowUp.session_id == sim_session.id)))
     states = preference_states(session, {p.user_id for p in present})
     anchors = {stage.key: stage_anchor(stage, session_end=session_end, finalised=finalised)
-               for stage in plan.stages}
-    times = plan_times(plan.stages, anchors, centre.timezone, centre.country)
+               for stage in stages}
+    times = plan_times(stages, anchors, centre.timezone, centre.country)
     created = []
     for participant in present:
-        for stage in plan.stages:
+        for stage in stages:
             if (participant.user_id, stage.key) in existing:
                 continue
             due, expires = times[stage.key]
@@ -169,9 +170,10 @@ def recompute_unsent(session: Session, *, now: datetime,
         immediate = [row.anchor_at for row in rows if row.stage.offset_amount == 0]
         session_end = rows[0].session.ends_at
         finalised = immediate[0] if immediate else session_end
+        stages = [stage for stage in plan.stages if not stage.on_event]
         anchors = {stage.key: stage_anchor(stage, session_end=session_end, finalised=finalised)
-                   for stage in plan.stages}
-        times = plan_times(plan.stages, anchors, where.timezone, where.country)
+                   for stage in stages}
+        times = plan_times(stages, anchors, where.timezone, where.country)
         for row in rows:
             if row.status not in NOT_YET_SENT or row.stage_key not in times:
                 continue

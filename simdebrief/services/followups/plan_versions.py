@@ -50,13 +50,16 @@ class StageInput:
     send_hour: int = 9
     #: A conversation stage: a supporter task unless the learner declines (``conversations``).
     offers_conversation: bool = False
+    #: Kept back until this event in the learner's track (``track_branches``).
+    on_event: str | None = None
 
     @classmethod
     def of(cls, stage: FollowUpStage) -> StageInput:
         return cls(stage.key, stage.title, stage.offset_amount, OffsetUnit(stage.offset_unit),
                    stage.window_days, tuple(stage.parts or ()), tuple(stage.questions or ()),
                    tuple(stage.content or ()), stage.reminder_after_days,
-                   stage.expires_after_days, stage.send_hour, bool(stage.offers_conversation))
+                   stage.expires_after_days, stage.send_hour, bool(stage.offers_conversation),
+                   stage.on_event)
 
 
 ALL_PARTS = PART_CODES
@@ -126,7 +129,30 @@ def _complaint_stages() -> list[StageInput]:
             month, OffsetUnit.MONTHS, window_days=7, parts=SHORT_PARTS,
             questions=("complaint_stage", "waiting_weight"), content=content,
             reminder_after_days=4, expires_after_days=21))
+    stages.append(StageInput(
+        "CT_after_decision", _("After the decision"), 7, OffsetUnit.DAYS, window_days=7,
+        parts=SHORT_PARTS, content=("looking_back", "support_contacts"),
+        reminder_after_days=3, expires_after_days=14, offers_conversation=True,
+        on_event="decision"))
     return stages
+
+
+def _real_event_stages() -> list[StageInput]:
+    """After a real clinical event that no scenario is about: the next day, a week on with a
+    conversation offered, and a month on."""
+    return [
+        StageInput("RW_next_day", _("The next day"), 1, OffsetUnit.DAYS, window_days=2,
+                   parts=ALL_PARTS, questions=("sleep", "intrusive"),
+                   content=("early_reactions", "second_victim", "support_contacts"),
+                   reminder_after_days=1, expires_after_days=4),
+        StageInput("RW_one_week", _("One week on"), 7, OffsetUnit.DAYS, window_days=3,
+                   parts=SHORT_PARTS, content=("many_causes", "ask_for_help"),
+                   reminder_after_days=2, expires_after_days=7, offers_conversation=True),
+        StageInput("RW_one_month", _("One month on"), 1, OffsetUnit.MONTHS, window_days=7,
+                   parts=SHORT_PARTS, questions=("helping_peers",),
+                   content=("support_a_colleague", "looking_back", "support_contacts"),
+                   reminder_after_days=3, expires_after_days=14),
+    ]
 
 
 def _reactivated_stages() -> list[StageInput]:
@@ -157,6 +183,10 @@ def default_plan(kind: PlanKind) -> tuple[str, str, list[StageInput]]:
         return (_("Follow-up after a high-risk session"),
                 _("As after any session, with a check-in three days on that offers a "
                   "conversation with a peer supporter."), _high_risk_stages())
+    if kind is PlanKind.REAL_EVENT:
+        return (_("After a real clinical event"),
+                _("The next day, a week on (with a conversation offered) and a month after the "
+                  "learner starts it."), _real_event_stages())
     if kind is PlanKind.COMPLAINT:
         return (_("After a patient complaint"),
                 _("A week after the learner starts it, then monthly through the usual waiting "
@@ -173,7 +203,7 @@ def _stage_rows(stages: Iterable[StageInput]) -> list[FollowUpStage]:
                           parts=list(s.parts), questions=list(s.questions),
                           content=list(s.content), reminder_after_days=s.reminder_after_days,
                           expires_after_days=s.expires_after_days,
-                          offers_conversation=s.offers_conversation)
+                          offers_conversation=s.offers_conversation, on_event=s.on_event)
             for index, s in enumerate(stages)]
 
 
@@ -242,6 +272,8 @@ def validate_stages(stages: list[StageInput]) -> None:
                             "sending and before the stage closes.", name=name))
         if (set(s.parts) - set(PART_CODES) or set(s.questions) - set(QUESTION_CODES)
                 or set(s.content) - set(CONTENT_CODES)):
+            errors.append(_("Stage “%(name)s”: choose from the options shown.", name=name))
+        if s.on_event not in (None, "decision"):
             errors.append(_("Stage “%(name)s”: choose from the options shown.", name=name))
         if not s.parts and not s.questions and not s.offers_conversation:
             errors.append(_("Stage “%(name)s”: ask at least one thing.", name=name))
@@ -340,7 +372,7 @@ def _apply_to_unsent(session: Session, plan: FollowUpPlan, old_plan_ids: list[in
             continue
         seen.add(enrolment)
         for stage in plan.stages:
-            if stage.key in keys[enrolment]:
+            if stage.key in keys[enrolment] or stage.on_event:
                 continue
             due, expires = stage_times(stage, row.anchor_at, zone, country)
             if due <= now:

@@ -113,7 +113,7 @@ CONTENT: tuple[tuple[str, LazyString], ...] = (
     ("early_reactions", _l("Sleep, replaying and other early reactions")),
     ("second_victim", _l("When an event leaves its mark on you")),
     ("many_causes", _l("Why errors almost always have several causes")),
-    ("role_model_story", _l("A story from someone who has been there")),
+    ("role_model_story", _l("Stories from people who have been there")),
     ("ask_for_help", _l("Asking for help without feeling like a burden")),
     ("support_a_colleague", _l("How to support a colleague")),
     ("after_a_complaint", _l("What happens after a patient complaint")),
@@ -131,11 +131,13 @@ UNIT_NAMES = {
 PLAN_KIND_NAMES = {
     PlanKind.SESSION: _l("After a simulation session"),
     PlanKind.HIGH_RISK: _l("After a high-risk session"),
+    PlanKind.REAL_EVENT: _l("After a real clinical event"),
     PlanKind.COMPLAINT: _l("After a patient complaint"),
     PlanKind.REACTIVATED: _l("A real event brought a scenario back"),
 }
 TRACK_PLAN = {TrackKind.COMPLAINT: PlanKind.COMPLAINT,
-              TrackKind.REACTIVATED: PlanKind.REACTIVATED}
+              TrackKind.REACTIVATED: PlanKind.REACTIVATED,
+              TrackKind.REAL_EVENT: PlanKind.REAL_EVENT}
 
 
 def label_of(pairs, code: str):

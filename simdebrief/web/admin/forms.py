@@ -193,6 +193,39 @@ class UrgentContactForm(FlaskForm):
     submit = SubmitField(_l("Add contact"))
 
 
+class StoryForm(FlaskForm):
+    title = StringField(_l("Title"), filters=[strip],
+                        validators=[DataRequired(_l("Give the story a title.")), Length(max=200),
+                                    no_nul])
+    author_description = StringField(
+        _l("How the author is described"), filters=[strip],
+        description=_l("For example “a nurse, ten years after graduating”. A name only if the "
+                       "author wants it."),
+        validators=[DataRequired(_l("Describe the author in a few words.")), Length(max=200),
+                    no_nul])
+    text = TextAreaField(_l("The story, in the author's words"), filters=[strip],
+                         validators=[DataRequired(_l("Write the story.")), Length(max=8000),
+                                     no_nul])
+    consent = BooleanField(_l("The author agreed in writing that learners may read it"))
+    submit = SubmitField(_l("Add story"))
+
+
+class NearPeerForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[strip],
+                       validators=[DataRequired(_l("Enter the name.")), Length(max=200), no_nul])
+    description = StringField(
+        _l("Who they are"), filters=[strip],
+        description=_l("For example “resident in anaesthesia; happy to talk about a first "
+                       "death”."),
+        validators=[DataRequired(_l("Describe them in a few words.")), Length(max=300),
+                    no_nul])
+    how_to_reach = StringField(_l("How to reach them"), filters=[strip],
+                               validators=[DataRequired(_l("Enter an email address or phone.")),
+                                           Length(max=200), no_nul])
+    consent = BooleanField(_l("They agreed to be contacted by learners"))
+    submit = SubmitField(_l("Add contact"))
+
+
 class ShiftForm(FlaskForm):
     supporter_id = SelectField(_l("Professional supporter"), coerce=int,
                                validators=[InputRequired(_l("Choose a supporter."))])

@@ -16,7 +16,9 @@ from simdebrief.emails.accounts import send_invitation_email
 from simdebrief.errors import InvalidInput
 from simdebrief.extensions import db
 from simdebrief.models import (
+    CentreStory,
     Cohort,
+    NearPeerContact,
     OnDutyShift,
     OutboxEmail,
     OutboxStatus,
@@ -26,7 +28,7 @@ from simdebrief.models import (
     UrgentContact,
     User,
 )
-from simdebrief.services import accounts, audit, crisis, directory, notifications
+from simdebrief.services import accounts, audit, crisis, directory, notifications, stories
 from simdebrief.timefmt import NonexistentLocalTime, local_to_utc
 from simdebrief.web import client_ip
 from simdebrief.web.admin.forms import (
@@ -36,8 +38,10 @@ from simdebrief.web.admin.forms import (
     CohortForm,
     ImportStudentsForm,
     InviteUserForm,
+    NearPeerForm,
     RoomForm,
     ShiftForm,
+    StoryForm,
     UrgentContactForm,
 )
 from simdebrief.web.forms import EmptyForm, apply_service_errors, choices
@@ -431,6 +435,65 @@ def delete_shift(shift_id: int):
     db.session.commit()
     flash(_("Shift removed."), "success")
     return redirect(url_for("admin.urgent_contacts"))
+
+
+# --- stories and near-peer contacts ------------------------------------------------------
+
+
+@bp.route("/centre/stories", methods=["GET", "POST"])
+@admin_only
+def stories_page():
+    centre = current_user.centre
+    story_form, peer_form = StoryForm(prefix="story"), NearPeerForm(prefix="peer")
+    for form, add, done in (
+            (story_form, lambda f: stories.add_story(
+                db.session, centre=centre, actor=current_user, title=f.title.data,
+                text=f.text.data, author_description=f.author_description.data,
+                consent=f.consent.data, now=current_now()), _("Story added.")),
+            (peer_form, lambda f: stories.add_near_peer(
+                db.session, centre=centre, actor=current_user, name=f.name.data,
+                description=f.description.data, how_to_reach=f.how_to_reach.data,
+                consent=f.consent.data, now=current_now()), _("Contact added."))):
+        if form.submit.data and form.validate_on_submit():
+            try:
+                add(form)
+            except InvalidInput as error:
+                db.session.rollback()
+                apply_service_errors(form, error)
+            else:
+                db.session.commit()
+                flash(done, "success")
+                return redirect(url_for("admin.stories_page"))
+    status = 400 if (story_form.errors or peer_form.errors) else 200
+    return render_template("admin/stories.html", story_form=story_form, peer_form=peer_form,
+                           shared=stories.shared_with_learners(db.session, centre),
+                           delete_form=EmptyForm()), status
+
+
+@bp.post("/centre/stories/<int:story_id>/delete")
+@admin_only
+def delete_story(story_id: int):
+    story = policy.require_object(db.session.get(CentreStory, story_id),
+                                  lambda s: policy.same_centre(current_user, s))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    stories.remove(db.session, item=story, actor=current_user, now=current_now())
+    db.session.commit()
+    flash(_("Story removed."), "success")
+    return redirect(url_for("admin.stories_page"))
+
+
+@bp.post("/centre/near-peers/<int:peer_id>/delete")
+@admin_only
+def delete_near_peer(peer_id: int):
+    contact = policy.require_object(db.session.get(NearPeerContact, peer_id),
+                                    lambda c: policy.same_centre(current_user, c))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    stories.remove(db.session, item=contact, actor=current_user, now=current_now())
+    db.session.commit()
+    flash(_("Contact removed."), "success")
+    return redirect(url_for("admin.stories_page"))
 
 
 # --- outbox --------------------------------------------------------------------------------

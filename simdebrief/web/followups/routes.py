@@ -28,7 +28,7 @@ from simdebrief.models import (
     PlanKind,
     PreferenceState,
 )
-from simdebrief.services import checkins
+from simdebrief.services import checkins, stories
 from simdebrief.services.followups import (
     answers,
     conversations,
@@ -92,6 +92,7 @@ def conversation_of(followup: FollowUp) -> dict | None:
 
 def template_context() -> dict:
     return {"learner_status": LEARNER_STATUS, "conversation_of": conversation_of,
+            "shared_stories": lambda centre: stories.shared_with_learners(db.session, centre),
             "question_of": stage_catalogue.question,
             "content_title": lambda code: stage_catalogue.label_of(stage_catalogue.CONTENT, code),
             "part_name": lambda code: stage_catalogue.label_of(stage_catalogue.PARTS, code),
