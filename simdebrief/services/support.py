@@ -36,6 +36,8 @@ PHONE_MAX = 40
 #: How a learner can prefer to be reached.
 CHANNELS = ("email", "phone", "text", "in_person")
 WAITING = (SupportStatus.OPEN, SupportStatus.REFERRED)
+#: The event of a peer request passed up to the professionals when nobody took it in time.
+TO_PROFESSIONALS = "escalated_to_professionals"
 IN_HAND = (SupportStatus.TAKEN, SupportStatus.CONTACTED)
 
 
@@ -364,7 +366,9 @@ def escalate_overdue(session: Session, now: datetime) -> list[SupportRequest]:
     """Pass up every waiting request that is past its target and not yet escalated.
 
     Each request escalates exactly once: the conditional update claims it, so two scheduler
-    instances cannot both send the email. Announced as ``support_overdue``.
+    instances cannot both send the email. A peer request moves to the professional tier, so
+    the professionals who are told can take it; a professional or urgent one stays where it
+    is and the admins are told. Announced as ``support_overdue``.
     """
     candidates = session.scalars(
         select(SupportRequest).where(SupportRequest.status.in_(WAITING),
@@ -383,7 +387,11 @@ def escalate_overdue(session: Session, now: datetime) -> list[SupportRequest]:
         if claimed.rowcount != 1:
             continue
         session.refresh(request)
-        request.events.append(SupportRequestEvent(at=now, actor_id=None, action="escalated"))
+        action = "escalated"
+        if request.tier is SupporterTier.PEER and not request.urgent:
+            request.tier = SupporterTier.PROFESSIONAL
+            action = TO_PROFESSIONALS
+        request.events.append(SupportRequestEvent(at=now, actor_id=None, action=action))
         session.flush()
         audit.record(session, action="support_request.escalated", now=now,
                      object_type="support_request", object_id=request.id,
@@ -395,9 +403,9 @@ def escalate_overdue(session: Session, now: datetime) -> list[SupportRequest]:
 
 
 def escalation_recipients(session: Session, request: SupportRequest) -> list[User]:
-    """The next tier up: professionals for a peer request, the centre's admins for a
-    professional or urgent one."""
-    if request.tier is SupporterTier.PEER and not request.urgent:
+    """The next tier up: professionals for a peer request (now of their tier), the centre's
+    admins for a professional or urgent one."""
+    if request.events and request.events[-1].action == TO_PROFESSIONALS:
         return list(session.scalars(
             select(User).where(User.centre_id == request.centre_id,
                                User.role == Role.SUPPORTER,

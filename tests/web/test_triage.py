@@ -49,8 +49,11 @@ def test_a_request_not_taken_in_time_escalates_exactly_once(
         clock.advance(hours=hours)
         assert escalate_support_requests(app) == 0
     assert len(emails(app, "support-overdue:%")) == 1
-    queue = client_for(app, people, "peer").get("/support/").get_data(as_text=True)
-    assert "Overdue" in queue and "passed up" in queue
+    # Passed up: the professionals who were told can now see and take it.
+    queue = client_for(app, people, "professional").get("/support/").get_data(as_text=True)
+    assert f"/support/{request_id}" in queue and "Overdue" in queue and "passed up" in queue
+    with app.app_context():
+        assert db.session.get(SupportRequest, request_id).tier.value == "professional"
 
 
 def test_an_urgent_request_escalates_to_the_admins_at_its_own_target(

@@ -48,7 +48,9 @@ EVENT_NAMES = {
     "referred": _l("Referred to the professional supporters"),
     "closed": _l("Closed"),
     "withdrawn": _l("Withdrawn by the learner"),
-    "escalated": _l("Not taken in time: passed up to the next tier"),
+    "escalated": _l("Not taken in time: the administrators were told"),
+    "escalated_to_professionals": _l("Not taken in time: passed up to the professional "
+                                     "supporters"),
 }
 CHANNEL_NAMES = {"email": _l("Email"), "phone": _l("Phone"), "text": _l("Text message"),
                  "in_person": _l("In person")}
