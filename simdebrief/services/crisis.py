@@ -10,7 +10,8 @@ Three bands decide what the learner's page leads with:
   professional come first.
 
 A cue may also alert the on-duty professional at once (a centre setting, on by default): an
-urgent request is raised for the learner and the email says only that it waits. Nothing here
+urgent request is raised for the learner and the email says only that it waits
+(``support.alert_on_cue``, called by the operations that store free text). Nothing here
 labels the learner; the bands choose words and buttons, nothing else.
 """
 
@@ -32,13 +33,11 @@ from simdebrief.models import (
     CheckIn,
     OnDutyShift,
     Role,
-    SimSession,
     SupporterTier,
-    SupportRequest,
     UrgentContact,
     User,
 )
-from simdebrief.services import audit, support
+from simdebrief.services import audit
 
 
 class Band(enum.StrEnum):
@@ -71,14 +70,6 @@ def urgent_contacts(session: Session, centre: Centre) -> list[UrgentContact]:
         select(UrgentContact).where(UrgentContact.centre_id == centre.id)
         .order_by(UrgentContact.is_emergency.desc(), UrgentContact.position,
                   UrgentContact.id)))
-
-
-def respond_to_free_text(session: Session, *, learner: User, texts: Iterable[str | None],
-                         now: datetime,
-                         sim_session: SimSession | None = None) -> SupportRequest | None:
-    """See ``support.alert_on_cue``: the same rule, for callers that think in crisis terms."""
-    return support.alert_on_cue(session, learner=learner, texts=texts, now=now,
-                                sim_session=sim_session)
 
 
 # --- the centre's urgent contacts and on-duty rota ------------------------------------------
