@@ -16,6 +16,7 @@ from simdebrief.models import (
     SupportStatus,
     UrgentContact,
 )
+from tests.conftest import client_for
 from tests.web.test_checkins import check_in, checkin_id_from, make_session
 
 URGENT_HEADING = "You do not have to be alone with this"
@@ -196,3 +197,40 @@ def test_a_follow_up_answered_by_link_leads_with_the_route_too(
     assert request.learner_id == people.ids["student"] and request.origin == "urgent"
     assert "reached the on-duty professional supporter" in client.get(link).get_data(
         as_text=True)
+
+
+def test_the_admin_keeps_urgent_contacts_and_the_on_duty_rota(app, people, admin_client, clock):
+    page = admin_client.get("/admin/centre/urgent").get_data(as_text=True)
+    assert "No urgent contacts yet" in page and "Paul Psychologist" in page
+    bad = admin_client.post("/admin/centre/urgent", data={
+        "contact-name": "Livslinien", "contact-phone": "call us", "contact-submit": "y"})
+    assert bad.status_code == 400 and "Enter a phone number" in bad.get_data(as_text=True)
+    assert admin_client.post("/admin/centre/urgent", data={
+        "contact-name": "Livslinien", "contact-phone": "70 201 201",
+        "contact-opening_hours": "Every day 11–05", "contact-submit": "y"}).status_code == 302
+    # 02:30 on 28 March 2027 does not exist in Copenhagen: said next to the field.
+    gap = admin_client.post("/admin/centre/urgent", data={
+        "shift-supporter_id": str(people.ids["professional"]), "shift-day": "2027-03-28",
+        "shift-start_time": "02:30", "shift-end_day": "2027-03-28",
+        "shift-end_time": "08:00", "shift-submit": "y"})
+    assert gap.status_code == 400 and "does not exist" in gap.get_data(as_text=True)
+    backwards = admin_client.post("/admin/centre/urgent", data={
+        "shift-supporter_id": str(people.ids["professional"]), "shift-day": "2026-10-20",
+        "shift-start_time": "16:00", "shift-end_day": "2026-10-20",
+        "shift-end_time": "08:00", "shift-submit": "y"})
+    assert backwards.status_code == 400
+    assert "must end after it starts" in backwards.get_data(as_text=True)
+    assert admin_client.post("/admin/centre/urgent", data={
+        "shift-supporter_id": str(people.ids["professional"]), "shift-day": "2026-10-20",
+        "shift-start_time": "08:00", "shift-end_day": "2026-10-21",
+        "shift-end_time": "08:00", "shift-submit": "y"}).status_code == 302
+    page = admin_client.get("/admin/centre/urgent").get_data(as_text=True)
+    assert "Livslinien" in page and "70 201 201" in page and "on duty now" in page
+    with app.app_context():
+        from simdebrief.services import support
+
+        on_duty = support.on_duty_professionals(db.session, people.centre_id, clock.now())
+        assert [u.id for u in on_duty] == [people.ids["professional"]]
+    # Another centre's admin sees none of it.
+    other = client_for(app, people, "other_admin").get("/admin/centre/urgent")
+    assert "Livslinien" not in other.get_data(as_text=True)
