@@ -92,37 +92,49 @@ def upgrade():
     with op.batch_alter_table('tier1_check', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tier1_check_session_id'), ['session_id'], unique=False)
 
+    # Only plain ADD COLUMNs on existing tables, with literal defaults that fill the rows
+    # already there: on SQLite anything else makes batch mode copy and drop the table, and
+    # with foreign keys on, dropping a table that others point at fails or cascades.
     with op.batch_alter_table('centre', schema=None) as batch_op:
         batch_op.add_column(sa.Column('urgent_distress_threshold', sa.Integer(), nullable=False, server_default='8'))
-        batch_op.add_column(sa.Column('alert_on_self_harm_cue', sa.Boolean(), nullable=False, server_default=sa.true()))
+        batch_op.add_column(sa.Column('alert_on_self_harm_cue', sa.Boolean(), nullable=False, server_default='1'))
         batch_op.add_column(sa.Column('peer_response_hours', sa.Integer(), nullable=False, server_default='48'))
         batch_op.add_column(sa.Column('professional_response_hours', sa.Integer(), nullable=False, server_default='24'))
         batch_op.add_column(sa.Column('urgent_response_minutes', sa.Integer(), nullable=False, server_default='60'))
-
-    with op.batch_alter_table('centre', schema=None) as batch_op:
         batch_op.add_column(sa.Column('country', sa.String(length=2), nullable=False, server_default='DK'))
-        batch_op.add_column(sa.Column('high_risk_triggers', sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column('high_risk_flags', sa.JSON(), nullable=True))
-    centre = sa.table('centre', sa.column('high_risk_triggers', sa.JSON),
-                      sa.column('high_risk_flags', sa.JSON))
-    op.execute(centre.update().values(
-        high_risk_triggers=['first_patient_death', 'paediatric_event', 'personal_connection',
-                            'patient_complaint_or_litigation'],
-        high_risk_flags=['death', 'first_death', 'paediatric', 'personal_connection']))
-    with op.batch_alter_table('centre', schema=None) as batch_op:
-        batch_op.alter_column('high_risk_triggers', existing_type=sa.JSON(), nullable=False)
-        batch_op.alter_column('high_risk_flags', existing_type=sa.JSON(), nullable=False)
-        batch_op.alter_column('country', server_default=None)
+        batch_op.add_column(sa.Column('high_risk_triggers', sa.JSON(), nullable=False, server_default='["first_patient_death", "paediatric_event", "personal_connection", "patient_complaint_or_litigation"]'))
+        batch_op.add_column(sa.Column('high_risk_flags', sa.JSON(), nullable=False, server_default='["death", "first_death", "paediatric", "personal_connection"]'))
 
     with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('supporter_available', sa.Boolean(), nullable=False, server_default=sa.true()))
+        batch_op.add_column(sa.Column('supporter_available', sa.Boolean(), nullable=False, server_default='1'))
 
     with op.batch_alter_table('follow_up_stage', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('offers_conversation', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('offers_conversation', sa.Boolean(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('on_event', sa.String(length=20), nullable=True))
 
     with op.batch_alter_table('follow_up', schema=None) as batch_op:
         batch_op.add_column(sa.Column('conversation_state', sa.String(length=20), nullable=True))
+
+    with op.batch_alter_table('support_request', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('urgent', sa.Boolean(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('origin', sa.String(length=20), nullable=False, server_default='learner'))
+        batch_op.add_column(sa.Column('preferred_channel', sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column('phone', simdebrief.crypto.EncryptedText('support_request.phone'), nullable=True))
+        batch_op.add_column(sa.Column('good_times', simdebrief.crypto.EncryptedText('support_request.good_times'), nullable=True))
+        batch_op.add_column(sa.Column('proposed_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('escalated_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=True))
+
+    op.create_table('conversation_task',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('followup_id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['followup_id'], ['follow_up.id'], name=op.f('fk_conversation_task_followup_id_follow_up'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['request_id'], ['support_request.id'], name=op.f('fk_conversation_task_request_id_support_request'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_conversation_task')),
+    sa.UniqueConstraint('request_id', name=op.f('uq_conversation_task_request_id'))
+    )
+    with op.batch_alter_table('conversation_task', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_conversation_task_followup_id'), ['followup_id'], unique=False)
 
     # Existing plans migrate: the three-month stage now offers the closing conversation.
     stage = sa.table('follow_up_stage', sa.column('key', sa.String),
@@ -154,7 +166,6 @@ def upgrade():
             'content': ['looking_back', 'support_contacts'], 'reminder_after_days': 3,
             'expires_after_days': 14, 'offers_conversation': True, 'on_event': 'decision'}
             for plan_id, last in plans])
-
     # "The day after" is the next day at the send hour, not the first send hour 24 h later.
     timing = sa.table('follow_up_stage', sa.column('key', sa.String),
                       sa.column('offset_amount', sa.Integer),
@@ -164,37 +175,13 @@ def upgrade():
                                      timing.c.offset_amount == 24)
                .values(offset_amount=1, offset_unit='days'))
 
-    with op.batch_alter_table('support_request', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('urgent', sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.add_column(sa.Column('origin', sa.String(length=20), nullable=False, server_default='learner'))
-        batch_op.add_column(sa.Column('preferred_channel', sa.String(length=20), nullable=True))
-        batch_op.add_column(sa.Column('phone', simdebrief.crypto.EncryptedText('support_request.phone'), nullable=True))
-        batch_op.add_column(sa.Column('good_times', simdebrief.crypto.EncryptedText('support_request.good_times'), nullable=True))
-        batch_op.add_column(sa.Column('proposed_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('escalated_at', simdebrief.models.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('followup_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_support_request_followup_id'), ['followup_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_support_request_followup_id_follow_up'), 'follow_up', ['followup_id'], ['id'], ondelete='SET NULL')
-
-    # The defaults above only fill existing rows; the models own the defaults from now on.
-    with op.batch_alter_table('centre', schema=None) as batch_op:
-        for column in ('urgent_distress_threshold', 'alert_on_self_harm_cue', 'peer_response_hours',
-                       'professional_response_hours', 'urgent_response_minutes'):
-            batch_op.alter_column(column, server_default=None)
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.alter_column('supporter_available', server_default=None)
-    with op.batch_alter_table('follow_up_stage', schema=None) as batch_op:
-        batch_op.alter_column('offers_conversation', server_default=None)
-    with op.batch_alter_table('support_request', schema=None) as batch_op:
-        batch_op.alter_column('urgent', server_default=None)
-        batch_op.alter_column('origin', server_default=None)
-
 
 def downgrade():
+    with op.batch_alter_table('conversation_task', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_conversation_task_followup_id'))
+    op.drop_table('conversation_task')
     with op.batch_alter_table('support_request', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_support_request_followup_id_follow_up'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_support_request_followup_id'))
-        for column in ('followup_id', 'escalated_at', 'proposed_at', 'good_times', 'phone',
+        for column in ('escalated_at', 'proposed_at', 'good_times', 'phone',
                        'preferred_channel', 'origin', 'urgent'):
             batch_op.drop_column(column)
     with op.batch_alter_table('follow_up', schema=None) as batch_op:

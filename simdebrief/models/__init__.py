@@ -51,6 +51,7 @@ from simdebrief.models.users import (
 from simdebrief.models.wellbeing import (
     CheckIn,
     CheckInContext,
+    ConversationTask,
     SupportRequest,
     SupportRequestEvent,
     SupportStatus,
@@ -87,6 +88,7 @@ __all__ = [
     "CheckIn",
     "CheckInContext",
     "Cohort",
+    "ConversationTask",
     "LoginAttempt",
     "NearPeerContact",
     "OnDutyShift",

@@ -123,9 +123,6 @@ class SupportRequest(Base):
     proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Set once, when the request waited past its response target and was passed up.
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: The follow-up stage that offered or asked for this conversation, if any.
-    followup_id: Mapped[int | None] = mapped_column(
-        ForeignKey("follow_up.id", ondelete="SET NULL"), index=True)
 
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
@@ -162,3 +159,21 @@ class SupportRequestEvent(Base):
 
     request: Mapped[SupportRequest] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class ConversationTask(Base):
+    """Links a supporter task (a request) to the follow-up stage that offered or asked for it.
+
+    A table of its own rather than a column: the request table is not rebuilt to add a
+    reference (on SQLite that would copy and drop a table others point at).
+    """
+
+    __tablename__ = "conversation_task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("follow_up.id", ondelete="CASCADE"),
+                                             index=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("support_request.id", ondelete="CASCADE"), unique=True)
+
+    request: Mapped[SupportRequest] = relationship()

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from simdebrief.models import (
+    ConversationTask,
     FollowUp,
     FollowUpStage,
     FollowUpStatus,
@@ -74,11 +75,12 @@ def _create_task(session: Session, followup: FollowUp, *, origin: str,
     request = SupportRequest(
         centre_id=followup.centre_id, learner_id=followup.user_id,
         session_id=followup.session_id, tier=SupporterTier.PEER, status=SupportStatus.OPEN,
-        origin=origin, followup_id=followup.id,
+        origin=origin,
         proposed_at=proposed_time(now, followup.centre.timezone),
         instructors_informed=False, created_at=now, updated_at=now)
     session.add(request)
     session.flush()
+    session.add(ConversationTask(followup_id=followup.id, request_id=request.id))
     request.events.append(SupportRequestEvent(at=now, actor_id=None, action="created"))
     session.flush()
     audit.record(session, action=f"conversation.{origin}", now=now,
@@ -145,13 +147,7 @@ def decline(session: Session, *, followup: FollowUp, now: datetime) -> bool:
 
 
 def task_requests(session: Session, followup: FollowUp) -> list[SupportRequest]:
-    return list(session.scalars(select(SupportRequest).where(
-        SupportRequest.followup_id == followup.id).order_by(SupportRequest.id)))
-
-
-def tasks_by_followup(session: Session, user_id: int) -> dict[int, SupportRequest]:
-    """The learner's conversation tasks, by the follow-up that offered or asked for them."""
-    rows = session.scalars(select(SupportRequest).where(
-        SupportRequest.learner_id == user_id, SupportRequest.followup_id.is_not(None))
-        .order_by(SupportRequest.id))
-    return {request.followup_id: request for request in rows}
+    return list(session.scalars(
+        select(SupportRequest).join(ConversationTask,
+                                    ConversationTask.request_id == SupportRequest.id)
+        .where(ConversationTask.followup_id == followup.id).order_by(SupportRequest.id)))
