@@ -89,6 +89,10 @@ def test_every_cue_and_its_danish_twin_leads_to_the_urgent_page_and_an_alert(
         close_all_requests(app)
     assert {r.origin for r in urgent_requests(app)} == {"cue_alert"}
     assert all(r.message is None and r.shared_checkin_id is None for r in urgent_requests(app))
+    # The professional learns that the crisis route raised it, never the words.
+    professional = client_for(app, people, "professional")
+    detail = professional.get(f"/support/{urgent_requests(app)[-1].id}").get_data(as_text=True)
+    assert "crisis route raised it" in detail and "keep thinking" not in detail
 
 
 def test_without_the_alert_setting_a_cue_shows_the_route_and_nothing_is_sent(
