@@ -158,6 +158,20 @@ def escalate_support_requests(app: Flask, now: datetime | None = None) -> int:
     return len(escalated)
 
 
+def recompute_followup_times(app: Flask, now: datetime | None = None) -> int:
+    """Bring stages not yet sent in line with the current timing rules; run once when the
+    scheduler starts, so an upgrade recomputes what was scheduled under older rules (an
+    audit entry per centre, only when something changed)."""
+    from simdebrief.services.followups import enrolment
+
+    with app.app_context():
+        changed = enrolment.recompute_unsent(db.session, now=now or current_now())
+        db.session.commit()
+    if changed:
+        log.info("follow-ups: %s stage time(s) recomputed", changed)
+    return changed
+
+
 def _safely(job, app: Flask):
     def run() -> None:
         try:
@@ -183,6 +197,10 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     scheduler.add_job(
         _safely(dispatch_followups, app), "interval", seconds=FOLLOWUP_INTERVAL_SECONDS,
         id="dispatch_followups", replace_existing=True, next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        _safely(recompute_followup_times, app), "date", run_date=datetime.now(UTC),
+        id="recompute_followup_times", replace_existing=True,
     )
     scheduler.add_job(
         _safely(escalate_support_requests, app), "interval",

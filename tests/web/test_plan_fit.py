@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from simdebrief.extensions import db
+from simdebrief.jobs import recompute_followup_times
 from simdebrief.models import (
     Attendance,
     AuditEvent,
@@ -151,10 +152,12 @@ def test_stages_scheduled_under_the_old_rules_are_recomputed_with_an_audit_entry
             FollowUp.session_id == session_id, FollowUp.stage_key == "FU2_one_week"))
         # As the old code had it: counted from finalising (Monday), landing a week later.
         week.anchor_at, week.due_at = local(2026, 11, 9, 10, 0), local(2026, 11, 16, 9, 0)
+        week_id = week.id
         db.session.commit()
-        assert enrolment.recompute_unsent(db.session, now=clock.now()) == 1
-        db.session.commit()
-        week = db.session.get(FollowUp, week.id)
+    # The scheduler runs this once when it starts, so an upgrade needs no extra step.
+    assert recompute_followup_times(app, now=clock.now()) == 1
+    with app.app_context():
+        week = db.session.get(FollowUp, week_id)
         assert week.due_at == local(2026, 11, 13, 9, 0) and week.anchor_at == local(
             2026, 11, 6, 11, 30)
         assert db.session.scalar(select(AuditEvent.detail).where(
