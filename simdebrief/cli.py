@@ -242,6 +242,17 @@ def dispatch_followups_command(once, now_text, batch, item_delay):
         time.sleep(FOLLOWUP_INTERVAL_SECONDS)
 
 
+@followups_cli.command("recompute")
+def recompute_followups_command():
+    """Recompute the times of stages not yet sent with the current timing rules (after an
+    upgrade): anchored on the session's end, weekends and public holidays skipped."""
+    from simdebrief.services.followups import enrolment
+
+    changed = enrolment.recompute_unsent(db.session, now=current_now())
+    db.session.commit()
+    click.echo(f"follow-ups: {changed} stage time(s) recomputed")
+
+
 def served_base_url(host: str, port: int) -> str:
     """The address links should use when SIMDEBRIEF_BASE_URL is unset: where we serve.
 

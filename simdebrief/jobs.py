@@ -190,6 +190,32 @@ def apply_retention(app: Flask, now: datetime | None = None) -> dict[str, int]:
     return {"notices": notices, **counts}
 
 
+ESCALATION_INTERVAL_SECONDS = 60
+
+
+def escalate_support_requests(app: Flask, now: datetime | None = None) -> int:
+    """Pass up requests nobody took within the centre's response time (each exactly once);
+    their emails go into the outbox in the same transaction."""
+    from simdebrief.services import support
+
+    with job_context(app):
+        escalated = support.escalate_overdue(db.session, now or current_now())
+        db.session.commit()
+    return len(escalated)
+
+
+def recompute_followup_times(app: Flask, now: datetime | None = None) -> int:
+    """Bring stages not yet sent in line with the current timing rules; run once when the
+    scheduler starts, so an upgrade recomputes what was scheduled under older rules (an
+    audit entry per centre, only when something changed)."""
+    from simdebrief.services.followups import enrolment
+
+    with app.app_context():
+        changed = enrolment.recompute_unsent(db.session, now=now or current_now())
+        db.session.commit()
+    return changed
+
+
 def _safely(job, app: Flask):
     def run() -> None:
         try:
@@ -223,6 +249,15 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     scheduler.add_job(
         _safely(apply_retention, app), "interval", hours=RETENTION_INTERVAL_HOURS,
         id="apply_retention", replace_existing=True, next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        _safely(recompute_followup_times, app), "date", run_date=datetime.now(UTC),
+        id="recompute_followup_times", replace_existing=True,
+    )
+    scheduler.add_job(
+        _safely(escalate_support_requests, app), "interval",
+        seconds=ESCALATION_INTERVAL_SECONDS, id="escalate_support_requests",
+        replace_existing=True, next_run_time=datetime.now(UTC),
     )
     return scheduler
 

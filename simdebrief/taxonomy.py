@@ -37,8 +37,9 @@ TRIGGER_TYPES: Choices = (
     ("other", _l("Other")),
 )
 
-# Scenario features that raise the chance of a strong reaction; they make the follow-up
-# offers more prominent, they never label a learner.
+# Scenario features that raise the chance of a strong reaction. Those the centre maps to the
+# high-risk plan bring an extra check-in with a conversation offered and the instructor's
+# tier-1 check; they never label a learner.
 RISK_FLAGS: Choices = (
     ("paediatric", _l("Paediatric patient")),
     ("death", _l("Patient death")),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from simdebrief.emails.composer import link_context
 from simdebrief.emails.feedback import queue_feedback_ready
 from simdebrief.emails.sessions import queue_session_change
-from simdebrief.emails.support import queue_support_notice
+from simdebrief.emails.support import queue_overdue_notice, queue_support_notice
 from simdebrief.services import signals
 
 
@@ -31,6 +31,7 @@ _RECEIVERS = [
     (signals.debrief_finalised, _with_links(queue_feedback_ready)),
     (signals.session_changed, _with_links(queue_session_change)),
     (signals.support_requested, _with_links(queue_support_notice)),
+    (signals.support_overdue, _with_links(queue_overdue_notice)),
 ]
 
 

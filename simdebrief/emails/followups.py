@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from simdebrief.extensions import db
 from simdebrief.models import FollowUp
 from simdebrief.services import notifications
-from simdebrief.services.followups import claims
+from simdebrief.services.followups import claims, conversations
 from simdebrief.timefmt import local_text
 
 
@@ -40,15 +40,19 @@ class Composer:
         if self.item_delay:
             time.sleep(self.item_delay)  # reliability tests: let a kill land mid-batch
         locale = followup.user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+        offers = bool(followup.stage.offers_conversation)
         key = (template, locale, followup.centre_id, followup.track_id is not None,
-               followup.expires_at)
+               followup.expires_at, offers, followup.sent_at or self.now)
         text = self._texts.get(key)
         if text is None:
             with force_locale(locale):
                 body = render_template(
                     f"emails/{template}.txt", recipient=SimpleNamespace(name=self._name),
                     centre=followup.centre, link=notifications.LINK_PLACEHOLDER,
-                    on_track=followup.track_id is not None,
+                    on_track=followup.track_id is not None, offers_conversation=offers,
+                    decline_until=local_text((followup.sent_at or self.now)
+                                             + conversations.NOTICE,
+                                             followup.centre.timezone, "EEEE d MMMM, HH:mm"),
                     open_until=local_text(followup.expires_at, followup.centre.timezone,
                                           "EEEE d MMMM, HH:mm"))
                 text = self._texts[key] = (str(subject()), body)
@@ -89,5 +93,7 @@ def dispatch(now: datetime, *, batch: int = 200,
         if reminded < batch:
             break
     result.expired = claims.expire_unanswered(db.session, now=now)
+    db.session.commit()
+    result.conversations = len(conversations.open_due_tasks(db.session, now))
     db.session.commit()
     return result

@@ -33,10 +33,15 @@ from simdebrief.models.users import Centre, User
 class PlanKind(enum.StrEnum):
     #: Stages after a simulation session, scheduled when its debrief is finalised.
     SESSION = "session"
+    #: Stages after a session with high-risk triggers or scenario risk flags (the centre
+    #: chooses which): more and earlier contact, with an offered conversation.
+    HIGH_RISK = "high_risk"
     #: A track the learner starts after receiving a patient complaint.
     COMPLAINT = "complaint"
     #: A track the learner starts when a real event brought a scenario back.
     REACTIVATED = "reactivated"
+    #: A track the learner starts after a real clinical event, related to no scenario.
+    REAL_EVENT = "real_event"
 
 
 class OffsetUnit(enum.StrEnum):
@@ -79,6 +84,7 @@ class PreferenceState(enum.StrEnum):
 class TrackKind(enum.StrEnum):
     COMPLAINT = "complaint"
     REACTIVATED = "reactivated"
+    REAL_EVENT = "real_event"
 
 
 class TrackStatus(enum.StrEnum):
@@ -142,6 +148,12 @@ class FollowUpStage(Base):
     reminder_after_days: Mapped[int | None] = mapped_column(Integer)
     #: Days after it fell due that the stage closes (the email's link expires with it).
     expires_after_days: Mapped[int] = mapped_column(Integer, default=7)
+    #: A conversation stage: when it falls due, a supporter gets a task to propose a time,
+    #: unless the learner declined it with one click.
+    offers_conversation: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A stage kept back until an event in the learner's track ("decision": the learner
+    #: answered that a decision on the complaint has come); counted from that moment.
+    on_event: Mapped[str | None] = mapped_column(String(20))
 
     plan: Mapped[FollowUpPlan] = relationship(back_populates="stages")
 
@@ -212,6 +224,9 @@ class FollowUp(Base):
     checkin_id: Mapped[int | None] = mapped_column(
         ForeignKey("check_in.id", ondelete="SET NULL", use_alter=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: For a conversation offered or asked for at this stage: "task" once a supporter task
+    #: exists, "declined" after the learner's one click; None before either.
+    conversation_state: Mapped[str | None] = mapped_column(String(20))
 
     user: Mapped[User] = relationship()
     centre: Mapped[Centre] = relationship()

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -123,3 +124,19 @@ class SessionParticipant(Base):
     session: Mapped[SimSession] = relationship(back_populates="participants")
     user: Mapped[User] = relationship(lazy="joined")
     cohort: Mapped[Cohort | None] = relationship()
+
+
+class Tier1Check(Base):
+    """An instructor's "checked in with them" after a high-risk session (Scott's tier 1):
+    only that it happened and when, never what was said or how the learner is."""
+
+    __tablename__ = "tier1_check"
+    __table_args__ = (UniqueConstraint("session_id", "learner_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sim_session.id", ondelete="CASCADE"),
+                                            index=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    checked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)

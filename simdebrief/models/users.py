@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -22,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from simdebrief.crypto import EncryptedText
+from simdebrief.crypto import Sealed, listen_for_inserts
 from simdebrief.models.base import Base, UTCDateTime, now_utc
 
 
@@ -36,6 +37,13 @@ class Role(enum.StrEnum):
 class SupporterTier(enum.StrEnum):
     PEER = "peer"
     PROFESSIONAL = "professional"
+
+
+#: Known high-risk circumstances (domain.md §3.2): a first death, a child, a patient like
+#: someone close, a complaint; and scenarios in which the patient dies.
+DEFAULT_HIGH_RISK_TRIGGERS = ("first_patient_death", "paediatric_event", "personal_connection",
+                              "patient_complaint_or_litigation")
+DEFAULT_HIGH_RISK_FLAGS = ("death", "first_death", "paediatric", "personal_connection")
 
 
 class Centre(Base):
@@ -75,6 +83,24 @@ class Centre(Base):
     #: Whether admins, instructors and supporters must log in with a second factor (TOTP).
     require_two_factor: Mapped[bool] = mapped_column(Boolean, default=True,
                                                      server_default=true())
+    #: Distress (0–10) from which the response page leads with the urgent contacts.
+    urgent_distress_threshold: Mapped[int] = mapped_column(Integer, default=8)
+    #: Whether a self-harm cue in free text also alerts the on-duty professional at once.
+    alert_on_self_harm_cue: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Hours within which a waiting peer request should be taken.
+    peer_response_hours: Mapped[int] = mapped_column(Integer, default=48)
+    #: Hours within which a waiting professional request should be taken.
+    professional_response_hours: Mapped[int] = mapped_column(Integer, default=24)
+    #: Minutes within which an urgent request should be taken.
+    urgent_response_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    #: ISO country code whose public holidays follow-ups skip (with weekends).
+    country: Mapped[str] = mapped_column(String(2), default="DK")
+    #: Debrief trigger types that put a session's learners on the high-risk plan.
+    high_risk_triggers: Mapped[list] = mapped_column(JSON, default=lambda: list(
+        DEFAULT_HIGH_RISK_TRIGGERS))
+    #: Scenario risk flags that put a session's learners on the high-risk plan.
+    high_risk_flags: Mapped[list] = mapped_column(JSON, default=lambda: list(
+        DEFAULT_HIGH_RISK_FLAGS))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
@@ -121,10 +147,13 @@ class User(Base):
     #: The purge date the learner was last told about (14 days ahead), so they are told once.
     retention_notice_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The TOTP secret (base32), encrypted at rest; None until enrolment is confirmed.
-    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("user_account.totp_secret"))
+    totp_secret_sealed: Mapped[str | None] = mapped_column("totp_secret", Text)
+    totp_secret = Sealed("totp_secret_sealed", table="user_account", column="totp_secret")
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The 30-second step of the last accepted code, so a code is never accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    #: A supporter's own switch: unavailable supporters are not emailed about new requests.
+    supporter_available: Mapped[bool] = mapped_column(Boolean, default=True)
 
     centre: Mapped[Centre] = relationship(lazy="joined")
     cohorts: Mapped[list[Cohort]] = relationship(
@@ -194,3 +223,39 @@ class Room(Base):
                                                 unique=True)
 
     centre: Mapped[Centre] = relationship()
+
+
+class UrgentContact(Base):
+    """A number a learner can call when things are bad, kept current by the centre."""
+
+    __tablename__ = "urgent_contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id", ondelete="CASCADE"),
+                                           index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(40))
+    #: In the centre's words, e.g. "Open all day and all night" or "Mon–Fri 11–23".
+    opening_hours: Mapped[str] = mapped_column(String(200), default="")
+    #: The emergency number (112): shown first, for danger to life right now.
+    is_emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OnDutyShift(Base):
+    """A professional supporter on duty for urgent requests between two moments."""
+
+    __tablename__ = "on_duty_shift"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id", ondelete="CASCADE"),
+                                           index=True)
+    supporter_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    supporter: Mapped[User] = relationship()
+
+
+listen_for_inserts(User)

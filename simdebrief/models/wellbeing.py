@@ -111,6 +111,22 @@ class SupportRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Urgent requests go to the on-duty professional and have their own response target.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: How the request came about: learner (asked), urgent (the one-click urgent button),
+    #: cue_alert (the centre's crisis route), offered (a conversation stage), answer (a "yes"
+    #: to a follow-up question).
+    origin: Mapped[str] = mapped_column(String(20), default="learner")
+    #: How the learner prefers to be reached: email, phone, text or in_person.
+    preferred_channel: Mapped[str | None] = mapped_column(String(20))
+    phone_sealed: Mapped[str | None] = mapped_column("phone", Text)
+    phone = Sealed("phone_sealed", table="support_request", column="phone")
+    good_times_sealed: Mapped[str | None] = mapped_column("good_times", Text)
+    good_times = Sealed("good_times_sealed", table="support_request", column="good_times")
+    #: A time the centre proposes for an offered conversation.
+    proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set once, when the request waited past its response target and was passed up.
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
@@ -148,6 +164,24 @@ class SupportRequestEvent(Base):
 
     request: Mapped[SupportRequest] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class ConversationTask(Base):
+    """Links a supporter task (a request) to the follow-up stage that offered or asked for it.
+
+    A table of its own rather than a column: the request table is not rebuilt to add a
+    reference (on SQLite that would copy and drop a table others point at).
+    """
+
+    __tablename__ = "conversation_task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("follow_up.id", ondelete="CASCADE"),
+                                             index=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("support_request.id", ondelete="CASCADE"), unique=True)
+
+    request: Mapped[SupportRequest] = relationship()
 
 
 for _model in (CheckIn, SupportRequest, SupportRequestEvent):

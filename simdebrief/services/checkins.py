@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from simdebrief import checkin_options as options
 from simdebrief.errors import InvalidInput
 from simdebrief.models import Centre, CheckIn, CheckInContext, SessionStatus, SimSession, User
-from simdebrief.services import audit, group_figures
+from simdebrief.services import audit, group_figures, support
 from simdebrief.services.group_figures import Count
 
 FREE_TEXT_MAX = 4000
@@ -98,7 +98,12 @@ def submit_checkin(
     session: Session, *, user: User, sim_session: SimSession | None, answers: Answers,
     now: datetime, context: CheckInContext | None = None,
 ) -> CheckIn:
-    """Store the learner's answers, encrypted. Nobody is told."""
+    """Store the learner's answers, encrypted.
+
+    Nobody is told, with one exception the centre chooses (on by default): a self-harm cue in
+    the free text raises an urgent request to the on-duty professional, who learns only that
+    it waits (``support.alert_on_cue``).
+    """
     payload = validate(answers)
     checkin = CheckIn(user_id=user.id, centre_id=user.centre_id,
                       session_id=sim_session.id if sim_session is not None else None,
@@ -108,6 +113,8 @@ def submit_checkin(
     session.flush()
     audit.record(session, action="check_in.submitted", actor=user, now=now,
                  object_type="check_in", object_id=checkin.id)
+    support.alert_on_cue(session, learner=user, texts=[payload["free_text"]], now=now,
+                         sim_session=sim_session)
     return checkin
 
 

@@ -160,7 +160,58 @@ def load_demo(session: Session, *, now: datetime, timezone: str,
     added["debriefs"] = int(debrief is not None)
     added["check-ins"] = load_demo_checkins(session, now=now)
     added["follow-ups"] = arrange_demo_followups(session, debrief, now=now) if debrief else 0
+    added["crisis route"] = load_demo_crisis_route(session, centre, now=now)
+    added["waiting requests"] = load_demo_waiting_requests(session, centre, now=now)
     return added
+
+
+#: Danish urgent contacts (domain.md §5.5); opening hours change, so the centre keeps them
+#: current. (name, phone, opening hours, emergency number)
+DEMO_URGENT_CONTACTS = [
+    ("Alarm 112 (ambulance, police, fire)", "112", "Day and night", True),
+    ("Livslinien: anonymous counselling when thoughts of suicide come", "70 201 201",
+     "Every day in the afternoon, evening and night; see livslinien.dk for today's hours",
+     False),
+]
+
+
+def load_demo_crisis_route(session: Session, centre: Centre, *, now: datetime) -> int:
+    """Urgent contacts and the psychologist on duty from this morning to tomorrow morning."""
+    from simdebrief.models import OnDutyShift, UrgentContact
+
+    if session.scalar(select(UrgentContact.id).where(UrgentContact.centre_id == centre.id)):
+        return 0
+    for position, (name, phone, hours, emergency) in enumerate(DEMO_URGENT_CONTACTS):
+        session.add(UrgentContact(centre_id=centre.id, name=name, phone=phone,
+                                  opening_hours=hours, is_emergency=emergency,
+                                  position=position))
+    psychologist = accounts.find_user_by_email(session, "psychologist@demo.simdebrief.org")
+    zone = ZoneInfo(centre.timezone)
+    morning = datetime.combine(now.astimezone(zone).date(), time(8), tzinfo=zone)
+    session.add(OnDutyShift(centre_id=centre.id, supporter_id=psychologist.id,
+                            starts_at=morning.astimezone(UTC),
+                            ends_at=(morning + timedelta(days=1)).astimezone(UTC)))
+    session.flush()
+    return len(DEMO_URGENT_CONTACTS) + 1
+
+
+def load_demo_waiting_requests(session: Session, centre: Centre, *, now: datetime) -> int:
+    """An urgent request that waits within its target, and a peer request past its target,
+    so the supporters' queue shows both."""
+    from simdebrief.models import SupportRequest
+
+    william = accounts.find_user_by_email(session, "william@demo.simdebrief.org")
+    maja = accounts.find_user_by_email(session, "maja@demo.simdebrief.org")
+    if session.scalar(select(SupportRequest.id).where(
+            SupportRequest.learner_id.in_((william.id, maja.id)))):
+        return 0
+    support.raise_urgent_request(session, learner=william, now=now - timedelta(minutes=20))
+    support.create_request(
+        session, learner=maja, tier="peer", now=now - timedelta(hours=60),
+        message="Something on placement last month is still with me. Evenings are best.",
+        contact=support.Contact(phone="+45 20 00 00 00", preferred_channel="phone",
+                                good_times="Weekdays after 17"))
+    return 2
 
 
 #: (marker note, scenario slug, days from today, local start hour, hours, cohort, state)

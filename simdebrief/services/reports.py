@@ -121,9 +121,10 @@ def _wording(_locale: str) -> data.Wording:
         to_improve=_("What to improve"),
         learning_goals=_("Learning goals"),
         s_story=_("Someone who has been there"),
-        story_intro=_("A first-person story from someone who went through something "
-                      "similar. Students have said that hearing from people a few steps "
-                      "ahead of them helps them see their own reactions as normal."),
+        story_intro=_("A composite teaching story: written for teaching from what many "
+                      "clinicians have described, not one real person's account. Students "
+                      "have said that hearing from people a few steps ahead of them helps "
+                      "them see their own reactions as normal."),
         s_coping=_("What helped other students"),
         coping_intro=_("Medical students interviewed about events like this described what "
                        "helped them. Different things help different people; take what "

@@ -23,3 +23,7 @@ session_changed = _signals.signal("session-changed")
 #: sender: a SupportRequest that now waits for a supporter of its tier (new or passed on);
 #: keyword: ``now``.
 support_requested = _signals.signal("support-requested")
+
+#: sender: a SupportRequest that waited past its centre's response target and was passed up
+#: (once); keyword: ``now``.
+support_overdue = _signals.signal("support-overdue")

@@ -7,15 +7,20 @@ never what it says.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from simdebrief.crisis_cues import has_self_harm_cue
 from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.models import (
+    Centre,
     CheckIn,
+    OnDutyShift,
     Role,
     SimSession,
     SupporterTier,
@@ -27,7 +32,12 @@ from simdebrief.models import (
 from simdebrief.services import audit, signals
 
 TEXT_MAX = 4000
+PHONE_MAX = 40
+#: How a learner can prefer to be reached.
+CHANNELS = ("email", "phone", "text", "in_person")
 WAITING = (SupportStatus.OPEN, SupportStatus.REFERRED)
+#: The event of a peer request passed up to the professionals when nobody took it in time.
+TO_PROFESSIONALS = "escalated_to_professionals"
 IN_HAND = (SupportStatus.TAKEN, SupportStatus.CONTACTED)
 
 
@@ -55,15 +65,17 @@ def _event(session: Session, request: SupportRequest, *, actor: User, action: st
 def create_request(
     session: Session, *, learner: User, tier: SupporterTier, now: datetime,
     sim_session: SimSession | None = None, checkin: CheckIn | None = None,
-    message: str = "", instructors_informed: bool = False,
+    message: str = "", instructors_informed: bool = False, contact: Contact | None = None,
 ) -> SupportRequest:
     """The learner asks for a conversation, sharing the check-in and/or message they chose.
 
     ``instructors_informed`` lets the session's instructors see that the learner asked;
-    they never see what was shared.
+    they never see what was shared. ``contact`` is how and when they would like to be
+    reached. A self-harm cue in the message also runs the crisis route (``alert_on_cue``).
     """
     tier = SupporterTier(tier)
     text = _clean_text(message, "message")
+    contact = clean_contact(contact or Contact())
     if sim_session is not None and sim_session.participant_for(learner) is None:
         raise InvalidInput(_("You can only link a session you take part in."))
     if checkin is not None:
@@ -78,12 +90,104 @@ def create_request(
         instructors_informed=bool(instructors_informed and sim_session is not None),
         shared_checkin_id=checkin.id if checkin is not None else None,
         message=text or None, created_at=now, updated_at=now,
+        phone=contact.phone or None, preferred_channel=contact.preferred_channel or None,
+        good_times=contact.good_times or None,
     )
     session.add(request)
     session.flush()
     _event(session, request, actor=learner, action="created", now=now)
     signals.support_requested.send(request, now=now)
+    alert_on_cue(session, learner=learner, texts=[text], now=now, sim_session=sim_session)
     return request
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How and when the learner would like to be reached; all optional."""
+
+    phone: str = ""
+    preferred_channel: str = ""
+    good_times: str = ""
+
+
+def clean_contact(contact: Contact) -> Contact:
+    phone = (contact.phone or "").strip()
+    if phone and (len(phone) > PHONE_MAX
+                  or not all(c.isdigit() or c in " +-()/." for c in phone)
+                  or sum(c.isdigit() for c in phone) < 4):
+        raise InvalidInput({"phone": [_("Enter a phone number with digits, spaces and + only, "
+                                        "or leave it empty.")]})
+    channel = contact.preferred_channel or ""
+    if channel and channel not in CHANNELS:
+        raise InvalidInput({"preferred_channel": [_("Choose from the options shown.")]})
+    if channel in ("phone", "text") and not phone:
+        raise InvalidInput({"phone": [_("Add the number to call or text, or choose another "
+                                        "way to be reached.")]})
+    good_times = _clean_text(contact.good_times, "good_times")[:200]
+    return Contact(phone, channel, good_times)
+
+
+# --- urgent requests: the crisis route ----------------------------------------------------
+
+
+def active_urgent_request(session: Session, learner: User) -> SupportRequest | None:
+    return session.scalar(
+        select(SupportRequest)
+        .where(SupportRequest.learner_id == learner.id, SupportRequest.urgent.is_(True),
+               SupportRequest.status != SupportStatus.CLOSED)
+        .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc()).limit(1))
+
+
+def raise_urgent_request(session: Session, *, learner: User, now: datetime,
+                         sim_session: SimSession | None = None,
+                         origin: str = "urgent") -> SupportRequest:
+    """An urgent request to the on-duty professional, carrying no text; one at a time.
+
+    Pressing the button twice, or after the crisis route already raised one, returns the
+    request that is still open instead of a second one.
+    """
+    existing = active_urgent_request(session, learner)
+    if existing is not None:
+        return existing
+    request = SupportRequest(
+        centre_id=learner.centre_id, learner_id=learner.id,
+        session_id=sim_session.id if sim_session is not None else None,
+        tier=SupporterTier.PROFESSIONAL, status=SupportStatus.OPEN, urgent=True,
+        origin=origin, instructors_informed=False, created_at=now, updated_at=now)
+    session.add(request)
+    session.flush()
+    _event(session, request, actor=learner, action="created", now=now)
+    signals.support_requested.send(request, now=now)
+    return request
+
+
+def alert_on_cue(session: Session, *, learner: User, texts: Iterable[str | None],
+                 now: datetime, sim_session: SimSession | None = None,
+                 ) -> SupportRequest | None:
+    """If a text holds a self-harm cue and the centre chose to be alerted, raise an urgent
+    request at once. It carries no text; its email says only that it waits."""
+    if not learner.centre.alert_on_self_harm_cue or not has_self_harm_cue(*texts):
+        return None
+    return raise_urgent_request(session, learner=learner, now=now, sim_session=sim_session,
+                                origin="cue_alert")
+
+
+def on_duty_professionals(session: Session, centre_id: int, now: datetime) -> list[User]:
+    """Who answers urgent requests now: the rota's professionals on duty, else every
+    available professional, else every active professional (never nobody by choice)."""
+    on_shift = list(session.scalars(
+        select(User).join(OnDutyShift, OnDutyShift.supporter_id == User.id)
+        .where(OnDutyShift.centre_id == centre_id, OnDutyShift.starts_at <= now,
+               OnDutyShift.ends_at > now, User.is_active_account.is_(True))
+        .order_by(User.id).distinct()))
+    if on_shift:
+        return on_shift
+    professionals = list(session.scalars(
+        select(User).where(User.centre_id == centre_id, User.role == Role.SUPPORTER,
+                           User.supporter_tier == SupporterTier.PROFESSIONAL,
+                           User.is_active_account.is_(True)).order_by(User.id)))
+    available = [user for user in professionals if user.supporter_available]
+    return available or professionals
 
 
 def withdraw(session: Session, *, request: SupportRequest, learner: User,
@@ -178,13 +282,20 @@ def requests_of(session: Session, learner: User) -> list[SupportRequest]:
         .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc())))
 
 
-def supporters_to_notify(session: Session, request: SupportRequest) -> list[User]:
-    """The centre's active supporters of the request's tier."""
-    return list(session.scalars(
+def supporters_to_notify(session: Session, request: SupportRequest,
+                         now: datetime | None = None) -> list[User]:
+    """Who hears of a waiting request: for an urgent one the on-duty professionals; otherwise
+    the centre's active supporters of the tier who marked themselves available (all of the
+    tier if nobody is available, so a request is never announced to no one)."""
+    if request.urgent and now is not None:
+        return on_duty_professionals(session, request.centre_id, now)
+    supporters = list(session.scalars(
         select(User).where(User.centre_id == request.centre_id, User.role == Role.SUPPORTER,
                            User.supporter_tier == request.tier,
                            User.is_active_account.is_(True))
         .order_by(User.id)))
+    available = [user for user in supporters if user.supporter_available]
+    return available or supporters
 
 
 def support_requested_learner_ids(session: Session, sim_session: SimSession) -> set[int]:
@@ -200,3 +311,119 @@ def support_requested_learner_ids(session: Session, sim_session: SimSession) -> 
             SupportRequest.instructors_informed.is_(True),
             ~SupportRequest.events.any(SupportRequestEvent.action == "withdrawn"))).all()
     return {learner_id for learner_id in ids if learner_id in participants}
+
+
+# --- triage: waiting times, response targets, escalation, availability --------------------
+
+
+def response_target(centre: Centre, request: SupportRequest) -> timedelta:
+    """How soon the centre wants a waiting request taken."""
+    if request.urgent:
+        return timedelta(minutes=centre.urgent_response_minutes)
+    if request.tier is SupporterTier.PROFESSIONAL:
+        return timedelta(hours=centre.professional_response_hours)
+    return timedelta(hours=centre.peer_response_hours)
+
+
+def waiting_since(request: SupportRequest) -> datetime:
+    """When the request started waiting for its current tier (a referral starts anew)."""
+    referred = [event.at for event in request.events if event.action == "referred"]
+    return max(referred) if referred else request.created_at
+
+
+@dataclass(frozen=True)
+class TriageRow:
+    request: SupportRequest
+    #: How long it has waited to be taken; None once a supporter has it.
+    waiting: timedelta | None
+    due_at: datetime | None
+    overdue: bool
+
+
+def triage(requests: Iterable[SupportRequest], now: datetime) -> list[TriageRow]:
+    """Each request with its waiting time and target; urgent and overdue ones first."""
+    rows = []
+    for request in requests:
+        if request.status in WAITING:
+            since = waiting_since(request)
+            due = since + response_target(request_centre(request), request)
+            rows.append(TriageRow(request, now - since, due, now >= due))
+        else:
+            rows.append(TriageRow(request, None, None, False))
+    return sorted(rows, key=lambda row: (row.waiting is None, not row.request.urgent,
+                                         not row.overdue, row.request.created_at,
+                                         row.request.id))
+
+
+def request_centre(request: SupportRequest) -> Centre:
+    return request.learner.centre
+
+
+def waiting_count(session: Session, supporter: User) -> int:
+    """Requests in the supporter's queue that nobody has taken yet."""
+    return sum(1 for request in queue_for(session, supporter) if request.status in WAITING)
+
+
+def escalate_overdue(session: Session, now: datetime) -> list[SupportRequest]:
+    """Pass up every waiting request that is past its target and not yet escalated.
+
+    Each request escalates exactly once: the conditional update claims it, so two scheduler
+    instances cannot both send the email. A peer request moves to the professional tier, so
+    the professionals who are told can take it; a professional or urgent one stays where it
+    is and the admins are told. Announced as ``support_overdue``.
+    """
+    candidates = session.scalars(
+        select(SupportRequest).where(SupportRequest.status.in_(WAITING),
+                                     SupportRequest.escalated_at.is_(None))).all()
+    escalated = []
+    for request in candidates:
+        since = waiting_since(request)
+        if now < since + response_target(request_centre(request), request):
+            continue
+        claimed = session.execute(
+            update(SupportRequest)
+            .where(and_(SupportRequest.id == request.id,
+                        SupportRequest.escalated_at.is_(None),
+                        SupportRequest.status.in_(WAITING)))
+            .values(escalated_at=now).execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            continue
+        session.refresh(request)
+        action = "escalated"
+        if request.tier is SupporterTier.PEER and not request.urgent:
+            request.tier = SupporterTier.PROFESSIONAL
+            action = TO_PROFESSIONALS
+        request.events.append(SupportRequestEvent(at=now, actor_id=None, action=action))
+        session.flush()
+        audit.record(session, action="support_request.escalated", now=now,
+                     object_type="support_request", object_id=request.id,
+                     detail=f"tier={request.tier.value} urgent={int(request.urgent)} "
+                            f"waited_minutes={int((now - since).total_seconds() // 60)}")
+        signals.support_overdue.send(request, now=now)
+        escalated.append(request)
+    return escalated
+
+
+def escalation_recipients(session: Session, request: SupportRequest) -> list[User]:
+    """The next tier up: professionals for a peer request (now of their tier), the centre's
+    admins for a professional or urgent one."""
+    if request.events and request.events[-1].action == TO_PROFESSIONALS:
+        return list(session.scalars(
+            select(User).where(User.centre_id == request.centre_id,
+                               User.role == Role.SUPPORTER,
+                               User.supporter_tier == SupporterTier.PROFESSIONAL,
+                               User.is_active_account.is_(True)).order_by(User.id)))
+    return list(session.scalars(
+        select(User).where(User.centre_id == request.centre_id, User.role == Role.ADMIN,
+                           User.is_active_account.is_(True)).order_by(User.id)))
+
+
+def set_availability(session: Session, *, supporter: User, available: bool,
+                     now: datetime) -> None:
+    """A supporter marks themselves available or away; away, they get no request emails."""
+    if supporter.supporter_available == bool(available):
+        return
+    supporter.supporter_available = bool(available)
+    session.flush()
+    audit.record(session, action="supporter.available" if available else "supporter.away",
+                 actor=supporter, now=now, object_type="user", object_id=supporter.id)

@@ -56,6 +56,17 @@ class NavItem:
     label: str
     url: str
     current: bool
+    #: A count shown next to the label (requests waiting to be taken), or None.
+    count: int | None = None
+
+
+def _count_for(target: str) -> int | None:
+    if target == "support.queue":
+        from simdebrief.extensions import db
+        from simdebrief.services import support
+
+        return support.waiting_count(db.session, current_user)
+    return None
 
 
 def role_name(role: Role) -> str:
@@ -108,7 +119,8 @@ def nav_items() -> list[NavItem]:
     for label, target, rule, prefix in NAVIGATION:
         if rule(current_user):
             items.append(NavItem(str(label), url_for(target),
-                                 endpoint == target or endpoint.startswith(prefix)))
+                                 endpoint == target or endpoint.startswith(prefix),
+                                 _count_for(target)))
     return items
 
 

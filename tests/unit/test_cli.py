@@ -70,6 +70,10 @@ def test_scheduler_has_the_outbox_job_with_safe_defaults(app):
         assert job.coalesce is True and job.max_instances == 1
         assert job.misfire_grace_time >= 30
         assert job.trigger.interval.total_seconds() == 20
+        # Escalation every minute; the follow-up times recomputed once at start.
+        assert scheduler.get_job("escalate_support_requests").trigger.interval \
+            .total_seconds() == 60
+        assert scheduler.get_job("recompute_followup_times") is not None
     finally:
         scheduler.shutdown(wait=False)
 

@@ -7,7 +7,16 @@ from flask import url_for
 from sqlalchemy import select
 
 from simdebrief.extensions import db
-from simdebrief.models import Centre, FollowUp, Role, User
+from simdebrief.models import (
+    Centre,
+    CentreStory,
+    FollowUp,
+    NearPeerContact,
+    OnDutyShift,
+    Role,
+    UrgentContact,
+    User,
+)
 from simdebrief.models.followups import FollowUpStatus
 from simdebrief.services import (
     accounts,
@@ -68,8 +77,20 @@ def build_world(*, label: str, centre: Centre, instructor: User, learner: User,
     request = support.create_request(db.session, learner=learner, tier="peer", now=now,
                                      sim_session=running.session, checkin=checkin,
                                      message="Can we talk?")
+    contact = UrgentContact(centre_id=centre.id, name=f"Line {label}", phone="70 201 201",
+                            opening_hours="Day and night")
+    shift = OnDutyShift(centre_id=centre.id, supporter_id=instructor.id, starts_at=now,
+                        ends_at=now + timedelta(hours=8))
+    story = CentreStory(centre_id=centre.id, title=f"Story {label}", text="It passed.",
+                        author_description="a nurse", consent_confirmed_at=now)
+    near_peer = NearPeerContact(centre_id=centre.id, name=f"Peer {label}",
+                                description="resident", how_to_reach="r@example.org",
+                                consent_confirmed_at=now)
+    db.session.add_all([contact, shift, story, near_peer])
     db.session.flush()
-    return {"cohort_id": cohort.id, "room_id": room.id, "email_id": email.id,
+    return {"contact_id": contact.id, "shift_id": shift.id, "story_id": story.id,
+            "peer_id": near_peer.id,
+            "cohort_id": cohort.id, "room_id": room.id, "email_id": email.id,
             "slug": "ward-handover-omission", "number": 1, "session_id": upcoming.session.id,
             "debrief_session_id": running.session.id, "item_id": item.id,
             "problem_id": problem.id, "factor_id": problem.factors[0].id,

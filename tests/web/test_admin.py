@@ -118,7 +118,11 @@ def test_centre_settings_change_framework_threshold_and_privacy_floor(app, peopl
             "basic_assumption": "We believe you are capable and want to improve.",
             "support_contacts": "Ask at the desk.", "reminder_hours": "48",
             "debrief_framework": "GAS", "reckless_enabled": "y", "distress_threshold": "5",
-            "min_group_size": "6"}
+            "min_group_size": "6", "urgent_distress_threshold": "8",
+            "alert_on_self_harm_cue": "y", "peer_response_hours": "48",
+            "professional_response_hours": "24", "urgent_response_minutes": "60",
+            "country": "dk", "high_risk_triggers": ["first_patient_death"],
+            "high_risk_flags": ["death"]}
     assert admin_client.post("/admin/centre", data=data).status_code in (302, 303)
     with app.app_context():
         centre = db.session.get(Centre, people.centre_id)

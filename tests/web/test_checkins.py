@@ -85,7 +85,10 @@ def test_a_check_in_is_encrypted_at_rest_and_seen_by_the_learner_alone(
     assert "under two minutes" in form
     assert "Only you can see your answers." in form
     assert "at least 5 learners" in form
-    assert "Nobody is alerted" in form
+    # The crisis route changed this promise (issue 12): a self-harm cue may alert the
+    # on-duty professional, and the form says so before the learner writes.
+    assert "A supporter hears from you only if you send a request to talk" in form
+    assert "Before you write" in form and "on-duty professional supporter" in form
     assert "do not name colleagues" in form
     assert "0" in form and "no distress" in form and "extreme" in form
     response = check_in(student_client, session_id, distress="7",

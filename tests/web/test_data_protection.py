@@ -373,7 +373,10 @@ def test_centre_retention_periods_are_settings_with_defaults(app, people, admin_
             "reminder_hours": "24", "debrief_framework": "PEARLS", "distress_threshold": "4",
             "min_group_size": "5", "retention_emotional_months": "3",
             "retention_support_months": "", "retention_outbox_days": "7",
-            "retention_login_attempt_days": "30", "retention_audit_years": "2"}
+            "retention_login_attempt_days": "30", "retention_audit_years": "2",
+            "urgent_distress_threshold": "8", "peer_response_hours": "48",
+            "professional_response_hours": "24", "urgent_response_minutes": "60",
+            "country": "DK"}
     assert admin_client.post("/admin/centre", data=data).status_code == 302
     from simdebrief.models import Centre
 

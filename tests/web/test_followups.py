@@ -503,7 +503,9 @@ def test_the_demo_has_answered_paused_and_due_follow_ups(app, clock):
         added = demo.load_demo(db.session, now=clock.now(), timezone="Europe/Copenhagen",
                                library_dir=default_library_dir())
         db.session.commit()
-        assert added["follow-ups"] == 25  # five learners present, five stages each
+        # Five learners present; the demo's cardiac-arrest scenario (patient death) gets the
+        # high-risk plan of six stages (issue 12: the plan fits the event).
+        assert added["follow-ups"] == 30
         statuses = set(db.session.scalars(select(FollowUp.status)))
         assert {FollowUpStatus.COMPLETED, FollowUpStatus.PAUSED, FollowUpStatus.SENT,
                 FollowUpStatus.EXPIRED, FollowUpStatus.SCHEDULED} <= statuses

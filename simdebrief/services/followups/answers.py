@@ -24,6 +24,7 @@ from simdebrief.models import (
     User,
 )
 from simdebrief.services import checkins
+from simdebrief.services.followups import conversations, track_branches
 from simdebrief.services.followups.stage_catalogue import question
 
 LINK_SALT = "simdebrief.followup-stage-link"
@@ -113,7 +114,11 @@ def clean_stage_answers(stage: FollowUpStage, answers: dict[str, str]) -> dict[s
 
 def complete_stage(session: Session, *, followup: FollowUp, answers: checkins.Answers,
                    stage_answers: dict[str, str], now: datetime) -> CheckIn:
-    """Store the answers as the learner's own check-in tied to this stage. Nobody is told."""
+    """Store the answers as the learner's own check-in tied to this stage.
+
+    Nobody is told, except that a "yes" to a conversation question asks a peer supporter to
+    propose a time (the question says so), and the crisis route of ``submit_checkin``.
+    """
     if not is_answerable(followup, now):
         raise InvalidState(_("This check-in is closed."))
     extra = clean_stage_answers(followup.stage, stage_answers)
@@ -124,6 +129,8 @@ def complete_stage(session: Session, *, followup: FollowUp, answers: checkins.An
     if extra:
         checkin.payload = {**(checkin.payload or {}), "stage": extra}
     session.flush()
+    conversations.request_from_answer(session, followup, extra, now)
+    track_branches.on_stage_answered(session, followup, extra, now)
     return checkin
 
 
@@ -176,7 +183,8 @@ def followups_of(session: Session, user: User) -> list[FollowUp]:
 
 
 TRACK_NAMES = {TrackKind.COMPLAINT: _l("After a patient complaint"),
-               TrackKind.REACTIVATED: _l("A real event brought a scenario back")}
+               TrackKind.REACTIVATED: _l("A real event brought a scenario back"),
+               TrackKind.REAL_EVENT: _l("After a real clinical event")}
 
 
 def timeline_of(session: Session, user: User) -> list[TimelineGroup]:

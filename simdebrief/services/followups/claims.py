@@ -46,6 +46,8 @@ class DispatchResult:
     stopped: int = 0
     reminders: int = 0
     expired: int = 0
+    #: Supporter tasks created for offered conversations nobody declined.
+    conversations: int = 0
 
     def add(self, other: DispatchResult) -> None:
         for name in self.__dataclass_fields__:

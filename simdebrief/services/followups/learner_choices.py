@@ -120,7 +120,9 @@ def start_track(session: Session, *, user: User, kind: TrackKind | str, now: dat
     session.add(track)
     session.flush()
     for stage in plan.stages:
-        due, expires = stage_times(stage, now, user.centre.timezone)
+        if stage.on_event:
+            continue  # kept back for its event (``track_branches``)
+        due, expires = stage_times(stage, now, user.centre.timezone, user.centre.country)
         session.add(new_followup(stage, plan, user_id=user.id, centre_id=user.centre_id,
                               track_id=track.id, anchor=now, due=due, expires=expires,
                               state=PreferenceState.ACTIVE, now=now))

@@ -48,13 +48,18 @@ class StageInput:
     reminder_after_days: int | None = None
     expires_after_days: int = 7
     send_hour: int = 9
+    #: A conversation stage: a supporter task unless the learner declines (``conversations``).
+    offers_conversation: bool = False
+    #: Kept back until this event in the learner's track (``track_branches``).
+    on_event: str | None = None
 
     @classmethod
     def of(cls, stage: FollowUpStage) -> StageInput:
         return cls(stage.key, stage.title, stage.offset_amount, OffsetUnit(stage.offset_unit),
                    stage.window_days, tuple(stage.parts or ()), tuple(stage.questions or ()),
                    tuple(stage.content or ()), stage.reminder_after_days,
-                   stage.expires_after_days, stage.send_hour)
+                   stage.expires_after_days, stage.send_hour, bool(stage.offers_conversation),
+                   stage.on_event)
 
 
 ALL_PARTS = PART_CODES
@@ -62,12 +67,12 @@ SHORT_PARTS = ("distress", "support_wanted", "free_text")
 
 
 def _session_stages() -> list[StageInput]:
-    """domain.md §5.6: end of debrief, +24 h, +7 d, +30 d, +90 d."""
+    """domain.md §5.6: end of debrief, the day after, +7 d, +30 d, +90 d."""
     return [
         StageInput("FU0_end_of_debrief", _("Right after the debrief"), 0, OffsetUnit.MINUTES,
                    window_days=1, parts=ALL_PARTS, questions=("takeaways",),
                    content=("support_contacts", "debrief_summary"), expires_after_days=3),
-        StageInput("FU1_early", _("The day after"), 24, OffsetUnit.HOURS, window_days=2,
+        StageInput("FU1_early", _("The day after"), 1, OffsetUnit.DAYS, window_days=2,
                    parts=SHORT_PARTS, questions=("sleep", "intrusive", "open_questions"),
                    content=("early_reactions", "second_victim", "support_contacts"),
                    reminder_after_days=1, expires_after_days=4),
@@ -81,11 +86,24 @@ def _session_stages() -> list[StageInput]:
                    questions=("transfer", "real_event", "burden", "helping_peers"),
                    content=("ask_for_help", "support_a_colleague"),
                    reminder_after_days=3, expires_after_days=14),
+        # The closing conversation is offered, not asked about: students rarely ask, and
+        # valued what was arranged for them. One click declines it.
         StageInput("FU4_three_months", _("Three months on"), 90, OffsetUnit.DAYS,
-                   window_days=14, parts=SHORT_PARTS, questions=("closing_conversation",),
+                   window_days=14, parts=SHORT_PARTS,
                    content=("looking_back", "support_contacts"),
-                   reminder_after_days=4, expires_after_days=21),
+                   reminder_after_days=4, expires_after_days=21, offers_conversation=True),
     ]
+
+
+def _high_risk_stages() -> list[StageInput]:
+    """The session stages with an extra contact at +72 h that offers a conversation: early
+    contact over the first days is standard after high-risk events (domain.md §3.6)."""
+    stages = _session_stages()
+    extra = StageInput("FU1b_three_days", _("Three days on"), 72, OffsetUnit.HOURS,
+                       window_days=2, parts=SHORT_PARTS, questions=("sleep", "intrusive"),
+                       content=("second_victim", "ask_for_help", "support_contacts"),
+                       expires_after_days=4, offers_conversation=True)
+    return [*stages[:2], extra, *stages[2:]]
 
 
 #: Months a complaint track runs: Danish complaint cases took about 8 to 16 months on
@@ -111,7 +129,30 @@ def _complaint_stages() -> list[StageInput]:
             month, OffsetUnit.MONTHS, window_days=7, parts=SHORT_PARTS,
             questions=("complaint_stage", "waiting_weight"), content=content,
             reminder_after_days=4, expires_after_days=21))
+    stages.append(StageInput(
+        "CT_after_decision", _("After the decision"), 7, OffsetUnit.DAYS, window_days=7,
+        parts=SHORT_PARTS, content=("looking_back", "support_contacts"),
+        reminder_after_days=3, expires_after_days=14, offers_conversation=True,
+        on_event="decision"))
     return stages
+
+
+def _real_event_stages() -> list[StageInput]:
+    """After a real clinical event that no scenario is about: the next day, a week on with a
+    conversation offered, and a month on."""
+    return [
+        StageInput("RW_next_day", _("The next day"), 1, OffsetUnit.DAYS, window_days=2,
+                   parts=ALL_PARTS, questions=("sleep", "intrusive"),
+                   content=("early_reactions", "second_victim", "support_contacts"),
+                   reminder_after_days=1, expires_after_days=4),
+        StageInput("RW_one_week", _("One week on"), 7, OffsetUnit.DAYS, window_days=3,
+                   parts=SHORT_PARTS, content=("many_causes", "ask_for_help"),
+                   reminder_after_days=2, expires_after_days=7, offers_conversation=True),
+        StageInput("RW_one_month", _("One month on"), 1, OffsetUnit.MONTHS, window_days=7,
+                   parts=SHORT_PARTS, questions=("helping_peers",),
+                   content=("support_a_colleague", "looking_back", "support_contacts"),
+                   reminder_after_days=3, expires_after_days=14),
+    ]
 
 
 def _reactivated_stages() -> list[StageInput]:
@@ -138,6 +179,14 @@ def default_plan(kind: PlanKind) -> tuple[str, str, list[StageInput]]:
         return (_("Standard follow-up after a session"),
                 _("Right after the debrief, the day after, and one week, one month and three "
                   "months on."), _session_stages())
+    if kind is PlanKind.HIGH_RISK:
+        return (_("Follow-up after a high-risk session"),
+                _("As after any session, with a check-in three days on that offers a "
+                  "conversation with a peer supporter."), _high_risk_stages())
+    if kind is PlanKind.REAL_EVENT:
+        return (_("After a real clinical event"),
+                _("The next day, a week on (with a conversation offered) and a month after the "
+                  "learner starts it."), _real_event_stages())
     if kind is PlanKind.COMPLAINT:
         return (_("After a patient complaint"),
                 _("A week after the learner starts it, then monthly through the usual waiting "
@@ -153,7 +202,8 @@ def _stage_rows(stages: Iterable[StageInput]) -> list[FollowUpStage]:
                           window_days=s.window_days, send_hour=s.send_hour,
                           parts=list(s.parts), questions=list(s.questions),
                           content=list(s.content), reminder_after_days=s.reminder_after_days,
-                          expires_after_days=s.expires_after_days)
+                          expires_after_days=s.expires_after_days,
+                          offers_conversation=s.offers_conversation, on_event=s.on_event)
             for index, s in enumerate(stages)]
 
 
@@ -223,7 +273,9 @@ def validate_stages(stages: list[StageInput]) -> None:
         if (set(s.parts) - set(PART_CODES) or set(s.questions) - set(QUESTION_CODES)
                 or set(s.content) - set(CONTENT_CODES)):
             errors.append(_("Stage “%(name)s”: choose from the options shown.", name=name))
-        if not s.parts and not s.questions:
+        if s.on_event not in (None, "decision"):
+            errors.append(_("Stage “%(name)s”: choose from the options shown.", name=name))
+        if not s.parts and not s.questions and not s.offers_conversation:
             errors.append(_("Stage “%(name)s”: ask at least one thing.", name=name))
     if errors:
         raise InvalidInput({"": errors})
@@ -278,7 +330,7 @@ def revise_plan(session: Session, *, plan: FollowUpPlan, actor: User, name: str,
 
 def _apply_to_unsent(session: Session, plan: FollowUpPlan, old_plan_ids: list[int],
                      change: PlanChange, now: datetime) -> None:
-    zone = plan.centre.timezone
+    zone, country = plan.centre.timezone, plan.centre.country
     rows = session.scalars(select(FollowUp).where(
         FollowUp.plan_id.in_(old_plan_ids), FollowUp.status.in_(NOT_YET_SENT))).all()
     for followup in rows:
@@ -287,7 +339,7 @@ def _apply_to_unsent(session: Session, plan: FollowUpPlan, old_plan_ids: list[in
         if stage is None:
             values = {"status": FollowUpStatus.SKIPPED, "status_changed_at": now}
         else:
-            due, expires = stage_times(stage, followup.anchor_at, zone)
+            due, expires = stage_times(stage, followup.anchor_at, zone, country)
             values = {"plan_id": plan.id, "stage_id": stage.id, "due_at": due,
                       "expires_at": expires}
         # Conditional, so a stage a dispatcher sends at this very moment is left alone.
@@ -320,9 +372,9 @@ def _apply_to_unsent(session: Session, plan: FollowUpPlan, old_plan_ids: list[in
             continue
         seen.add(enrolment)
         for stage in plan.stages:
-            if stage.key in keys[enrolment]:
+            if stage.key in keys[enrolment] or stage.on_event:
                 continue
-            due, expires = stage_times(stage, row.anchor_at, zone)
+            due, expires = stage_times(stage, row.anchor_at, zone, country)
             if due <= now:
                 continue
             session.add(new_followup(stage, plan, user_id=row.user_id, centre_id=row.centre_id,

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import calendar
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+import holidays
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
@@ -60,7 +62,9 @@ QUESTIONS: tuple[Question, ...] = (
     Question("role_model",
              _l("Would it help to hear from someone more experienced who went through "
                 "something similar?"),
-             (("yes", _l("Yes")), ("maybe", _l("Maybe")), ("no", _l("No")))),
+             (("yes", _l("Yes")), ("maybe", _l("Maybe")), ("no", _l("No"))),
+             _l("If you answer yes, a peer supporter is asked to contact you and propose a "
+                "time. Only that you said yes is passed on.")),
     Question("transfer", _l("Have you used something from the session in real clinical work?"),
              (("yes", _l("Yes")), ("not_yet", _l("Not yet")),
               ("no_chance", _l("There has been no chance to")))),
@@ -80,7 +84,9 @@ QUESTIONS: tuple[Question, ...] = (
     Question("closing_conversation",
              _l("Would you like a short closing conversation about the session and what "
                 "followed?"),
-             (("no", _l("No, thank you")), ("yes", _l("Yes, please")))),
+             (("no", _l("No, thank you")), ("yes", _l("Yes, please"))),
+             _l("If you answer yes, a peer supporter is asked to contact you and propose a "
+                "time. Only that you said yes is passed on.")),
     Question("complaint_stage", _l("Where does the complaint stand at the moment?"),
              (("lodged", _l("Just lodged")), ("statement", _l("I have given my statement")),
               ("waiting", _l("Waiting for a decision")), ("decided", _l("A decision has "
@@ -107,7 +113,7 @@ CONTENT: tuple[tuple[str, LazyString], ...] = (
     ("early_reactions", _l("Sleep, replaying and other early reactions")),
     ("second_victim", _l("When an event leaves its mark on you")),
     ("many_causes", _l("Why errors almost always have several causes")),
-    ("role_model_story", _l("A story from someone who has been there")),
+    ("role_model_story", _l("Stories from people who have been there")),
     ("ask_for_help", _l("Asking for help without feeling like a burden")),
     ("support_a_colleague", _l("How to support a colleague")),
     ("after_a_complaint", _l("What happens after a patient complaint")),
@@ -124,11 +130,14 @@ UNIT_NAMES = {
 }
 PLAN_KIND_NAMES = {
     PlanKind.SESSION: _l("After a simulation session"),
+    PlanKind.HIGH_RISK: _l("After a high-risk session"),
+    PlanKind.REAL_EVENT: _l("After a real clinical event"),
     PlanKind.COMPLAINT: _l("After a patient complaint"),
     PlanKind.REACTIVATED: _l("A real event brought a scenario back"),
 }
 TRACK_PLAN = {TrackKind.COMPLAINT: PlanKind.COMPLAINT,
-              TrackKind.REACTIVATED: PlanKind.REACTIVATED}
+              TrackKind.REACTIVATED: PlanKind.REACTIVATED,
+              TrackKind.REAL_EVENT: PlanKind.REAL_EVENT}
 
 
 def label_of(pairs, code: str):
@@ -169,14 +178,41 @@ def next_send_time(moment: datetime, hour: int, zone: ZoneInfo) -> datetime:
     return candidate
 
 
+@cache
+def _public_holidays(country: str, year: int) -> frozenset[date]:
+    try:
+        return frozenset(holidays.country_holidays(country, years=year))
+    except NotImplementedError:
+        return frozenset()
+
+
+def is_working_day(day: date, country: str | None) -> bool:
+    """Monday to Friday and not a public holiday of ``country`` (ISO code, e.g. DK); without a
+    country every day counts (no calendar to follow)."""
+    if not country:
+        return True
+    return day.weekday() < 5 and day not in _public_holidays(country, day.year)
+
+
+def next_working_day(day: date, country: str | None) -> date:
+    while not is_working_day(day, country):
+        day += timedelta(days=1)
+    return day
+
+
 def due_time(anchor: datetime, *, amount: int, unit: OffsetUnit | str, send_hour: int,
-             zone: str) -> datetime:
+             zone: str, country: str | None = None) -> datetime:
     """When a stage falls due, in UTC.
 
     * minutes: that long after the anchor, moved to the next send hour if it falls at night;
+      never moved off a weekend (it belongs to the session itself);
     * hours: the first send hour at least that long after the anchor;
     * days and months: that many calendar days or months after the anchor's local date
-      (months clamped at month end), at the send hour, so 09:00 stays 09:00 across DST.
+      (months clamped at month end), at the send hour, so 09:00 stays 09:00 across DST;
+      "1 day" is the next day at the send hour, whatever the time of the anchor.
+
+    With a ``country``, hour, day and month stages that fall on a weekend or one of its public
+    holidays move to the next working day at the send hour.
     """
     tz = ZoneInfo(zone)
     unit = OffsetUnit(unit)
@@ -186,15 +222,45 @@ def due_time(anchor: datetime, *, amount: int, unit: OffsetUnit | str, send_hour
         moment = anchor + timedelta(minutes=amount)
         return next_send_time(moment, send_hour, tz) if is_night(moment, tz) else moment
     if unit is OffsetUnit.HOURS:
-        return next_send_time(anchor + timedelta(hours=amount), send_hour, tz)
-    local_day = anchor.astimezone(tz).date()
-    day = (local_day + timedelta(days=amount) if unit is OffsetUnit.DAYS
-           else add_months(local_day, amount))
-    return at_local(day, send_hour, tz)
+        due = next_send_time(anchor + timedelta(hours=amount), send_hour, tz)
+    else:
+        local_day = anchor.astimezone(tz).date()
+        day = (local_day + timedelta(days=amount) if unit is OffsetUnit.DAYS
+               else add_months(local_day, amount))
+        due = at_local(day, send_hour, tz)
+    if country:
+        local = due.astimezone(tz)
+        working = next_working_day(local.date(), country)
+        if working != local.date():
+            due = at_local(working, send_hour, tz)
+    return due
 
 
-def stage_times(stage: FollowUpStage, anchor: datetime, zone: str) -> tuple[datetime, datetime]:
+def stage_times(stage: FollowUpStage, anchor: datetime, zone: str,
+                country: str | None = None) -> tuple[datetime, datetime]:
     """(due, expires) of a stage counted from ``anchor``."""
     due = due_time(anchor, amount=stage.offset_amount, unit=stage.offset_unit,
-                   send_hour=stage.send_hour, zone=zone)
+                   send_hour=stage.send_hour, zone=zone, country=country)
     return due, due + timedelta(days=stage.expires_after_days)
+
+
+def plan_times(stages, anchors: dict[str, datetime], zone: str,
+               country: str | None = None) -> dict[str, tuple[datetime, datetime]]:
+    """(due, expires) of each stage of a plan, by key.
+
+    Two stages of one plan never arrive together: after an evening debrief, "right after the
+    debrief" waits for the morning, so "the day after" moves on to the next working day. A
+    stage whose time lies well before the previous one (a debrief finalised days after the
+    session) keeps it; the dispatcher skips it once its window has passed.
+    """
+    tz = ZoneInfo(zone)
+    times: dict[str, tuple[datetime, datetime]] = {}
+    previous: datetime | None = None
+    for stage in stages:
+        due, _expires = stage_times(stage, anchors[stage.key], zone, country)
+        if previous is not None and previous - timedelta(hours=12) < due <= previous:
+            day = next_working_day(previous.astimezone(tz).date() + timedelta(days=1), country)
+            due = at_local(day, stage.send_hour, tz)
+        times[stage.key] = (due, due + timedelta(days=stage.expires_after_days))
+        previous = due
+    return times

@@ -3,12 +3,15 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
@@ -158,4 +161,103 @@ class CentreForm(FlaskForm):
         _l("Keep the audit log (years)"),
         description=_l("Empty: 5."),
         validators=[Optional(), NumberRange(1, 10, _l("Enter a number from 1 to 10."))])
+    urgent_distress_threshold = IntegerField(
+        _l("Distress score from which the urgent contacts come first"),
+        description=_l("0–10. The learner's page then leads with the urgent contacts and a "
+                       "one-click urgent request. Nobody is alerted by a score alone."),
+        validators=[InputRequired(_l("Enter a number from 0 to 10.")),
+                    NumberRange(0, 10, _l("Enter a number from 0 to 10."))])
+    alert_on_self_harm_cue = BooleanField(
+        _l("Alert the on-duty professional when a learner writes about harming themselves"),
+        description=_l("On by default. An urgent request is raised for the learner; the email "
+                       "says only that it waits, never what the learner wrote. Every free-text "
+                       "box tells learners this before they write."))
+    peer_response_hours = IntegerField(
+        _l("Peer requests: taken within (hours)"),
+        validators=[InputRequired(_l("Enter a number of hours.")),
+                    NumberRange(1, 336, _l("Enter a number from 1 to 336."))])
+    professional_response_hours = IntegerField(
+        _l("Professional requests: taken within (hours)"),
+        validators=[InputRequired(_l("Enter a number of hours.")),
+                    NumberRange(1, 336, _l("Enter a number from 1 to 336."))])
+    urgent_response_minutes = IntegerField(
+        _l("Urgent requests: taken within (minutes)"),
+        description=_l("A request not taken in time is passed up once: a peer request to the "
+                       "professional supporters, a professional or urgent one to the "
+                       "administrators."),
+        validators=[InputRequired(_l("Enter a number of minutes.")),
+                    NumberRange(5, 1440, _l("Enter a number from 5 to 1440."))])
+    country = StringField(
+        _l("Country for public holidays"), filters=[strip],
+        description=_l("A two-letter code such as DK. Follow-ups that would fall on a weekend "
+                       "or a public holiday go out on the next working day."),
+        validators=[DataRequired(_l("Enter a two-letter country code.")), Length(2, 2)])
+    high_risk_triggers = SelectMultipleField(
+        _l("Triggers that lead to the high-risk follow-up plan"),
+        choices=choices(taxonomy.TRIGGER_TYPES),
+        description=_l("When the debrief names one of these, the session's learners get the "
+                       "high-risk plan: an extra check-in three days on, with a conversation "
+                       "offered."))
+    high_risk_flags = SelectMultipleField(
+        _l("Scenario risk flags that lead to the high-risk plan"),
+        choices=choices(taxonomy.RISK_FLAGS))
     submit = SubmitField(_l("Save settings"))
+
+
+class UrgentContactForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[strip],
+                       validators=[DataRequired(_l("Enter the contact's name.")),
+                                   Length(max=200), no_nul])
+    phone = StringField(_l("Phone"), filters=[strip],
+                        validators=[DataRequired(_l("Enter a phone number.")),
+                                    Length(max=40), no_nul])
+    opening_hours = StringField(
+        _l("Opening hours"), filters=[strip],
+        description=_l("In plain words, e.g. “Open day and night” or “Mon–Fri 11–23”. Keep "
+                       "them current."),
+        validators=[Optional(), Length(max=200), no_nul])
+    is_emergency = BooleanField(_l("This is the emergency number (shown first)"))
+    submit = SubmitField(_l("Add contact"))
+
+
+class StoryForm(FlaskForm):
+    title = StringField(_l("Title"), filters=[strip],
+                        validators=[DataRequired(_l("Give the story a title.")), Length(max=200),
+                                    no_nul])
+    author_description = StringField(
+        _l("How the author is described"), filters=[strip],
+        description=_l("For example “a nurse, ten years after graduating”. A name only if the "
+                       "author wants it."),
+        validators=[DataRequired(_l("Describe the author in a few words.")), Length(max=200),
+                    no_nul])
+    text = TextAreaField(_l("The story, in the author's words"), filters=[strip],
+                         validators=[DataRequired(_l("Write the story.")), Length(max=8000),
+                                     no_nul])
+    consent = BooleanField(_l("The author agreed in writing that learners may read it"))
+    submit = SubmitField(_l("Add story"))
+
+
+class NearPeerForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[strip],
+                       validators=[DataRequired(_l("Enter the name.")), Length(max=200), no_nul])
+    description = StringField(
+        _l("Who they are"), filters=[strip],
+        description=_l("For example “resident in anaesthesia; happy to talk about a first "
+                       "death”."),
+        validators=[DataRequired(_l("Describe them in a few words.")), Length(max=300),
+                    no_nul])
+    how_to_reach = StringField(_l("How to reach them"), filters=[strip],
+                               validators=[DataRequired(_l("Enter an email address or phone.")),
+                                           Length(max=200), no_nul])
+    consent = BooleanField(_l("They agreed to be contacted by learners"))
+    submit = SubmitField(_l("Add contact"))
+
+
+class ShiftForm(FlaskForm):
+    supporter_id = SelectField(_l("Professional supporter"), coerce=int,
+                               validators=[InputRequired(_l("Choose a supporter."))])
+    day = DateField(_l("Starts on"), validators=[InputRequired(_l("Enter the date."))])
+    start_time = TimeField(_l("At"), validators=[InputRequired(_l("Enter the time."))])
+    end_day = DateField(_l("Ends on"), validators=[InputRequired(_l("Enter the date."))])
+    end_time = TimeField(_l("At"), validators=[InputRequired(_l("Enter the time."))])
+    submit = SubmitField(_l("Add shift"))

@@ -40,8 +40,11 @@ def notes_form_class(phases, framing_items):
         triggers = SelectMultipleField(
             _l("Second-victim triggers that arose in the session"),
             choices=choices(taxonomy.TRIGGER_TYPES),
-            description=_l("What in this session could leave a learner feeling wounded: "
-                           "name it so the follow-ups can take it into account."))
+            description=_l("What in this session could leave a learner feeling wounded. The "
+                           "triggers your centre counts as high-risk give the learners who "
+                           "were there the high-risk follow-up plan (an extra check-in with a "
+                           "conversation offered), and ask you to check in with each of them "
+                           "within 24 hours."))
         take_home_messages = TextAreaField(
             _l("The group's take-home messages"), filters=[strip],
             description=_l("One message per line. Learners receive these in their feedback."),

@@ -63,10 +63,12 @@ class TrackForm(FlaskForm):
         _l("What happened?"),
         choices=choices([(TrackKind.COMPLAINT.value, _l("I received a patient complaint")),
                          (TrackKind.REACTIVATED.value,
-                          _l("A real event brought a scenario back"))]),
+                          _l("A real event brought a scenario back")),
+                         (TrackKind.REAL_EVENT.value,
+                          _l("Something happened at work that stays with me"))]),
         validate_choice=False,
-        validators=[InputRequired(_l("Choose one of the two.")),
-                    AnyOf(tuple(k.value for k in TrackKind), _l("Choose one of the two."))])
+        validators=[InputRequired(_l("Choose one of the options.")),
+                    AnyOf(tuple(k.value for k in TrackKind), _l("Choose one of the options."))])
     session_id = SelectField(
         _l("Which session did it bring back? (optional)"),
         description=_l("Only you see this. It helps you find the session's resources again."),
@@ -104,6 +106,15 @@ class StageRowForm(Form):
         choices=choices([(q.code, q.label) for q in stage_catalogue.QUESTIONS]))
     content = SelectMultipleField(_l("Lessons and resources"),
                                   choices=choices(stage_catalogue.CONTENT))
+    offers_conversation = BooleanField(
+        _l("Offer a conversation"),
+        description=_l("A supporter gets a task to propose a time, unless the learner declines "
+                       "with one click."))
+    on_event = SelectField(
+        _l("When"), choices=choices([("", _l("On the schedule")),
+                                     ("decision", _l("Only once the learner says a decision "
+                                                     "has come, counted from then"))]),
+        validate_choice=False, validators=[Optional()])
     remove = BooleanField(_l("Remove this stage"))
 
 

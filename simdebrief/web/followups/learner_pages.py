@@ -35,6 +35,7 @@ from simdebrief.models import (
 from simdebrief.reports.charts import checkin_trend_drawing, inline_svg, web_font
 from simdebrief.services.followups import (
     answers,
+    conversations,
     learner_choices,
     stage_rows,
 )
@@ -56,7 +57,7 @@ from simdebrief.web.followups.routes import (
     render_stage,
     template_context,
 )
-from simdebrief.web.forms import apply_service_errors, choices, form_status
+from simdebrief.web.forms import EmptyForm, apply_service_errors, choices, form_status
 from simdebrief.web.learner.forms import SkipForm
 
 
@@ -131,6 +132,19 @@ def stage(followup_id: int):
             return redirect(url_for("learner.check_in_detail", checkin_id=checkin.id, saved=1))
     return render_stage(followup, form, skip_form, token=None,
                          status=form_status())
+
+
+@bp.post("/me/follow-ups/<int:followup_id>/conversation/decline")
+@learners_only
+def decline_conversation(followup_id: int):
+    """One click, no reason asked: no conversation for this stage."""
+    followup = _own_followup(followup_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    conversations.decline(db.session, followup=followup, now=current_now())
+    db.session.commit()
+    flash(_("No conversation then. You can still ask for one at any time."), "success")
+    return redirect(url_for("followups.mine"))
 
 
 @bp.post("/me/follow-ups/choice")

@@ -16,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from simdebrief.clock import current_now
@@ -27,9 +28,10 @@ from simdebrief.models import (
     PreferenceState,
     SupporterTier,
 )
-from simdebrief.services import checkins, support
+from simdebrief.services import checkins, crisis, support
 from simdebrief.services.followups import (
     answers,
+    conversations,
     learner_choices,
     stage_rows,
 )
@@ -45,7 +47,7 @@ from simdebrief.web.followups.routes import (
     render_stage,
     template_context,
 )
-from simdebrief.web.forms import apply_service_errors, form_status
+from simdebrief.web.forms import EmptyForm, apply_service_errors, form_status
 from simdebrief.web.learner.forms import SkipForm, SupportRequestForm
 from simdebrief.web.navigation import TIER_HINTS
 
@@ -97,10 +99,24 @@ def stage_by_link(followup: FollowUp, token: str):
     """The stage's form, opened from the email without a password: this stage only.
 
     Once answered, the link says so and does nothing else: asking for a conversation or
-    changing follow-ups then needs a login (the email's stop link still works)."""
+    changing follow-ups then needs a login (the email's stop link still works). Only the
+    browser that just answered sees the response to what was written (the crisis route
+    when it is bad); a forwarded or reopened link never shows it."""
     if answers.is_answered(followup):
         offer = session.pop("followup_offer", None) == followup.id
-        return render_template("followups/done.html", followup=followup, offer=offer,
+        just_answered = session.get("followup_answered") == followup.id
+        band = crisis.Band.STEADY
+        if just_answered:  # the response to what was just written, never to a reopened link
+            checkin = answers.answered_checkin(db.session, followup)
+            if checkin is not None:
+                band = crisis.band_for_checkin(checkin, followup.centre)
+        return render_template("followups/done.html", followup=followup, offer=offer or band
+                               is crisis.Band.URGENT, band=band.value,
+                               just_answered=just_answered, token=token if just_answered else None,
+                               urgent_contacts=crisis.urgent_contacts(db.session,
+                                                                      followup.centre),
+                               urgent_request=support.active_urgent_request(db.session,
+                                                                            followup.user),
                                centre=followup.centre,
                                skipped=followup.status is FollowUpStatus.SKIPPED,
                                **template_context())
@@ -115,6 +131,7 @@ def stage_by_link(followup: FollowUp, token: str):
             return redirect(url_for("followups.stage_by_link", token=token))
         if checkin is not None:
             db.session.commit()
+            session["followup_answered"] = followup.id
             if checkins.needs_offer(checkin, followup.centre):
                 session["followup_offer"] = followup.id
             return redirect(url_for("followups.stage_by_link", token=token))
@@ -161,7 +178,8 @@ def link_support(followup: FollowUp, token: str):
                 sim_session=followup.session,
                 checkin=checkin if form.share_checkin.data else None,
                 message=form.message.data or "",
-                instructors_informed=form.instructors_informed.data, now=now)
+                instructors_informed=form.instructors_informed.data,
+                contact=form.contact(), now=now)
         except InvalidInput as error:
             db.session.rollback()
             apply_service_errors(form, error)
@@ -198,3 +216,32 @@ def unsubscribe(token: str):
     return render_template("followups/unsubscribe.html", done=False,
                            stopped=stage_rows.state_of(db.session, learner)
                            is PreferenceState.STOPPED)
+
+
+@bp.post("/f/<token>/urgent")
+@public
+@_link_guard
+def link_urgent(followup: FollowUp, token: str):
+    """One click from the page that answered a stage: an urgent request to the on-duty
+    professional. Only in the browser that just answered; a forwarded link cannot."""
+    if session.get("followup_answered") != followup.id:
+        return redirect(url_for("followups.stage_by_link", token=token), 303)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    support.raise_urgent_request(db.session, learner=followup.user, now=current_now(),
+                                 sim_session=followup.session)
+    db.session.commit()
+    return redirect(url_for("followups.stage_by_link", token=token))
+
+
+@bp.post("/f/<token>/conversation/decline")
+@public
+@_link_guard
+def link_decline_conversation(followup: FollowUp, token: str):
+    """Decline the offered conversation from the email's page: one click, no login."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    conversations.decline(db.session, followup=followup, now=current_now())
+    db.session.commit()
+    flash(_("No conversation then. You can still ask for one at any time."), "success")
+    return redirect(url_for("followups.stage_by_link", token=token))

@@ -28,9 +28,10 @@ from simdebrief.models import (
     PlanKind,
     PreferenceState,
 )
-from simdebrief.services import checkins
+from simdebrief.services import checkins, stories
 from simdebrief.services.followups import (
     answers,
+    conversations,
     stage_catalogue,
     stage_rows,
 )
@@ -76,8 +77,23 @@ def _zone() -> str:
     return current_user.centre.timezone
 
 
+def conversation_of(followup: FollowUp) -> dict | None:
+    """Where an offered or asked-for conversation of this stage stands, for the pages."""
+    if not (followup.stage.offers_conversation or followup.conversation_state):
+        return None
+    tasks = conversations.task_requests(db.session, followup)
+    task = tasks[-1] if tasks else None
+    return {"followup_id": followup.id, "state": followup.conversation_state, "task": task,
+            "deadline": conversations.offer_deadline(followup) or (followup.due_at
+                                                                   + conversations.NOTICE),
+            "proposed": task.proposed_at if task and task.proposed_at
+            else conversations.offer_proposed_time(followup)}
+
+
 def template_context() -> dict:
-    return {"learner_status": LEARNER_STATUS, "question_of": stage_catalogue.question,
+    return {"learner_status": LEARNER_STATUS, "conversation_of": conversation_of,
+            "shared_stories": lambda centre: stories.shared_with_learners(db.session, centre),
+            "question_of": stage_catalogue.question,
             "content_title": lambda code: stage_catalogue.label_of(stage_catalogue.CONTENT, code),
             "part_name": lambda code: stage_catalogue.label_of(stage_catalogue.PARTS, code),
             "question_label": lambda code: getattr(stage_catalogue.question(code), "label", code),

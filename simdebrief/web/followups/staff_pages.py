@@ -90,7 +90,9 @@ def _stage_inputs(form: PlanForm) -> tuple[list[plan_versions.StageInput], list[
             window_days=data.window_days.data, parts=tuple(data.parts.data or ()),
             questions=tuple(data.questions.data or ()), content=tuple(data.content.data or ()),
             reminder_after_days=data.reminder_after_days.data,
-            expires_after_days=data.expires_after_days.data, send_hour=data.send_hour.data))
+            expires_after_days=data.expires_after_days.data, send_hour=data.send_hour.data,
+            offers_conversation=bool(data.offers_conversation.data),
+            on_event=data.on_event.data or None))
     return stages, problems
 
 
@@ -144,7 +146,9 @@ def _stage_data(stage) -> dict:
             "offset_unit": OffsetUnit(stage.offset_unit).value, "send_hour": stage.send_hour,
             "window_days": stage.window_days, "reminder_after_days": stage.reminder_after_days,
             "expires_after_days": stage.expires_after_days, "parts": list(stage.parts or ()),
-            "questions": list(stage.questions or ()), "content": list(stage.content or ())}
+            "questions": list(stage.questions or ()), "content": list(stage.content or ()),
+            "offers_conversation": bool(stage.offers_conversation),
+            "on_event": stage.on_event or ""}
 
 
 @bp.get("/admin/follow-ups")

@@ -5,6 +5,7 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectMultipleField,
+    StringField,
     SubmitField,
     TextAreaField,
     ValidationError,
@@ -14,7 +15,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Option
 from simdebrief import checkin_options as options
 from simdebrief.models import SupporterTier
 from simdebrief.services.checkins import FREE_TEXT_MAX
-from simdebrief.services.support import TEXT_MAX
+from simdebrief.services.support import CHANNELS, PHONE_MAX, TEXT_MAX
 from simdebrief.web.forms import choices, no_nul, strip
 
 TIERS = (SupporterTier.PEER.value, SupporterTier.PROFESSIONAL.value)
@@ -80,12 +81,33 @@ class SupportRequestForm(FlaskForm):
         description=_l("Anything you would like them to know, or when and how to reach you. "
                        "Please do not name colleagues, other learners or patients."),
         filters=[strip], validators=[Optional(), Length(max=TEXT_MAX), no_nul])
+    preferred_channel = RadioField(
+        _l("How would you like to be contacted? (optional)"),
+        choices=choices([("email", _l("By email")), ("phone", _l("By phone")),
+                         ("text", _l("By text message")), ("in_person", _l("In person"))]),
+        validate_choice=False,
+        validators=[Optional(), AnyOf(CHANNELS, _l("Choose from the options shown."))])
+    phone = StringField(
+        _l("Phone number (optional)"),
+        description=_l("Only the supporter who takes your request sees it."),
+        filters=[strip], validators=[Optional(), Length(max=PHONE_MAX), no_nul])
+    good_times = StringField(
+        _l("Good times to reach you (optional)"),
+        description=_l("For example “weekdays after 16” or “not Thursday”."),
+        filters=[strip], validators=[Optional(), Length(max=200), no_nul])
     instructors_informed = BooleanField(
         _l("Let the instructors of this session know that I asked for a conversation"),
         description=_l("They see only that you asked, never what you share here. Tick this "
                        "only if you want them to know; nobody is told otherwise."),
         default=False)
     submit = SubmitField(_l("Send my request"))
+
+    def contact(self):
+        from simdebrief.services.support import Contact
+
+        return Contact(phone=self.phone.data or "",
+                       preferred_channel=self.preferred_channel.data or "",
+                       good_times=self.good_times.data or "")
 
 
 class WithdrawForm(FlaskForm):

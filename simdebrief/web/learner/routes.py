@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from simdebrief import checkin_options, policy, taxonomy
 from simdebrief.clock import current_now
+from simdebrief.crisis_cues import has_self_harm_cue
 from simdebrief.errors import InvalidInput, InvalidState, render_error
 from simdebrief.extensions import db
 from simdebrief.models import CheckIn, SimSession, SupporterTier, SupportRequest, SupportStatus
-from simdebrief.services import audit, checkins, privacy, retention, support
+from simdebrief.services import audit, checkins, crisis, privacy, retention, support
 from simdebrief.web import client_ip
 from simdebrief.web.forms import EmptyForm, apply_service_errors, form_status
 from simdebrief.web.ids import query_int
@@ -47,6 +48,8 @@ STATUS_NAMES = {
     SupportStatus.CLOSED: _l("Closed."),
 }
 WITHDRAWN = _l("You withdrew this request.")
+CHANNEL_NAMES = {"email": _l("By email"), "phone": _l("By phone"),
+                 "text": _l("By text message"), "in_person": _l("In person")}
 
 
 def status_text(support_request: SupportRequest) -> str:
@@ -146,11 +149,31 @@ def check_ins():
 def check_in_detail(checkin_id: int):
     checkin = _own_checkin(checkin_id)
     centre = current_user.centre
+    band = crisis.band_for_checkin(checkin, centre)
     return render_template(
         "learner/check_in_detail.html", checkin=checkin, options=checkin_options,
         saved=request.args.get("saved") == "1",
-        offer=checkins.needs_offer(checkin, centre), centre=centre,
-        resources=_resources(checkin.session))
+        offer=checkins.needs_offer(checkin, centre) or band is crisis.Band.URGENT,
+        centre=centre, resources=_resources(checkin.session), band=band.value,
+        urgent_contacts=crisis.urgent_contacts(db.session, centre),
+        urgent_request=support.active_urgent_request(db.session, current_user))
+
+
+@bp.post("/support/urgent")
+@learners_only
+def urgent_request():
+    """One click: an urgent request to the on-duty professional, carrying no answers."""
+    policy.require(policy.may_ask_for_support(current_user))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    sim_session = None
+    checkin_id = request.args.get("checkin", type=int)
+    if checkin_id is not None:
+        sim_session = _own_checkin(checkin_id).session
+    created = support.raise_urgent_request(db.session, learner=current_user,
+                                           now=current_now(), sim_session=sim_session)
+    db.session.commit()
+    return redirect(url_for("learner.support_request", request_id=created.id, sent=1))
 
 
 def _request_context():
@@ -189,7 +212,8 @@ def request_support():
                 sim_session=sim_session,
                 checkin=checkin if form.share_checkin.data else None,
                 message=form.message.data or "",
-                instructors_informed=form.instructors_informed.data, now=now)
+                instructors_informed=form.instructors_informed.data,
+                contact=form.contact(), now=now)
         except InvalidInput as error:
             db.session.rollback()
             sim_session, checkin = _request_context()
@@ -215,10 +239,18 @@ def support_requests():
 @bp.get("/support/<int:request_id>")
 @learners_only
 def support_request(request_id: int):
+    support_request = _own_request(request_id)
+    show_urgent = support_request.is_active and (
+        support_request.urgent or has_self_harm_cue(support_request.message))
     return render_template("learner/support_request.html",
-                           support_request=_own_request(request_id),
+                           support_request=support_request,
                            sent=request.args.get("sent") == "1", withdraw_form=WithdrawForm(),
-                           tier_names=TIER_NAMES, status_text=status_text)
+                           tier_names=TIER_NAMES, status_text=status_text,
+                           channel_names=CHANNEL_NAMES, show_urgent=show_urgent,
+                           urgent_contacts=crisis.urgent_contacts(db.session,
+                                                                  current_user.centre),
+                           urgent_request=support.active_urgent_request(db.session,
+                                                                        current_user))
 
 
 @bp.post("/support/<int:request_id>/withdraw")

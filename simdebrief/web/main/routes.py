@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from simdebrief import policy
 from simdebrief.clock import current_now
+from simdebrief.errors import InvalidState
 from simdebrief.extensions import db
 from simdebrief.models import (
     Cohort,
@@ -21,8 +23,9 @@ from simdebrief.models import (
     SimSession,
     User,
 )
-from simdebrief.services import operations, retention
+from simdebrief.services import operations, retention, support, tier1_checks
 from simdebrief.web import public
+from simdebrief.web.forms import EmptyForm
 
 bp = Blueprint("main", __name__)
 
@@ -64,8 +67,36 @@ def dashboard():
         }
     purge_at = (retention.upcoming_purge(db.session, current_user, current_now())
                 if policy.may_keep_checkins(current_user) else None)
+    waiting = None
+    if policy.may_work_support_queue(current_user):
+        waiting = support.waiting_count(db.session, current_user)
+    to_check = []
+    if current_user.role in (Role.INSTRUCTOR, Role.ADMIN):
+        to_check = tier1_checks.sessions_to_check(db.session, current_user, current_now())
     return render_template("main/dashboard.html", stats=stats, purge_at=purge_at,
+                           waiting=waiting, to_check=to_check, tick_form=EmptyForm(),
                            upcoming=_upcoming_sessions(current_user))
+
+
+@bp.post("/sessions/<int:session_id>/checked-in/<int:learner_id>")
+def tier1_check(session_id: int, learner_id: int):
+    """The instructor ticks "checked in with them" after a high-risk session."""
+    sim_session = policy.require_object(
+        db.session.get(SimSession, session_id),
+        lambda s: policy.may_view_session(current_user, s))
+    policy.require(policy.may_run_debrief(current_user, sim_session))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        tier1_checks.record_check(db.session, sim_session=sim_session, learner_id=learner_id,
+                                  instructor=current_user, now=current_now())
+    except InvalidState as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Noted: you checked in with them."), "success")
+    return redirect(url_for("main.dashboard"))
 
 
 def _upcoming_sessions(user: User, limit: int = 5) -> list[SimSession]:

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SubmitField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import HiddenField, SubmitField, TextAreaField
+from wtforms.validators import AnyOf, Length, Optional
 
 from simdebrief.services.support import TEXT_MAX
 from simdebrief.web.forms import no_nul, strip
@@ -32,3 +32,8 @@ class ReferForm(FlaskForm):
 class CloseForm(FlaskForm):
     note = _note(_l("Closing note (optional)"))
     submit = SubmitField(_l("Close the request"))
+
+
+class AvailabilityForm(FlaskForm):
+    available = HiddenField(validators=[AnyOf(("0", "1"))])
+    submit = SubmitField(_l("Change"))

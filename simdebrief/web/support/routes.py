@@ -6,6 +6,8 @@ audit event. Emails to supporters say only that someone asked, with a link to th
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,7 +22,13 @@ from simdebrief.services import support
 from simdebrief.web import client_ip
 from simdebrief.web.forms import apply_service_errors
 from simdebrief.web.navigation import TIER_NAMES
-from simdebrief.web.support.forms import CloseForm, ContactForm, ReferForm, TakeForm
+from simdebrief.web.support.forms import (
+    AvailabilityForm,
+    CloseForm,
+    ContactForm,
+    ReferForm,
+    TakeForm,
+)
 
 bp = Blueprint("support", __name__)
 supporters_only = policy.role_required(policy.may_work_support_queue)
@@ -40,6 +48,20 @@ EVENT_NAMES = {
     "referred": _l("Referred to the professional supporters"),
     "closed": _l("Closed"),
     "withdrawn": _l("Withdrawn by the learner"),
+    "escalated": _l("Not taken in time: the administrators were told"),
+    "escalated_to_professionals": _l("Not taken in time: passed up to the professional "
+                                     "supporters"),
+}
+CHANNEL_NAMES = {"email": _l("Email"), "phone": _l("Phone"), "text": _l("Text message"),
+                 "in_person": _l("In person")}
+#: How a request came about, as the supporters read it.
+ORIGIN_NAMES = {
+    "learner": _l("Asked by the learner"),
+    "urgent": _l("Urgent: the learner pressed the urgent button"),
+    "cue_alert": _l("Urgent: raised by the crisis route after something the learner wrote "
+                    "(not shown)"),
+    "offered": _l("Offered conversation the learner did not decline"),
+    "answer": _l("The learner said yes to a conversation in a follow-up"),
 }
 
 
@@ -64,7 +86,7 @@ def _detail_page(support_request: SupportRequest, status: int = 200, **forms):
     return render_template(
         "support/detail.html", support_request=support_request, mine=mine,
         options=checkin_options, tier_names=TIER_NAMES, status_names=STATUS_NAMES,
-        event_names=EVENT_NAMES,
+        event_names=EVENT_NAMES, channel_names=CHANNEL_NAMES, origin_names=ORIGIN_NAMES,
         take_form=forms.get("take_form") or TakeForm(),
         contact_form=forms.get("contact_form") or ContactForm(prefix="contact"),
         refer_form=forms.get("refer_form") or ReferForm(prefix="refer"),
@@ -72,12 +94,42 @@ def _detail_page(support_request: SupportRequest, status: int = 200, **forms):
     ), status
 
 
+def waiting_text(waiting: timedelta) -> str:
+    """A waiting time as a supporter reads it: minutes, hours, or days and hours."""
+    minutes = int(waiting.total_seconds() // 60)
+    if minutes < 60:
+        return _("%(num)d min", num=minutes)
+    hours = minutes // 60
+    if hours < 48:
+        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes % 60)
+    return _("%(days)d days %(hours)d h", days=hours // 24, hours=hours % 24)
+
+
 @bp.get("/")
 @supporters_only
 def queue():
-    return render_template("support/queue.html",
-                           requests=support.queue_for(db.session, current_user),
-                           tier_names=TIER_NAMES, status_names=STATUS_NAMES)
+    now = current_now()
+    rows = support.triage(support.queue_for(db.session, current_user), now)
+    return render_template("support/queue.html", rows=rows, now=now,
+                           tier_names=TIER_NAMES, status_names=STATUS_NAMES,
+                           channel_names=CHANNEL_NAMES, origin_names=ORIGIN_NAMES,
+                           waiting_text=waiting_text, availability_form=AvailabilityForm())
+
+
+@bp.post("/availability")
+@supporters_only
+def availability():
+    form = AvailabilityForm()
+    if not form.validate_on_submit():
+        abort(400)
+    available = form.available.data == "1"
+    support.set_availability(db.session, supporter=current_user, available=available,
+                             now=current_now())
+    db.session.commit()
+    flash(_("You are marked as available. New requests are emailed to you.") if available
+          else _("You are marked as unavailable. New requests are not emailed to you until "
+                 "you come back."), "success")
+    return redirect(url_for("support.queue"))
 
 
 @bp.get("/<int:request_id>")

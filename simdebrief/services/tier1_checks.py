@@ -1,0 +1,106 @@
+"""Tier 1 after a high-risk session: the instructor checks in with each learner who was there.
+
+Scott's first tier is a colleague or supervisor asking "are you okay?" soon after the event.
+After a session with one of the centre's high-risk triggers or scenario risk flags, the
+instructors' overview lists each learner who was present, for 24 hours from the session's
+end, with one tick: "checked in with them". Only that it happened is stored; no score, answer
+or request of the learner is shown next to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from simdebrief.errors import InvalidState
+from simdebrief.models import (
+    Attendance,
+    Debrief,
+    SessionStatus,
+    SimSession,
+    Tier1Check,
+    User,
+)
+from simdebrief.services import audit
+
+WINDOW = timedelta(hours=24)
+
+
+def is_high_risk(session: Session, sim_session: SimSession) -> bool:
+    centre = sim_session.centre
+    debrief = session.scalar(select(Debrief).where(Debrief.session_id == sim_session.id))
+    triggers = set(debrief.triggers or ()) if debrief is not None else set()
+    flags = set(sim_session.scenario_version.risk_flags or ())
+    return bool(triggers & set(centre.high_risk_triggers or ())
+                or flags & set(centre.high_risk_flags or ()))
+
+
+@dataclass(frozen=True)
+class LearnerToCheck:
+    learner: User
+    check: Tier1Check | None
+
+
+@dataclass(frozen=True)
+class SessionToCheck:
+    sim_session: SimSession
+    until: datetime
+    learners: list[LearnerToCheck]
+
+    @property
+    def remaining(self) -> int:
+        return sum(1 for item in self.learners if item.check is None)
+
+
+def open_window(sim_session: SimSession, now: datetime) -> bool:
+    return (sim_session.status in (SessionStatus.IN_PROGRESS, SessionStatus.DEBRIEFED)
+            and sim_session.starts_at <= now < sim_session.ends_at + WINDOW)
+
+
+def sessions_to_check(session: Session, instructor: User, now: datetime
+                      ) -> list[SessionToCheck]:
+    """High-risk sessions this instructor teaches whose 24 hours are running."""
+    candidates = session.scalars(
+        select(SimSession).where(
+            SimSession.centre_id == instructor.centre_id,
+            SimSession.instructors.any(User.id == instructor.id),
+            SimSession.status.in_((SessionStatus.IN_PROGRESS, SessionStatus.DEBRIEFED)),
+            SimSession.starts_at <= now, SimSession.ends_at > now - WINDOW)
+        .order_by(SimSession.ends_at)).all()
+    result = []
+    for sim_session in candidates:
+        if not is_high_risk(session, sim_session):
+            continue
+        checks = {c.learner_id: c for c in session.scalars(
+            select(Tier1Check).where(Tier1Check.session_id == sim_session.id))}
+        learners = [LearnerToCheck(p.user, checks.get(p.user_id))
+                    for p in sorted(sim_session.participants, key=lambda p: p.user.name.lower())
+                    if p.attendance is Attendance.PRESENT]
+        if learners:
+            result.append(SessionToCheck(sim_session, sim_session.ends_at + WINDOW, learners))
+    return result
+
+
+def record_check(session: Session, *, sim_session: SimSession, learner_id: int,
+                 instructor: User, now: datetime) -> Tier1Check:
+    """Tick "checked in with them"; ticking twice keeps the first tick."""
+    participant = next((p for p in sim_session.participants if p.user_id == learner_id), None)
+    if participant is None or participant.attendance is not Attendance.PRESENT:
+        raise InvalidState(_("Only learners who were at the session can be ticked."))
+    if not open_window(sim_session, now):
+        raise InvalidState(_("The 24 hours after this session are over."))
+    existing = session.scalar(select(Tier1Check).where(
+        Tier1Check.session_id == sim_session.id, Tier1Check.learner_id == learner_id))
+    if existing is not None:
+        return existing
+    check = Tier1Check(session_id=sim_session.id, learner_id=learner_id,
+                       checked_by_id=instructor.id, checked_at=now)
+    session.add(check)
+    session.flush()
+    audit.record(session, action="tier1_check.recorded", actor=instructor, now=now,
+                 object_type="sim_session", object_id=sim_session.id)
+    return check
