@@ -1,5 +1,5 @@
 from simdebrief import create_app
-from simdebrief.crypto import KeyCheckError
+from simdebrief.key_rotation import KeyCheckError
 
 try:
     app = create_app()

@@ -15,7 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from simdebrief import crypto, passwords
+from simdebrief import crypto, key_rotation, passwords
 from simdebrief.clock import SystemClock, current_now
 from simdebrief.config import load_settings, validate_config
 from simdebrief.extensions import babel, csrf, db, login_manager, migrate
@@ -116,7 +116,7 @@ def check_encryption_keys(app: Flask) -> None:
     """
     with app.app_context(), db.engine.connect() as connection:
         if _schema_is_current(connection):
-            crypto.check_stored_values(connection)
+            key_rotation.check_stored_values(connection)
 
 
 def register_calendar_sources() -> None:

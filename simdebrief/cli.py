@@ -307,16 +307,16 @@ def rotate_keys(batch):
     Each batch is committed on its own; stopping and running it again continues where it
     stopped. When it reports 0 left, keys other than the first may be removed.
     """
-    from simdebrief import crypto
+    from simdebrief import crypto, key_rotation
 
     keyring = crypto.current_keyring()
     with db.engine.connect() as connection:
-        remaining = crypto.count_to_rotate(connection)
+        remaining = key_rotation.count_to_rotate(connection)
         connection.rollback()
         click.echo(f"{remaining} value(s) to re-encrypt to key id {keyring.current!r}.")
         with click.progressbar(length=remaining, label="Re-encrypting") as bar:
             try:
-                while done := crypto.rotate_batch(connection, batch=batch):
+                while done := key_rotation.rotate_batch(connection, batch=batch):
                     connection.commit()
                     bar.update(done)
             except crypto.DecryptionError as error:
@@ -325,7 +325,7 @@ def rotate_keys(batch):
                     f"{error}. Batches before this one are saved; add the missing key and "
                     "run the command again.") from None
             connection.rollback()
-        left = crypto.count_to_rotate(connection)
+        left = key_rotation.count_to_rotate(connection)
     click.echo(f"Done: {left} value(s) left under older keys.")
     if left:
         raise SystemExit(1)

@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy import select, update
 
-from simdebrief import PROJECT_ROOT, create_app, crypto
-from simdebrief.crypto import DecryptionError, KeyCheckError
+from simdebrief import PROJECT_ROOT, create_app, crypto, key_rotation
+from simdebrief.crypto import DecryptionError
 from simdebrief.extensions import db
+from simdebrief.key_rotation import KeyCheckError
 from simdebrief.models import CheckIn, SupportRequest, User
 from simdebrief.models.base import UTCDateTime
 from simdebrief.services import checkins, support
@@ -103,10 +104,10 @@ def test_rotation_moves_every_value_to_the_newest_key_resumably(db_url, clock):
     rotated = create_app_with(db_url, clock, f"2:{KEY_TWO},1:{KEY_ONE}")
     with rotated.app_context():
         with db.engine.connect() as connection:
-            assert crypto.count_to_rotate(connection) == 6
-            assert crypto.rotate_batch(connection, batch=2) == 3  # then stopped half way
+            assert key_rotation.count_to_rotate(connection) == 6
+            assert key_rotation.rotate_batch(connection, batch=2) == 3  # then stopped half way
             connection.commit()
-            assert crypto.count_to_rotate(connection) == 3
+            assert key_rotation.count_to_rotate(connection) == 3
         db.engine.dispose()
     result = rotated.test_cli_runner().invoke(args=["keys", "rotate", "--batch", "2"])
     assert result.exit_code == 0, result.output
