@@ -391,8 +391,36 @@ def load_demo_debrief(session: Session, *, now: datetime) -> Debrief | None:
         debriefing.save_feedback(session, debrief=debrief, learner=learner, actor=instructor,
                                  now=now, data=debriefing.FeedbackInput(strengths, improve,
                                                                         goals))
+    record_demo_outcomes(session, debrief, instructor, now=now)
     debriefing.finalise(session, debrief=debrief, actor=instructor, now=now)
     return debrief
+
+
+#: The demo's objectives: met, partly met and not met, in turn.
+DEMO_OUTCOMES = (("met", "Seen in the first minutes of the arrest."),
+                 ("partly", "Named late; the group found it in the analysis."),
+                 ("not_met", "Not reached in this session; it is next term's focus."))
+
+
+def record_demo_outcomes(session: Session, debrief: Debrief, instructor, *,
+                         now: datetime) -> None:
+    """Objectives, phase times and the factors' discussion, as an educator records them."""
+    objectives = debriefing.scenario_objectives(debrief)
+    debriefing.save_objectives(session, debrief=debrief, actor=instructor, now=now, outcomes={
+        position: debriefing.OutcomeInput(*DEMO_OUTCOMES[position % len(DEMO_OUTCOMES)])
+        for position in range(len(objectives))})
+    phases = debriefing.framework_phases(debrief)
+    start = now - DEMO_DEBRIEF_LENGTH
+    step = DEMO_DEBRIEF_LENGTH / max(len(phases), 1)
+    debriefing.set_phase_times(session, debrief=debrief, actor=instructor, now=now, times={
+        code: (start + step * number, start + step * (number + 1))
+        for number, (code, _label) in enumerate(phases)})
+    for problem in debrief.problems:
+        for factor in problem.factors[:-1]:
+            debriefing.mark_factor_discussed(session, factor=factor, actor=instructor, now=now)
+    if debrief.problems:
+        debriefing.classify_problem(session, problem=debrief.problems[0], actor=instructor,
+                                    just_culture="human_error", now=now)
 
 
 #: Check-ins of the demo's past session: (email, distress, symptoms, coping, support wanted)
