@@ -122,6 +122,22 @@ def may_run_debrief(user: User, sim_session: SimSession) -> bool:
         is_session_instructor(user, sim_session)
 
 
+def may_edit_debrief(user: User, sim_session: SimSession, debrief) -> bool:
+    """The lead and co-debriefers write the debrief; an observer only reads it."""
+    from simdebrief.models import DebriefRole
+
+    return may_run_debrief(user, sim_session) and (
+        debrief is None or debrief.role_of(user.id) is not DebriefRole.OBSERVER)
+
+
+def may_assign_debrief_roles(user: User, sim_session: SimSession, debrief) -> bool:
+    """Only the lead debriefer hands out the roles."""
+    from simdebrief.models import DebriefRole
+
+    return may_run_debrief(user, sim_session) and debrief is not None and \
+        debrief.role_of(user.id) is DebriefRole.LEAD
+
+
 def may_read_own_debrief(user: User, sim_session: SimSession, debrief) -> bool:
     """A learner who attended reads the finalised debrief's group part and their own feedback."""
     from simdebrief.models import Attendance

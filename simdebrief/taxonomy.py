@@ -269,6 +269,14 @@ def lp_factor_choices() -> Choices:
     return tuple(result)
 
 
+def lp_factor_groups() -> list[tuple[Label, Choices]]:
+    """The London Protocol codes grouped by level, for a picker with one group per level."""
+    return [(level_text,
+             ((level, _l("%(level)s (the level as a whole)", level=level_text)),)
+             + tuple((f"{level}.{sub}", sub_text) for sub, sub_text in LP_SUBCODES[level]))
+            for level, level_text in LP_LEVELS]
+
+
 # The safe-container pre-brief as run (domain.md §1.5, §5.1 Prebrief).
 PREBRIEF_ITEMS: Choices = (
     ("objectives_clarified", _l("Expectations and learning objectives clarified")),
@@ -311,6 +319,27 @@ JUST_CULTURE_BEHAVIOURS: Choices = (
     ("human_error", _l("Human error: console, and fix the system")),
     ("at_risk", _l("At-risk behaviour: coach, and fix the incentives")),
     ("reckless", _l("Reckless behaviour: a conscious disregard of risk")),
+)
+
+# Whether the group met a learning objective of the scenario.
+OBJECTIVE_OUTCOMES: Choices = (
+    ("met", _l("Met")),
+    ("partly", _l("Partly met")),
+    ("not_met", _l("Not met")),
+)
+
+# What an instructor does in a debrief.
+DEBRIEF_ROLES: Choices = (
+    ("lead", _l("Lead")),
+    ("co_debriefer", _l("Co-debriefer")),
+    ("observer", _l("Observer")),
+)
+
+# Just Culture classification of a care-delivery problem, in short words.
+JUST_CULTURE_CLASSES: Choices = (
+    ("human_error", _l("Human error")),
+    ("at_risk", _l("At-risk behaviour")),
+    ("reckless", _l("Reckless behaviour")),
 )
 
 # DASH elements (domain.md §1.6), in our own words; rated 1–7, any may be skipped.

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,6 +31,15 @@ from simdebrief.models.users import User
 class DebriefStatus(enum.StrEnum):
     DRAFT = "draft"
     FINAL = "final"
+
+
+class DebriefRole(enum.StrEnum):
+    """What an instructor does in a debrief: the lead and co-debriefers write, an observer
+    reads."""
+
+    LEAD = "lead"
+    CO_DEBRIEFER = "co_debriefer"
+    OBSERVER = "observer"
 
 
 class Debrief(Base):
@@ -74,6 +84,14 @@ class Debrief(Base):
     amendments: Mapped[list[DebriefAmendment]] = relationship(
         back_populates="debrief", cascade="all, delete-orphan",
         order_by="DebriefAmendment.at")
+    debriefers: Mapped[list[DebriefInstructor]] = relationship(
+        back_populates="debrief", cascade="all, delete-orphan",
+        order_by="DebriefInstructor.id")
+    objective_outcomes: Mapped[list[ObjectiveOutcome]] = relationship(
+        back_populates="debrief", cascade="all, delete-orphan",
+        order_by="ObjectiveOutcome.position")
+    phase_times: Mapped[list[PhaseTime]] = relationship(
+        back_populates="debrief", cascade="all, delete-orphan", order_by="PhaseTime.id")
 
     @property
     def is_final(self) -> bool:
@@ -81,6 +99,69 @@ class Debrief(Base):
 
     def feedback_for(self, user_id: int) -> LearnerFeedback | None:
         return next((f for f in self.feedback if f.learner_id == user_id), None)
+
+    def role_of(self, user_id: int) -> DebriefRole:
+        """The instructor's role here; one added to the session later is a co-debriefer."""
+        row = next((d for d in self.debriefers if d.user_id == user_id), None)
+        return row.role if row is not None else DebriefRole.CO_DEBRIEFER
+
+    def outcome_for(self, position: int) -> ObjectiveOutcome | None:
+        return next((o for o in self.objective_outcomes if o.position == position), None)
+
+    def phase_time(self, phase: str) -> PhaseTime | None:
+        return next((t for t in self.phase_times if t.phase == phase), None)
+
+
+class DebriefInstructor(Base):
+    """An instructor's role in one debrief."""
+
+    __tablename__ = "debrief_instructor"
+    __table_args__ = (UniqueConstraint("debrief_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debrief_id: Mapped[int] = mapped_column(ForeignKey("debrief.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    role: Mapped[DebriefRole] = mapped_column(Enum(DebriefRole, native_enum=False, length=20))
+
+    debrief: Mapped[Debrief] = relationship(back_populates="debriefers")
+    user: Mapped[User] = relationship()
+
+
+class ObjectiveOutcome(Base):
+    """Whether the group met one learning objective of the session's scenario."""
+
+    __tablename__ = "objective_outcome"
+    __table_args__ = (
+        UniqueConstraint("debrief_id", "position"),
+        CheckConstraint("outcome in ('met', 'partly', 'not_met')", name="outcome_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debrief_id: Mapped[int] = mapped_column(ForeignKey("debrief.id", ondelete="CASCADE"))
+    #: Index of the objective in the scenario version's list (versions never change).
+    position: Mapped[int] = mapped_column(Integer)
+    #: The objective's text as it was recorded, so the record reads on its own.
+    objective: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    debrief: Mapped[Debrief] = relationship(back_populates="objective_outcomes")
+
+
+class PhaseTime(Base):
+    """When a phase of the debrief framework started and ended."""
+
+    __tablename__ = "debrief_phase_time"
+    __table_args__ = (UniqueConstraint("debrief_id", "phase"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debrief_id: Mapped[int] = mapped_column(ForeignKey("debrief.id", ondelete="CASCADE"))
+    phase: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    debrief: Mapped[Debrief] = relationship(back_populates="phase_times")
 
 
 class AnalysisItem(Base):
@@ -112,6 +193,8 @@ class CareProblem(Base):
     debrief_id: Mapped[int] = mapped_column(ForeignKey("debrief.id", ondelete="CASCADE"),
                                             index=True)
     description: Mapped[str] = mapped_column(Text)
+    #: Just Culture classification of the behaviour (taxonomy.JUST_CULTURE_BEHAVIOURS code).
+    just_culture: Mapped[str | None] = mapped_column(String(20))
 
     debrief: Mapped[Debrief] = relationship(back_populates="problems")
     factors: Mapped[list[ContributingFactor]] = relationship(
@@ -134,6 +217,8 @@ class ContributingFactor(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     attribution: Mapped[str] = mapped_column(String(20), default="system")
     changeable: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Imported from the scenario's expected factors and not yet marked discussed or edited.
+    suggested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     problem: Mapped[CareProblem] = relationship(back_populates="factors")
 

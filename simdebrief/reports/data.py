@@ -122,6 +122,21 @@ class Wording:
     occasion: str
     session: str
     not_given: str
+    # Added with the objectives, phase times, debriefers and Just Culture (defaults keep
+    # older constructors working).
+    s_objectives: str = ""
+    objective: str = ""
+    outcome: str = ""
+    s_phase_times: str = ""
+    phase: str = ""
+    started: str = ""
+    ended: str = ""
+    s_debriefers: str = ""
+    role: str = ""
+    s_just_culture: str = ""
+    classification: str = ""
+    s_undiscussed: str = ""
+    undiscussed_intro: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,6 +155,32 @@ class FactorLine:
     problem: int
     description: str
     attribution: str
+    #: Imported from the scenario's suggestions and not yet discussed with the group.
+    suggested: bool = False
+
+
+@dataclass(frozen=True)
+class ObjectiveLine:
+    """A learning objective and whether the group met it (outcome already translated)."""
+
+    objective: str
+    outcome: str
+    note: str = ""
+    #: The outcome's code: "met", "partly", "not_met", or "" when not recorded.
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class PhaseTimeLine:
+    phase: str
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class DebrieferLine:
+    name: str
+    role: str
 
 
 @dataclass(frozen=True)
@@ -221,6 +262,8 @@ class LearnerReport:
     followups: list[FollowUpLine] = field(default_factory=list)
     checkin: CheckInSummary | None = None
     amended: str = ""
+    #: The scenario's learning objectives and whether the group met them.
+    objectives: list[ObjectiveLine] = field(default_factory=list)
 
     @property
     def has_factors(self) -> bool:
@@ -301,6 +344,13 @@ class SessionSummary:
     group_checkin_note: str = ""
     followup_status: list[StageStatus] = field(default_factory=list)
     amendments: list[AmendmentLine] = field(default_factory=list)
+    debriefers: list[DebrieferLine] = field(default_factory=list)
+    objectives: list[ObjectiveLine] = field(default_factory=list)
+    phase_times: list[PhaseTimeLine] = field(default_factory=list)
+    #: (problem, Just Culture classification) for the problems that have one.
+    just_culture: list[tuple[str, str]] = field(default_factory=list)
+    #: "Factor (problem n)" for each suggested factor the group has not discussed.
+    undiscussed: list[str] = field(default_factory=list)
 
     @property
     def has_factors(self) -> bool:

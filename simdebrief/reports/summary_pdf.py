@@ -15,6 +15,12 @@ def render_summary_pdf(summary: SessionSummary) -> bytes:
                          parts.cover_facts(summary.cover, w))
     story += parts.para(w.generated % {"when": summary.generated}, SMALL)
 
+    if summary.debriefers:
+        story += table_heading(w.s_debriefers, "debriefers")
+        story.append(parts.table(
+            [w.instructors, w.role],
+            [[line.name, line.role] for line in summary.debriefers], [0.6, 0.4]))
+
     if summary.attendance:
         story += table_heading(w.s_attendance, "attendance")
         story.append(parts.table(
@@ -25,6 +31,20 @@ def render_summary_pdf(summary: SessionSummary) -> bytes:
     if summary.take_home:
         story.append(heading(w.s_take_home, "take-home"))
         story += parts.bullets(summary.take_home)
+
+    if summary.objectives:
+        story += table_heading(w.s_objectives, "objectives")
+        story.append(parts.table(
+            [w.objective, w.outcome, w.note],
+            [[line.objective, line.outcome, line.note] for line in summary.objectives],
+            [0.45, 0.15, 0.4]))
+
+    if summary.phase_times:
+        story += table_heading(w.s_phase_times, "phase-times")
+        story.append(parts.table(
+            [w.phase, w.started, w.ended],
+            [[line.phase, line.start, line.end] for line in summary.phase_times],
+            [0.5, 0.25, 0.25]))
 
     if summary.triggers:
         story.append(heading(w.s_triggers, "triggers"))
@@ -42,6 +62,18 @@ def render_summary_pdf(summary: SessionSummary) -> bytes:
         story += parts.factor_chart(summary.levels, w)
         story += parts.problems(summary.problems, w)
         story.append(parts.factor_table(summary.levels, w))
+
+    if summary.just_culture:
+        story += table_heading(w.s_just_culture, "just-culture")
+        story.append(parts.table(
+            [w.problem, w.classification],
+            [[problem, classification] for problem, classification in summary.just_culture],
+            [0.7, 0.3]))
+
+    if summary.undiscussed:
+        story.append(heading(w.s_undiscussed, "undiscussed"))
+        story += parts.para(w.undiscussed_intro)
+        story += parts.bullets(summary.undiscussed)
 
     if summary.framing:
         story += table_heading(w.s_framing_checklist, "framing")

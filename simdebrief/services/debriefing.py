@@ -20,8 +20,12 @@ from simdebrief.models import (
     DashRating,
     Debrief,
     DebriefAmendment,
+    DebriefInstructor,
+    DebriefRole,
     DebriefStatus,
     LearnerFeedback,
+    ObjectiveOutcome,
+    PhaseTime,
     SessionStatus,
     SimSession,
     User,
@@ -59,6 +63,9 @@ def debrief_for(session: Session, sim_session: SimSession) -> Debrief | None:
             selectinload(Debrief.problems).selectinload(CareProblem.factors),
             selectinload(Debrief.feedback),
             selectinload(Debrief.amendments),
+            selectinload(Debrief.debriefers),
+            selectinload(Debrief.objective_outcomes),
+            selectinload(Debrief.phase_times),
         ))
 
 
@@ -72,6 +79,10 @@ def start_debrief(session: Session, *, sim_session: SimSession, actor: User,
         raise InvalidState(_("Start the session (take attendance) before the debrief."))
     debrief = Debrief(session=sim_session, framework=sim_session.centre.debrief_framework,
                       created_at=now, updated_at=now, updated_by_id=actor.id)
+    for instructor in sim_session.instructors:
+        debrief.debriefers.append(DebriefInstructor(
+            user_id=instructor.id,
+            role=DebriefRole.LEAD if instructor.id == actor.id else DebriefRole.CO_DEBRIEFER))
     session.add(debrief)
     session.flush()
     audit.record(session, action="debrief.started", actor=actor, now=now,
@@ -133,6 +144,143 @@ def save_notes(session: Session, *, debrief: Debrief, actor: User, notes: Debrie
     debrief.role_model_story_shared = notes.role_model_story_shared
     debrief.triggers = sorted(set(notes.triggers))
     debrief.take_home_messages = notes.take_home_messages.strip()
+    _touch(debrief, actor, now)
+    session.flush()
+
+
+# --- debriefers ---------------------------------------------------------------------------
+
+
+def debriefers(debrief: Debrief) -> list[tuple[User, DebriefRole]]:
+    """Every instructor of the session with their role in the debrief, the lead first."""
+    order = {DebriefRole.LEAD: 0, DebriefRole.CO_DEBRIEFER: 1, DebriefRole.OBSERVER: 2}
+    return sorted(((user, debrief.role_of(user.id)) for user in debrief.session.instructors),
+                  key=lambda pair: (order[pair[1]], pair[0].name))
+
+
+def set_roles(session: Session, *, debrief: Debrief, actor: User, roles: dict[int, str],
+              now: datetime) -> None:
+    """Give each of the session's instructors a role; exactly one of them leads."""
+    instructors = {user.id for user in debrief.session.instructors}
+    known = set(taxonomy.codes(taxonomy.DEBRIEF_ROLES))
+    errors: dict[str, list[str]] = {}
+    for user_id, role in roles.items():
+        if user_id not in instructors:
+            raise InvalidInput(_("Roles are given to the session's instructors only."))
+        if role not in known:
+            errors[f"role_{user_id}"] = [_("Choose lead, co-debriefer or observer.")]
+    if errors:
+        raise InvalidInput(errors)
+    final = {user_id: roles.get(user_id, debrief.role_of(user_id).value)
+             for user_id in instructors}
+    if list(final.values()).count(DebriefRole.LEAD.value) != 1:
+        raise InvalidInput(_("Choose exactly one lead debriefer."))
+    rows = {row.user_id: row for row in debrief.debriefers}
+    for user_id, role in final.items():
+        if user_id in rows:
+            rows[user_id].role = DebriefRole(role)
+        else:
+            debrief.debriefers.append(DebriefInstructor(user_id=user_id, role=DebriefRole(role)))
+    _touch(debrief, actor, now)
+    audit.record(session, action="debrief.roles_set", actor=actor, now=now,
+                 object_type="debrief", object_id=debrief.id)
+    session.flush()
+
+
+# --- learning objectives and phase times ------------------------------------------------------
+
+
+def scenario_objectives(debrief: Debrief) -> list[str]:
+    return list(debrief.session.scenario_version.content.get("learning_objectives") or ())
+
+
+@dataclass(frozen=True)
+class OutcomeInput:
+    #: A taxonomy.OBJECTIVE_OUTCOMES code, or "" for "not recorded".
+    outcome: str
+    note: str = ""
+
+
+def save_objectives(session: Session, *, debrief: Debrief, actor: User,
+                    outcomes: dict[int, OutcomeInput], now: datetime) -> None:
+    """Record per objective (by its position in the scenario) whether the group met it."""
+    _require_draft(debrief)
+    objectives = scenario_objectives(debrief)
+    known = set(taxonomy.codes(taxonomy.OBJECTIVE_OUTCOMES))
+    errors: dict[str, list[str]] = {}
+    for position, data in outcomes.items():
+        if not 0 <= position < len(objectives):
+            raise InvalidInput(_("The scenario has no such learning objective."))
+        if data.outcome and data.outcome not in known:
+            errors[f"outcome_{position}"] = [_("Choose met, partly met or not met.")]
+        elif not data.outcome and data.note.strip():
+            errors[f"outcome_{position}"] = [_("Choose whether the objective was met, or "
+                                               "remove the note.")]
+    if errors:
+        raise InvalidInput(errors)
+    for position, data in outcomes.items():
+        row = debrief.outcome_for(position)
+        if not data.outcome:
+            if row is not None:
+                debrief.objective_outcomes.remove(row)
+            continue
+        if row is None:
+            row = ObjectiveOutcome(position=position, objective=objectives[position])
+            debrief.objective_outcomes.append(row)
+        row.outcome = data.outcome
+        row.note = data.note.strip()
+    _touch(debrief, actor, now)
+    session.flush()
+
+
+PHASE_EDGES = ("start", "end")
+
+
+def _phase_row(debrief: Debrief, phase: str) -> PhaseTime:
+    if phase not in {code for code, _label in framework_phases(debrief)}:
+        raise InvalidInput(_("The debrief's framework has no such phase."))
+    row = debrief.phase_time(phase)
+    if row is None:
+        row = PhaseTime(phase=phase)
+        debrief.phase_times.append(row)
+    return row
+
+
+def mark_phase(session: Session, *, debrief: Debrief, actor: User, phase: str, edge: str,
+               now: datetime) -> PhaseTime:
+    """One click: the phase starts (or ends) now."""
+    _require_draft(debrief)
+    if edge not in PHASE_EDGES:
+        raise InvalidInput(_("A phase can only start or end."))
+    row = _phase_row(debrief, phase)
+    if edge == "start":
+        row.started_at = now
+    else:
+        if row.started_at is not None and now < row.started_at:
+            raise InvalidInput(_("A phase cannot end before it started."))
+        row.ended_at = now
+    _touch(debrief, actor, now)
+    session.flush()
+    return row
+
+
+def set_phase_times(session: Session, *, debrief: Debrief, actor: User,
+                    times: dict[str, tuple[datetime | None, datetime | None]],
+                    now: datetime) -> None:
+    """Correct the phases' times: {phase: (start, end)}, None clears a time."""
+    _require_draft(debrief)
+    errors: dict[str, list[str]] = {}
+    for phase, (start, end) in times.items():
+        if start is not None and end is not None and end < start:
+            errors[f"end_{phase}"] = [_("The end is before the start.")]
+    if errors:
+        raise InvalidInput(errors)
+    for phase, (start, end) in times.items():
+        row = debrief.phase_time(phase)
+        if row is None and start is None and end is None:
+            continue
+        row = _phase_row(debrief, phase)
+        row.started_at, row.ended_at = start, end
     _touch(debrief, actor, now)
     session.flush()
 
@@ -208,6 +356,24 @@ def add_problem(session: Session, *, debrief: Debrief, actor: User, description:
     return problem
 
 
+def just_culture_choices(centre) -> taxonomy.Choices:
+    """The Just Culture classes a centre uses: "reckless" only where it is enabled."""
+    return tuple((code, label) for code, label in taxonomy.JUST_CULTURE_CLASSES
+                 if code != "reckless" or centre.reckless_enabled)
+
+
+def classify_problem(session: Session, *, problem: CareProblem, actor: User,
+                     just_culture: str, now: datetime) -> None:
+    """Set (or with "" clear) the problem's Just Culture classification."""
+    _require_draft(problem.debrief)
+    allowed = taxonomy.codes(just_culture_choices(problem.debrief.session.centre))
+    if just_culture and just_culture not in allowed:
+        raise InvalidInput({"just_culture": [_("Choose one of the classifications.")]})
+    problem.just_culture = just_culture or None
+    _touch(problem.debrief, actor, now)
+    session.flush()
+
+
 def delete_problem(session: Session, *, problem: CareProblem, actor: User,
                    now: datetime) -> None:
     _require_draft(problem.debrief)
@@ -224,9 +390,7 @@ class FactorInput:
     changeable: bool
 
 
-def add_factor(session: Session, *, problem: CareProblem, actor: User, data: FactorInput,
-               now: datetime) -> ContributingFactor:
-    _require_draft(problem.debrief)
+def _check_factor(data: FactorInput) -> None:
     errors: dict[str, list[str]] = {}
     if not taxonomy.is_valid_factor_code(data.code):
         errors["code"] = [_("Choose a contributing factor from the London Protocol list.")]
@@ -234,6 +398,12 @@ def add_factor(session: Session, *, problem: CareProblem, actor: User, data: Fac
         errors["attribution"] = [_("Choose system, individual or both.")]
     if errors:
         raise InvalidInput(errors)
+
+
+def add_factor(session: Session, *, problem: CareProblem, actor: User, data: FactorInput,
+               now: datetime) -> ContributingFactor:
+    _require_draft(problem.debrief)
+    _check_factor(data)
     factor = ContributingFactor(problem=problem, code=data.code,
                                 description=data.description.strip(),
                                 attribution=data.attribution, changeable=data.changeable)
@@ -241,6 +411,28 @@ def add_factor(session: Session, *, problem: CareProblem, actor: User, data: Fac
     _touch(problem.debrief, actor, now)
     session.flush()
     return factor
+
+
+def update_factor(session: Session, *, factor: ContributingFactor, actor: User,
+                  data: FactorInput, now: datetime) -> None:
+    """Change a factor; an edited suggestion counts as discussed."""
+    _require_draft(factor.problem.debrief)
+    _check_factor(data)
+    factor.code = data.code
+    factor.description = data.description.strip()
+    factor.attribution = data.attribution
+    factor.changeable = data.changeable
+    factor.suggested = False
+    _touch(factor.problem.debrief, actor, now)
+    session.flush()
+
+
+def mark_factor_discussed(session: Session, *, factor: ContributingFactor, actor: User,
+                          now: datetime) -> None:
+    _require_draft(factor.problem.debrief)
+    factor.suggested = False
+    _touch(factor.problem.debrief, actor, now)
+    session.flush()
 
 
 def delete_factor(session: Session, *, factor: ContributingFactor, actor: User,
@@ -269,7 +461,7 @@ def suggest_expected_factors(session: Session, *, debrief: Debrief, actor: User,
         for factor in expected.get("expected_factors", []):
             problem.factors.append(ContributingFactor(
                 code=factor["code"], description=factor.get("note", ""),
-                attribution="system", changeable=True))
+                attribution="system", changeable=True, suggested=True))
         session.add(problem)
         added += 1
     _touch(debrief, actor, now)
@@ -321,6 +513,43 @@ def save_feedback(session: Session, *, debrief: Debrief, learner: User, actor: U
 
 
 # --- finalising and amending ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FinaliseCheck:
+    """What the debrief still lacks, shown before it is locked. Only the take-home
+    messages block finalising; the rest is the instructor's call."""
+
+    learners_without_feedback: list[User]
+    empty_phases: list[str]
+    no_problems: bool
+    no_objectives: bool
+    no_take_home: bool
+    undiscussed_factors: int
+
+    @property
+    def complete(self) -> bool:
+        return not (self.learners_without_feedback or self.empty_phases or self.no_problems
+                    or self.no_objectives or self.no_take_home or self.undiscussed_factors)
+
+
+def finalise_check(debrief: Debrief) -> FinaliseCheck:
+    def written(feedback: LearnerFeedback | None) -> bool:
+        return feedback is not None and any(
+            getattr(feedback, name).strip() for name in FEEDBACK_FIELDS)
+
+    return FinaliseCheck(
+        learners_without_feedback=[learner for learner in debrief_learners(debrief.session)
+                                   if not written(debrief.feedback_for(learner.id))],
+        empty_phases=[str(label) for code, label in framework_phases(debrief)
+                      if not debrief.phase_notes.get(code, "").strip()],
+        no_problems=not debrief.problems,
+        no_objectives=bool(scenario_objectives(debrief)) and not debrief.objective_outcomes,
+        no_take_home=not debrief.take_home_messages.strip(),
+        undiscussed_factors=sum(1 for problem in debrief.problems
+                                for factor in problem.factors if factor.suggested),
+    )
+
 
 
 def finalise(session: Session, *, debrief: Debrief, actor: User, now: datetime) -> None:

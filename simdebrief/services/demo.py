@@ -37,6 +37,7 @@ from simdebrief.services.demo_data import (
     DEMO_FEEDBACK,
     DEMO_FOLLOWUP_ANSWERS,
     DEMO_FOLLOWUP_PAUSED,
+    DEMO_OUTCOMES,
     DEMO_PASSWORD,
     DEMO_SESSIONS,
     DEMO_URGENT_CONTACTS,
@@ -282,8 +283,30 @@ def load_demo_debrief(session: Session, *, now: datetime) -> Debrief | None:
         debriefing.save_feedback(session, debrief=debrief, learner=learner, actor=instructor,
                                  now=now, data=debriefing.FeedbackInput(strengths, improve,
                                                                         goals))
+    record_demo_outcomes(session, debrief, instructor, now=now)
     debriefing.finalise(session, debrief=debrief, actor=instructor, now=now)
     return debrief
+
+
+def record_demo_outcomes(session: Session, debrief: Debrief, instructor, *,
+                         now: datetime) -> None:
+    """Objectives, phase times and the factors' discussion, as an educator records them."""
+    objectives = debriefing.scenario_objectives(debrief)
+    debriefing.save_objectives(session, debrief=debrief, actor=instructor, now=now, outcomes={
+        position: debriefing.OutcomeInput(*DEMO_OUTCOMES[position % len(DEMO_OUTCOMES)])
+        for position in range(len(objectives))})
+    phases = debriefing.framework_phases(debrief)
+    start = now - DEMO_DEBRIEF_LENGTH
+    step = DEMO_DEBRIEF_LENGTH / max(len(phases), 1)
+    debriefing.set_phase_times(session, debrief=debrief, actor=instructor, now=now, times={
+        code: (start + step * number, start + step * (number + 1))
+        for number, (code, _label) in enumerate(phases)})
+    for problem in debrief.problems:
+        for factor in problem.factors[:-1]:
+            debriefing.mark_factor_discussed(session, factor=factor, actor=instructor, now=now)
+    if debrief.problems:
+        debriefing.classify_problem(session, problem=debrief.problems[0], actor=instructor,
+                                    just_culture="human_error", now=now)
 
 
 def load_demo_checkins(session: Session, *, now: datetime) -> int:

@@ -172,3 +172,9 @@ DEMO_FOLLOWUP_ANSWERS = [
 
 #: Paused follow-ups right after the debrief: one click, no reason asked.
 DEMO_FOLLOWUP_PAUSED = "freja@demo.simdebrief.org"
+
+
+#: The demo's objectives: met, partly met and not met, in turn.
+DEMO_OUTCOMES = (("met", "Seen in the first minutes of the arrest."),
+                 ("partly", "Named late; the group found it in the analysis."),
+                 ("not_met", "Not reached in this session; it is next term's focus."))

@@ -69,6 +69,20 @@ def _wording(_locale: str) -> data.Wording:
         learner_document=_("Debrief feedback"),
         summary_document=_("Debrief summary"),
         progress_document=_("Your check-ins over time"),
+        s_objectives=_("Learning objectives"),
+        objective=_("Objective"),
+        outcome=_("Met?"),
+        s_phase_times=_("Phase times"),
+        phase=_("Phase"),
+        started=_("Start"),
+        ended=_("End"),
+        s_debriefers=_("Debriefers"),
+        role=_("Role"),
+        s_just_culture=_("Just Culture classification of the problems"),
+        classification=_("Classification"),
+        s_undiscussed=_("Suggested factors not discussed"),
+        undiscussed_intro=_("These factors came from the scenario's suggestions and were not "
+                            "marked as discussed with the group:"),
         generated=_("Made %(when)s."),
         twin_link=_("This document is also a web page, easier to read with a screen reader "
                     "or on a phone (log in to open it):"),
@@ -287,6 +301,9 @@ def load_debrief(session: Session, sim_session: SimSession) -> Debrief | None:
             selectinload(Debrief.problems).selectinload(CareProblem.factors),
             selectinload(Debrief.feedback),
             selectinload(Debrief.amendments).joinedload(DebriefAmendment.author),
+            selectinload(Debrief.objective_outcomes),
+            selectinload(Debrief.phase_times),
+            selectinload(Debrief.debriefers),
         ))
 
 
@@ -355,7 +372,8 @@ def _levels(debrief: Debrief) -> list[data.FactorLevel]:
             grouped[level].append(data.FactorLine(
                 factor=taxonomy.factor_label(factor.code), problem=number,
                 description=factor.description,
-                attribution=str(taxonomy.label(taxonomy.ATTRIBUTIONS, factor.attribution))))
+                attribution=str(taxonomy.label(taxonomy.ATTRIBUTIONS, factor.attribution)),
+                suggested=factor.suggested))
     return [data.FactorLevel(code=code, label=str(label), factors=grouped.get(code, []))
             for code, label in taxonomy.LP_LEVELS]
 
@@ -367,6 +385,32 @@ def _story(sim_session: SimSession) -> data.Story | None:
         return None
     return data.Story(narrator=str(story.get("narrator") or ""),
                       title=str(story.get("title") or ""), text=str(story["text"]))
+
+
+def objective_lines(debrief: Debrief) -> list[data.ObjectiveLine]:
+    """Every learning objective of the scenario with the group's outcome, in its order."""
+    lines = []
+    for position, objective in enumerate(debriefing.scenario_objectives(debrief)):
+        row = debrief.outcome_for(position)
+        lines.append(data.ObjectiveLine(
+            objective=objective,
+            outcome=str(taxonomy.label(taxonomy.OBJECTIVE_OUTCOMES, row.outcome)) if row
+            else _("Not recorded"),
+            note=row.note if row else "", code=row.outcome if row else ""))
+    return lines
+
+
+def _phase_time_lines(debrief: Debrief, zone: str) -> list[data.PhaseTimeLine]:
+    lines = []
+    for code, label in debriefing.framework_phases(debrief):
+        row = debrief.phase_time(code)
+        if row is None or (row.started_at is None and row.ended_at is None):
+            continue
+        lines.append(data.PhaseTimeLine(
+            phase=str(label),
+            start=local_text(row.started_at, zone, "HH:mm") if row.started_at else "",
+            end=local_text(row.ended_at, zone, "HH:mm") if row.ended_at else ""))
+    return lines
 
 
 def session_parts(sim_session: SimSession, debrief: Debrief) -> SessionParts:
@@ -472,6 +516,7 @@ def _learner_report(session, *, sim_session, debrief, learner, now, twin_url,
         support_contacts=parts.support_contacts,
         followups=_followup_lines(followup_rows, zone),
         checkin=checkin, amended=parts.amended,
+        objectives=objective_lines(debrief),
     )
 
 
@@ -541,6 +586,18 @@ def session_summary(session: Session, *, sim_session: SimSession, debrief: Debri
             when=local_text(a.at, zone), who=a.author.name if a.author else "",
             what=_amendment_target(a.target, names), reason=a.reason)
             for a in debrief.amendments],
+        debriefers=[data.DebrieferLine(user.name, str(taxonomy.label(taxonomy.DEBRIEF_ROLES,
+                                                                     role.value)))
+                    for user, role in debriefing.debriefers(debrief)],
+        objectives=objective_lines(debrief),
+        phase_times=_phase_time_lines(debrief, zone),
+        just_culture=[(problem.description,
+                       str(taxonomy.label(taxonomy.JUST_CULTURE_CLASSES, problem.just_culture)))
+                      for problem in debrief.problems if problem.just_culture],
+        undiscussed=[_("%(factor)s (problem %(number)d)",
+                       factor=taxonomy.factor_label(factor.code), number=number)
+                     for number, problem in enumerate(debrief.problems, start=1)
+                     for factor in problem.factors if factor.suggested],
     )
 
 

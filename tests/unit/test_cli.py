@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from simdebrief.extensions import db
 from simdebrief.jobs import background_scheduler
-from simdebrief.models import Cohort, User
+from simdebrief.models import Cohort, Debrief, User
 from tests.conftest import login
 
 
@@ -170,3 +170,15 @@ def test_the_debugger_is_refused_in_production(app, monkeypatch):
     app.config["SIMDEBRIEF_ENV"] = "production"
     result, calls = _serve_arguments(app, monkeypatch, "--debugger")
     assert result.exit_code == 2 and calls == []
+
+
+def test_the_demo_debrief_records_objectives_phase_times_and_discussion(app):
+    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    with app.app_context():
+        debrief = db.session.scalar(select(Debrief))
+        assert {o.outcome for o in debrief.objective_outcomes} == {"met", "partly", "not_met"}
+        assert all(t.started_at < t.ended_at for t in debrief.phase_times)
+        assert len(debrief.phase_times) >= 3
+        assert debrief.problems[0].just_culture == "human_error"
+        factors = [f for p in debrief.problems for f in p.factors]
+        assert 0 < sum(f.suggested for f in factors) < len(factors)

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
     IntegerField,
     RadioField,
     SelectField,
@@ -91,6 +92,59 @@ class ProblemForm(FlaskForm):
     submit = SubmitField(_l("Add problem"))
 
 
+def objectives_form_class(objectives: list[str]):
+    """One outcome and one note per learning objective of the scenario."""
+
+    class ObjectivesForm(FlaskForm):
+        submit = SubmitField(_l("Save objectives"))
+
+    outcomes = [("", _l("Not recorded"))] + list(taxonomy.OBJECTIVE_OUTCOMES)
+    for position, objective in enumerate(objectives):
+        setattr(ObjectivesForm, f"outcome_{position}",
+                RadioField(objective, choices=choices(outcomes), default="",
+                           validators=[Optional()]))
+        setattr(ObjectivesForm, f"note_{position}",
+                TextAreaField(_l("Note"), filters=[strip],
+                              validators=[Optional(), Length(max=3000), no_nul]))
+    return ObjectivesForm
+
+
+PHASE_TIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def phase_times_form_class(phases):
+    """A start and an end time (centre's local time) per phase of the framework."""
+
+    class PhaseTimesForm(FlaskForm):
+        submit = SubmitField(_l("Save the times"))
+
+    for code, label in phases:
+        setattr(PhaseTimesForm, f"start_{code}", DateTimeLocalField(
+            _l("%(phase)s: start", phase=label), format=PHASE_TIME_FORMAT,
+            validators=[Optional()]))
+        setattr(PhaseTimesForm, f"end_{code}", DateTimeLocalField(
+            _l("%(phase)s: end", phase=label), format=PHASE_TIME_FORMAT,
+            validators=[Optional()]))
+    return PhaseTimesForm
+
+
+def roles_form_class(instructors):
+    """A role per instructor of the session."""
+
+    class RolesForm(FlaskForm):
+        submit = SubmitField(_l("Save roles"))
+
+    for user in instructors:
+        setattr(RolesForm, f"role_{user.id}",
+                SelectField(user.name, choices=choices(taxonomy.DEBRIEF_ROLES)))
+    return RolesForm
+
+
+class JustCultureForm(FlaskForm):
+    just_culture = SelectField(_l("Just Culture classification"))
+    submit = SubmitField(_l("Save classification"))
+
+
 class FactorForm(FlaskForm):
     code = SelectField(_l("Contributing factor (London Protocol)"))
     description = TextAreaField(_l("How it contributed"), filters=[strip],
@@ -102,8 +156,10 @@ class FactorForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.code.choices = choices([("", _l("Choose a factor"))] +
-                                    list(taxonomy.lp_factor_choices()))
+        # Grouped by London Protocol level: the page shows one optgroup per level.
+        # The placeholder sits outside every group (key None).
+        self.code.choices = {None: choices([("", _l("Choose a factor"))])} | {
+            str(level): choices(codes) for level, codes in taxonomy.lp_factor_groups()}
 
 
 class FeedbackForm(FlaskForm):

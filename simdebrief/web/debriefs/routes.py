@@ -23,16 +23,20 @@ from simdebrief.models import (
 )
 from simdebrief.reports.charts import factor_spread_svg
 from simdebrief.services import debriefing
-from simdebrief.timefmt import local_text
+from simdebrief.timefmt import local_text, local_to_utc, to_local
 from simdebrief.web.debriefs.forms import (
     AmendmentForm,
     AnalysisItemForm,
     FactorForm,
     FeedbackForm,
+    JustCultureForm,
     ProblemForm,
     field_key,
     notes_form_class,
+    objectives_form_class,
+    phase_times_form_class,
     rating_form_class,
+    roles_form_class,
 )
 from simdebrief.web.forms import EmptyForm, apply_service_errors, choices, form_status
 from simdebrief.web.loaders import visible_session
@@ -47,9 +51,12 @@ def _instructor_session(session_id: int) -> SimSession:
 
 
 def _debrief(sim_session: SimSession):
+    """The session's debrief; a change (any POST) needs a debriefer who may write."""
     debrief = debriefing.debrief_for(db.session, sim_session)
     if debrief is None:
         abort(404)
+    if request.method == "POST":
+        policy.require(policy.may_edit_debrief(current_user, sim_session, debrief))
     return debrief
 
 
@@ -61,10 +68,15 @@ ANALYSIS_LABELS = SimpleNamespace(
 
 
 def _page(template: str, sim_session, debrief, status: int = 200, **context):
+    """A debrief page. ``editable``: a draft, and the visitor is not an observer."""
+    editable = (debrief is not None and not debrief.is_final
+                and policy.may_edit_debrief(current_user, sim_session, debrief))
     return render_template(
         f"debriefs/{template}", sim_session=sim_session, debrief=debrief,
         action_form=EmptyForm(), learners=debriefing.debrief_learners(sim_session),
         taxonomy_prebrief=taxonomy.PREBRIEF_ITEMS, analysis_labels=ANALYSIS_LABELS,
+        editable=editable, team=debriefing.debriefers(debrief) if debrief else [],
+        role_label=lambda code: taxonomy.label(taxonomy.DEBRIEF_ROLES, code),
         **context), status
 
 
@@ -272,10 +284,19 @@ def spread_chart(debrief) -> tuple[list, str]:
 def _factors_page(sim_session, debrief, *, problem_form=None, factor_forms=None, status=200):
     spread, svg = spread_chart(debrief)
     factor_forms = factor_forms or {}
+    culture_forms = {}
+    culture_choices = choices([("", _("Not classified"))] + list(
+        debriefing.just_culture_choices(sim_session.centre)))
     for problem in debrief.problems:
         factor_forms.setdefault(problem.id, FactorForm(prefix=f"p{problem.id}"))
+        culture_forms[problem.id] = JustCultureForm(
+            prefix=f"jc{problem.id}", formdata=None,
+            data={"just_culture": problem.just_culture or ""})
+        culture_forms[problem.id].just_culture.choices = culture_choices
     return _page("factors.html", sim_session, debrief, status=status,
                  problem_form=problem_form or ProblemForm(), factor_forms=factor_forms,
+                 culture_forms=culture_forms,
+                 culture_label=lambda c: taxonomy.label(taxonomy.JUST_CULTURE_CLASSES, c),
                  spread=spread, spread_svg=svg, factor_label=taxonomy.factor_label,
                  level_label=lambda c: taxonomy.label(taxonomy.LP_LEVELS,
                                                       taxonomy.factor_level(c)),
@@ -309,11 +330,8 @@ def add_factor(session_id: int, problem_id: int):
     problem = _owned_problem(debrief, problem_id)
     form = FactorForm(prefix=f"p{problem.id}")
     if form.validate_on_submit():
-        data = debriefing.FactorInput(
-            code=form.code.data or "", description=form.description.data or "",
-            attribution=form.attribution.data or "", changeable=form.changeable.data)
         if _submit(form, _("Factor added."), debriefing.add_factor, problem=problem,
-                   actor=current_user, data=data):
+                   actor=current_user, data=_factor_input(form)):
             return redirect(url_for("debriefs.factors", session_id=session_id,
                                     _anchor=f"problem-{problem_id}"))
         debrief = _debrief(sim_session)
@@ -333,10 +351,64 @@ def delete_problem(session_id: int, problem_id: int):
 def delete_factor(session_id: int, factor_id: int):
     sim_session = _instructor_session(session_id)
     debrief = _debrief(sim_session)
-    factor = policy.require_object(db.session.get(ContributingFactor, factor_id),
-                                   lambda f: f.problem.debrief_id == debrief.id)
+    factor = _owned_factor(debrief, factor_id)
     return _remove(sim_session, "debriefs.factors", _("Factor removed."),
                    debriefing.delete_factor, factor=factor, actor=current_user)
+
+
+def _owned_factor(debrief, factor_id: int) -> ContributingFactor:
+    return policy.require_object(db.session.get(ContributingFactor, factor_id),
+                                 lambda f: f.problem.debrief_id == debrief.id)
+
+
+def _factor_input(form: FactorForm) -> debriefing.FactorInput:
+    return debriefing.FactorInput(
+        code=form.code.data or "", description=form.description.data or "",
+        attribution=form.attribution.data or "", changeable=form.changeable.data)
+
+
+@bp.route("/<int:session_id>/debrief/factors/<int:factor_id>", methods=["GET", "POST"])
+def edit_factor(session_id: int, factor_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    factor = _owned_factor(debrief, factor_id)
+    form = FactorForm(obj=factor)
+    form.submit.label.text = _("Save factor")
+    if form.validate_on_submit() and _submit(
+            form, _("Factor saved."), debriefing.update_factor, factor=factor,
+            actor=current_user, data=_factor_input(form)):
+        return redirect(url_for("debriefs.factors", session_id=session_id,
+                                _anchor=f"problem-{factor.problem_id}"))
+    return _page("factor_edit.html", sim_session, debrief, status=form_status(), form=form,
+                 factor=factor)
+
+
+@bp.post("/<int:session_id>/debrief/factors/<int:factor_id>/discussed")
+def factor_discussed(session_id: int, factor_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    factor = _owned_factor(debrief, factor_id)
+    return _remove(sim_session, "debriefs.factors", _("Marked as discussed with the group."),
+                   debriefing.mark_factor_discussed, factor=factor, actor=current_user)
+
+
+@bp.post("/<int:session_id>/debrief/problems/<int:problem_id>/classify")
+def classify_problem(session_id: int, problem_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    problem = _owned_problem(debrief, problem_id)
+    form = JustCultureForm(prefix=f"jc{problem.id}")
+    form.just_culture.choices = choices([("", _("Not classified"))] + list(
+        debriefing.just_culture_choices(sim_session.centre)))
+    if form.validate_on_submit() and _submit(
+            form, _("Classification saved."), debriefing.classify_problem, problem=problem,
+            actor=current_user, just_culture=form.just_culture.data or ""):
+        return redirect(url_for("debriefs.factors", session_id=session_id,
+                                _anchor=f"problem-{problem_id}"))
+    db.session.rollback()
+    flash(_("Choose one of the classifications."), "error")
+    return redirect(url_for("debriefs.factors", session_id=session_id,
+                            _anchor=f"problem-{problem_id}"))
 
 
 @bp.post("/<int:session_id>/debrief/factors/suggest")
@@ -395,7 +467,135 @@ def feedback_overview(session_id: int):
                                               min_group=sim_session.centre.min_group_size))
 
 
+# --- learning objectives and phase times ----------------------------------------------------
+
+
+def _objectives_page(sim_session, debrief, *, objectives_form=None, times_form=None,
+                     status=200):
+    objectives = debriefing.scenario_objectives(debrief)
+    phases = debriefing.framework_phases(debrief)
+    zone = sim_session.centre.timezone
+    if objectives_form is None:
+        objectives_form = objectives_form_class(objectives)(formdata=None)
+        for position in range(len(objectives)):
+            row = debrief.outcome_for(position)
+            objectives_form[f"outcome_{position}"].data = row.outcome if row else ""
+            objectives_form[f"note_{position}"].data = row.note if row else ""
+    if times_form is None:
+        times_form = phase_times_form_class(phases)(formdata=None)
+        for code, _label in phases:
+            row = debrief.phase_time(code)
+            for name, moment in (("start", row.started_at if row else None),
+                                 ("end", row.ended_at if row else None)):
+                times_form[f"{name}_{code}"].data = (
+                    to_local(moment, zone).replace(tzinfo=None) if moment else None)
+    return _page("objectives.html", sim_session, debrief, status=status,
+                 objectives=objectives, phases=phases, objectives_form=objectives_form,
+                 times_form=times_form,
+                 outcome_label=lambda c: taxonomy.label(taxonomy.OBJECTIVE_OUTCOMES, c))
+
+
+@bp.route("/<int:session_id>/debrief/objectives", methods=["GET", "POST"])
+def objectives(session_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    objective_texts = debriefing.scenario_objectives(debrief)
+    form = objectives_form_class(objective_texts)()
+    if request.method == "GET":
+        return _objectives_page(sim_session, debrief)
+    if form.validate_on_submit():
+        outcomes = {position: debriefing.OutcomeInput(
+            outcome=form[f"outcome_{position}"].data or "",
+            note=form[f"note_{position}"].data or "")
+            for position in range(len(objective_texts))}
+        if _submit(form, _("Learning objectives saved."), debriefing.save_objectives,
+                   debrief=debrief, actor=current_user, outcomes=outcomes):
+            return _back("debriefs.objectives", sim_session)
+        debrief = _debrief(sim_session)
+    return _objectives_page(sim_session, debrief, objectives_form=form, status=400)
+
+
+@bp.post("/<int:session_id>/debrief/phases")
+def phase_times(session_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    phases = debriefing.framework_phases(debrief)
+    form = phase_times_form_class(phases)()
+    if form.validate_on_submit():
+        zone = sim_session.centre.timezone
+
+        def utc(value):
+            return local_to_utc(value.date(), value.time(), zone) if value else None
+
+        times = {code: (utc(form[f"start_{code}"].data), utc(form[f"end_{code}"].data))
+                 for code, _label in phases}
+        if _submit(form, _("Phase times saved."), debriefing.set_phase_times,
+                   debrief=debrief, actor=current_user, times=times):
+            return _back("debriefs.objectives", sim_session)
+        debrief = _debrief(sim_session)
+    return _objectives_page(sim_session, debrief, times_form=form, status=400)
+
+
+@bp.post("/<int:session_id>/debrief/phases/<phase>/<edge>")
+def mark_phase(session_id: int, phase: str, edge: str):
+    """The one-click "start now" / "end now" of a phase: the clock's time is stored."""
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if phase not in {code for code, _label in debriefing.framework_phases(debrief)} or \
+            edge not in debriefing.PHASE_EDGES:
+        abort(404)
+    try:
+        debriefing.mark_phase(db.session, debrief=debrief, actor=current_user, phase=phase,
+                              edge=edge, now=current_now())
+    except (InvalidInput, InvalidState) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Time recorded: %(time)s.", time=local_text(
+            current_now(), sim_session.centre.timezone, "HH:mm")), "success")
+    return redirect(url_for("debriefs.objectives", session_id=session_id,
+                            _anchor="phase-times"))
+
+
+# --- debriefers ----------------------------------------------------------------------------
+
+
+@bp.route("/<int:session_id>/debrief/roles", methods=["GET", "POST"])
+def roles(session_id: int):
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    may_assign = policy.may_assign_debrief_roles(current_user, sim_session, debrief)
+    form = roles_form_class(sim_session.instructors)(
+        formdata=request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        for user in sim_session.instructors:
+            form[f"role_{user.id}"].data = debrief.role_of(user.id).value
+    if request.method == "POST":
+        policy.require(may_assign)
+        if form.validate_on_submit():
+            roles_given = {user.id: form[f"role_{user.id}"].data
+                           for user in sim_session.instructors}
+            if _submit(form, _("Roles saved."), debriefing.set_roles, debrief=debrief,
+                       actor=current_user, roles=roles_given):
+                return _back("debriefs.roles", sim_session)
+            debrief = _debrief(sim_session)
+    return _page("roles.html", sim_session, debrief, status=form_status(), form=form,
+                 may_assign=may_assign)
+
+
 # --- finalise and amend ------------------------------------------------------------------------
+
+
+@bp.get("/<int:session_id>/debrief/finalise")
+def confirm_finalise(session_id: int):
+    """What is still missing, shown before the debrief is locked; its form posts finalise."""
+    sim_session = _instructor_session(session_id)
+    debrief = _debrief(sim_session)
+    return _page("finalise.html", sim_session, debrief,
+                 check=debriefing.finalise_check(debrief))
 
 
 @bp.post("/<int:session_id>/debrief/finalise")
