@@ -128,7 +128,14 @@ def session_of(now: datetime, size: int) -> int:
     from sqlalchemy import select
 
     from simdebrief.models import Centre, Role, SimSession, User
-    from simdebrief.services import accounts, debriefing, demo, directory, scheduling
+    from simdebrief.services import (
+        accounts,
+        debrief_factors,
+        debriefing,
+        demo,
+        directory,
+        scheduling,
+    )
 
     centre = db.session.scalar(select(Centre).where(Centre.name == demo.DEMO_CENTRE))
     instructor = accounts.find_user_by_email(db.session, "instructor@demo.simdebrief.org")
@@ -151,11 +158,11 @@ def session_of(now: datetime, size: int) -> int:
                                        now=now)
     debrief.take_home_messages = ("Say your worry out loud.\nRepeat the observations.\n"
                                   "Feeling shaken afterwards is normal.")
-    debriefing.suggest_expected_factors(db.session, debrief=debrief, actor=instructor, now=now)
+    debrief_factors.suggest_expected_factors(db.session, debrief=debrief, actor=instructor, now=now)
     for kind, text in (("plus", "Compressions started within a minute."),
                        ("delta", "Nobody said the early warning score out loud.")):
-        debriefing.add_analysis_item(db.session, debrief=debrief, actor=instructor, now=now,
-                                     data=debriefing.AnalysisInput(
+        debrief_factors.add_analysis_item(db.session, debrief=debrief, actor=instructor, now=now,
+                                     data=debrief_factors.AnalysisInput(
                                          kind, "communication", "self_assessment", text))
     for learner in learners:
         debriefing.save_feedback(

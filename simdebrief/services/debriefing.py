@@ -13,10 +13,8 @@ from sqlalchemy.orm import Session, selectinload
 from simdebrief import taxonomy
 from simdebrief.errors import InvalidInput, InvalidState, SimDebriefError
 from simdebrief.models import (
-    AnalysisItem,
     Attendance,
     CareProblem,
-    ContributingFactor,
     DashRating,
     Debrief,
     DebriefAmendment,
@@ -24,8 +22,6 @@ from simdebrief.models import (
     DebriefRole,
     DebriefStatus,
     LearnerFeedback,
-    ObjectiveOutcome,
-    PhaseTime,
     SessionStatus,
     SimSession,
     User,
@@ -90,6 +86,11 @@ def start_debrief(session: Session, *, sim_session: SimSession, actor: User,
     return debrief
 
 
+def scenario_objectives(debrief: Debrief) -> list[str]:
+    """The learning objectives of the scenario version the session ran."""
+    return list(debrief.session.scenario_version.content.get("learning_objectives") or ())
+
+
 def framework_phases(debrief: Debrief) -> taxonomy.Choices:
     return taxonomy.DEBRIEF_FRAMEWORKS.get(debrief.framework,
                                            taxonomy.DEBRIEF_FRAMEWORKS["PEARLS"])
@@ -108,12 +109,13 @@ def framing_items(centre) -> list[tuple[str, str]]:
     return items
 
 
-def _require_draft(debrief: Debrief) -> None:
+def require_draft(debrief: Debrief) -> None:
     if debrief.is_final:
         raise InvalidState(_("The debrief is finalised; record an amendment instead."))
 
 
-def _touch(debrief: Debrief, actor: User, now: datetime) -> None:
+def touch(debrief: Debrief, actor: User, now: datetime) -> None:
+    """Record who changed the debrief last, and when."""
     debrief.updated_at = now
     debrief.updated_by_id = actor.id
 
@@ -121,7 +123,7 @@ def _touch(debrief: Debrief, actor: User, now: datetime) -> None:
 def save_notes(session: Session, *, debrief: Debrief, actor: User, notes: DebriefNotes,
                based_on_version: int, now: datetime) -> None:
     """Store the whole main form, unless someone else saved since it was opened."""
-    _require_draft(debrief)
+    require_draft(debrief)
     claimed = session.execute(
         update(Debrief)
         .where(Debrief.id == debrief.id, Debrief.version == based_on_version)
@@ -144,7 +146,7 @@ def save_notes(session: Session, *, debrief: Debrief, actor: User, notes: Debrie
     debrief.role_model_story_shared = notes.role_model_story_shared
     debrief.triggers = sorted(set(notes.triggers))
     debrief.take_home_messages = notes.take_home_messages.strip()
-    _touch(debrief, actor, now)
+    touch(debrief, actor, now)
     session.flush()
 
 
@@ -181,302 +183,10 @@ def set_roles(session: Session, *, debrief: Debrief, actor: User, roles: dict[in
             rows[user_id].role = DebriefRole(role)
         else:
             debrief.debriefers.append(DebriefInstructor(user_id=user_id, role=DebriefRole(role)))
-    _touch(debrief, actor, now)
+    touch(debrief, actor, now)
     audit.record(session, action="debrief.roles_set", actor=actor, now=now,
                  object_type="debrief", object_id=debrief.id)
     session.flush()
-
-
-# --- learning objectives and phase times ------------------------------------------------------
-
-
-def scenario_objectives(debrief: Debrief) -> list[str]:
-    return list(debrief.session.scenario_version.content.get("learning_objectives") or ())
-
-
-@dataclass(frozen=True)
-class OutcomeInput:
-    #: A taxonomy.OBJECTIVE_OUTCOMES code, or "" for "not recorded".
-    outcome: str
-    note: str = ""
-
-
-def save_objectives(session: Session, *, debrief: Debrief, actor: User,
-                    outcomes: dict[int, OutcomeInput], now: datetime) -> None:
-    """Record per objective (by its position in the scenario) whether the group met it."""
-    _require_draft(debrief)
-    objectives = scenario_objectives(debrief)
-    known = set(taxonomy.codes(taxonomy.OBJECTIVE_OUTCOMES))
-    errors: dict[str, list[str]] = {}
-    for position, data in outcomes.items():
-        if not 0 <= position < len(objectives):
-            raise InvalidInput(_("The scenario has no such learning objective."))
-        if data.outcome and data.outcome not in known:
-            errors[f"outcome_{position}"] = [_("Choose met, partly met or not met.")]
-        elif not data.outcome and data.note.strip():
-            errors[f"outcome_{position}"] = [_("Choose whether the objective was met, or "
-                                               "remove the note.")]
-    if errors:
-        raise InvalidInput(errors)
-    for position, data in outcomes.items():
-        row = debrief.outcome_for(position)
-        if not data.outcome:
-            if row is not None:
-                debrief.objective_outcomes.remove(row)
-            continue
-        if row is None:
-            row = ObjectiveOutcome(position=position, objective=objectives[position])
-            debrief.objective_outcomes.append(row)
-        row.outcome = data.outcome
-        row.note = data.note.strip()
-    _touch(debrief, actor, now)
-    session.flush()
-
-
-PHASE_EDGES = ("start", "end")
-
-
-def _phase_row(debrief: Debrief, phase: str) -> PhaseTime:
-    if phase not in {code for code, _label in framework_phases(debrief)}:
-        raise InvalidInput(_("The debrief's framework has no such phase."))
-    row = debrief.phase_time(phase)
-    if row is None:
-        row = PhaseTime(phase=phase)
-        debrief.phase_times.append(row)
-    return row
-
-
-def mark_phase(session: Session, *, debrief: Debrief, actor: User, phase: str, edge: str,
-               now: datetime) -> PhaseTime:
-    """One click: the phase starts (or ends) now."""
-    _require_draft(debrief)
-    if edge not in PHASE_EDGES:
-        raise InvalidInput(_("A phase can only start or end."))
-    row = _phase_row(debrief, phase)
-    if edge == "start":
-        row.started_at = now
-    else:
-        if row.started_at is not None and now < row.started_at:
-            raise InvalidInput(_("A phase cannot end before it started."))
-        row.ended_at = now
-    _touch(debrief, actor, now)
-    session.flush()
-    return row
-
-
-def set_phase_times(session: Session, *, debrief: Debrief, actor: User,
-                    times: dict[str, tuple[datetime | None, datetime | None]],
-                    now: datetime) -> None:
-    """Correct the phases' times: {phase: (start, end)}, None clears a time."""
-    _require_draft(debrief)
-    errors: dict[str, list[str]] = {}
-    for phase, (start, end) in times.items():
-        if start is not None and end is not None and end < start:
-            errors[f"end_{phase}"] = [_("The end is before the start.")]
-    if errors:
-        raise InvalidInput(errors)
-    for phase, (start, end) in times.items():
-        row = debrief.phase_time(phase)
-        if row is None and start is None and end is None:
-            continue
-        row = _phase_row(debrief, phase)
-        row.started_at, row.ended_at = start, end
-    _touch(debrief, actor, now)
-    session.flush()
-
-
-# --- analysis items ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AnalysisInput:
-    kind: str
-    domain: str
-    strategy: str
-    text: str
-    observation: str = ""
-    question: str = ""
-    learner_frame: str = ""
-
-
-def _check_analysis(data: AnalysisInput) -> None:
-    errors: dict[str, list[str]] = {}
-    for name, choices in (("kind", taxonomy.ANALYSIS_KINDS),
-                          ("domain", taxonomy.ANALYSIS_DOMAINS),
-                          ("strategy", taxonomy.ANALYSIS_STRATEGIES)):
-        if getattr(data, name) not in taxonomy.codes(choices):
-            errors[name] = [_("Choose one of the options.")]
-    if not data.text.strip():
-        errors["text"] = [_("Describe the item.")]
-    if errors:
-        raise InvalidInput(errors)
-
-
-def add_analysis_item(session: Session, *, debrief: Debrief, actor: User,
-                      data: AnalysisInput, now: datetime) -> AnalysisItem:
-    _require_draft(debrief)
-    _check_analysis(data)
-    item = AnalysisItem(debrief=debrief, **{k: v.strip() for k, v in data.__dict__.items()})
-    session.add(item)
-    _touch(debrief, actor, now)
-    session.flush()
-    return item
-
-
-def update_analysis_item(session: Session, *, item: AnalysisItem, actor: User,
-                         data: AnalysisInput, now: datetime) -> None:
-    _require_draft(item.debrief)
-    _check_analysis(data)
-    for key, value in data.__dict__.items():
-        setattr(item, key, value.strip())
-    _touch(item.debrief, actor, now)
-    session.flush()
-
-
-def delete_analysis_item(session: Session, *, item: AnalysisItem, actor: User,
-                         now: datetime) -> None:
-    _require_draft(item.debrief)
-    _touch(item.debrief, actor, now)
-    session.delete(item)
-    session.flush()
-
-
-# --- care-delivery problems and contributing factors --------------------------------------
-
-
-def add_problem(session: Session, *, debrief: Debrief, actor: User, description: str,
-                now: datetime) -> CareProblem:
-    _require_draft(debrief)
-    if not description.strip():
-        raise InvalidInput({"description": [_("Describe the care-delivery problem.")]})
-    problem = CareProblem(debrief=debrief, description=description.strip())
-    session.add(problem)
-    _touch(debrief, actor, now)
-    session.flush()
-    return problem
-
-
-def just_culture_choices(centre) -> taxonomy.Choices:
-    """The Just Culture classes a centre uses: "reckless" only where it is enabled."""
-    return tuple((code, label) for code, label in taxonomy.JUST_CULTURE_CLASSES
-                 if code != "reckless" or centre.reckless_enabled)
-
-
-def classify_problem(session: Session, *, problem: CareProblem, actor: User,
-                     just_culture: str, now: datetime) -> None:
-    """Set (or with "" clear) the problem's Just Culture classification."""
-    _require_draft(problem.debrief)
-    allowed = taxonomy.codes(just_culture_choices(problem.debrief.session.centre))
-    if just_culture and just_culture not in allowed:
-        raise InvalidInput({"just_culture": [_("Choose one of the classifications.")]})
-    problem.just_culture = just_culture or None
-    _touch(problem.debrief, actor, now)
-    session.flush()
-
-
-def delete_problem(session: Session, *, problem: CareProblem, actor: User,
-                   now: datetime) -> None:
-    _require_draft(problem.debrief)
-    _touch(problem.debrief, actor, now)
-    session.delete(problem)
-    session.flush()
-
-
-@dataclass(frozen=True)
-class FactorInput:
-    code: str
-    description: str
-    attribution: str
-    changeable: bool
-
-
-def _check_factor(data: FactorInput) -> None:
-    errors: dict[str, list[str]] = {}
-    if not taxonomy.is_valid_factor_code(data.code):
-        errors["code"] = [_("Choose a contributing factor from the London Protocol list.")]
-    if data.attribution not in taxonomy.codes(taxonomy.ATTRIBUTIONS):
-        errors["attribution"] = [_("Choose system, individual or both.")]
-    if errors:
-        raise InvalidInput(errors)
-
-
-def add_factor(session: Session, *, problem: CareProblem, actor: User, data: FactorInput,
-               now: datetime) -> ContributingFactor:
-    _require_draft(problem.debrief)
-    _check_factor(data)
-    factor = ContributingFactor(problem=problem, code=data.code,
-                                description=data.description.strip(),
-                                attribution=data.attribution, changeable=data.changeable)
-    session.add(factor)
-    _touch(problem.debrief, actor, now)
-    session.flush()
-    return factor
-
-
-def update_factor(session: Session, *, factor: ContributingFactor, actor: User,
-                  data: FactorInput, now: datetime) -> None:
-    """Change a factor; an edited suggestion counts as discussed."""
-    _require_draft(factor.problem.debrief)
-    _check_factor(data)
-    factor.code = data.code
-    factor.description = data.description.strip()
-    factor.attribution = data.attribution
-    factor.changeable = data.changeable
-    factor.suggested = False
-    _touch(factor.problem.debrief, actor, now)
-    session.flush()
-
-
-def mark_factor_discussed(session: Session, *, factor: ContributingFactor, actor: User,
-                          now: datetime) -> None:
-    _require_draft(factor.problem.debrief)
-    factor.suggested = False
-    _touch(factor.problem.debrief, actor, now)
-    session.flush()
-
-
-def delete_factor(session: Session, *, factor: ContributingFactor, actor: User,
-                  now: datetime) -> None:
-    _require_draft(factor.problem.debrief)
-    _touch(factor.problem.debrief, actor, now)
-    session.delete(factor)
-    session.flush()
-
-
-def suggest_expected_factors(session: Session, *, debrief: Debrief, actor: User,
-                             now: datetime) -> int:
-    """Add the scenario's expected problems and factors; returns how many problems were added.
-
-    Problems already in the debrief (same description) are left alone, so the button can be
-    pressed twice without doubling anything.
-    """
-    _require_draft(debrief)
-    content = debrief.session.scenario_version.content
-    present = {p.description for p in debrief.problems}
-    added = 0
-    for expected in content.get("care_delivery_problems", []):
-        if expected["description"] in present:
-            continue
-        problem = CareProblem(debrief=debrief, description=expected["description"])
-        for factor in expected.get("expected_factors", []):
-            problem.factors.append(ContributingFactor(
-                code=factor["code"], description=factor.get("note", ""),
-                attribution="system", changeable=True, suggested=True))
-        session.add(problem)
-        added += 1
-    _touch(debrief, actor, now)
-    session.flush()
-    return added
-
-
-def factor_spread(debrief: Debrief) -> list[tuple[str, str, int]]:
-    """(level code, level label, number of factors) for every London Protocol level."""
-    counts = {code: 0 for code, _label in taxonomy.LP_LEVELS}
-    for problem in debrief.problems:
-        for factor in problem.factors:
-            level = taxonomy.factor_level(factor.code)
-            counts[level] = counts.get(level, 0) + 1
-    return [(code, str(label), counts[code]) for code, label in taxonomy.LP_LEVELS]
 
 
 # --- per-learner feedback ---------------------------------------------------------------
@@ -496,7 +206,7 @@ class FeedbackInput:
 
 def save_feedback(session: Session, *, debrief: Debrief, learner: User, actor: User,
                   data: FeedbackInput, now: datetime) -> LearnerFeedback:
-    _require_draft(debrief)
+    require_draft(debrief)
     if learner not in debrief_learners(debrief.session):
         raise InvalidInput(_("Feedback can only be written for learners who attended."))
     feedback = debrief.feedback_for(learner.id)
@@ -507,7 +217,7 @@ def save_feedback(session: Session, *, debrief: Debrief, learner: User, actor: U
     feedback.to_improve = data.to_improve.strip()
     feedback.learning_goals = data.learning_goals.strip()
     feedback.updated_at = now
-    _touch(debrief, actor, now)
+    touch(debrief, actor, now)
     session.flush()
     return feedback
 
@@ -560,14 +270,14 @@ def finalise(session: Session, *, debrief: Debrief, actor: User, now: datetime) 
     ready" emails on it). Every entry point finalises through here, so none can lock a
     debrief without scheduling its follow-ups.
     """
-    _require_draft(debrief)
+    require_draft(debrief)
     if not debrief.take_home_messages.strip():
         raise InvalidInput({"take_home_messages": [
             _("Write the group's take-home messages before finalising.")]})
     debrief.status = DebriefStatus.FINAL
     debrief.finalised_at = now
     debrief.finalised_by_id = actor.id
-    _touch(debrief, actor, now)
+    touch(debrief, actor, now)
     if debrief.session.status is SessionStatus.IN_PROGRESS:
         scheduling.mark_debriefed(session, sim_session=debrief.session, actor=actor, now=now)
     audit.record(session, action="debrief.finalised", actor=actor, now=now,
@@ -622,7 +332,7 @@ def amend(session: Session, *, debrief: Debrief, actor: User, target: str, text:
     amendment = DebriefAmendment(debrief=debrief, at=now, author_id=actor.id, target=target,
                                  before=before, after=text.strip(), reason=reason.strip())
     session.add(amendment)
-    _touch(debrief, actor, now)
+    touch(debrief, actor, now)
     audit.record(session, action="debrief.amended", actor=actor, now=now,
                  object_type="debrief", object_id=debrief.id, detail=f"target={target}")
     session.flush()

@@ -27,7 +27,16 @@ from simdebrief.models import (
     SessionStatus,
     SimSession,
 )
-from simdebrief.services import accounts, checkins, debriefing, directory, library, support
+from simdebrief.services import (
+    accounts,
+    checkins,
+    debrief_factors,
+    debrief_objectives,
+    debriefing,
+    directory,
+    library,
+    support,
+)
 from simdebrief.services.demo_data import (
     BASIC_ASSUMPTION,
     COHORTS,
@@ -259,7 +268,7 @@ def load_demo_debrief(session: Session, *, now: datetime) -> Debrief | None:
                            "Feeling shaken after a death is a normal reaction; talk about it, "
                            "and answer the follow-up tomorrow.",
     ))
-    debriefing.suggest_expected_factors(session, debrief=debrief, actor=instructor, now=now)
+    debrief_factors.suggest_expected_factors(session, debrief=debrief, actor=instructor, now=now)
     for kind, domain, strategy, text in (
         ("plus", "technical", "self_assessment",
          "Compressions started within a minute of the pulse check and were swapped every two "
@@ -273,8 +282,9 @@ def load_demo_debrief(session: Session, *, now: datetime) -> Debrief | None:
          "A heart rate of 128 with a falling CRP was explained by pneumonia; pulmonary embolism "
          "came up only after the arrest."),
     ):
-        debriefing.add_analysis_item(session, debrief=debrief, actor=instructor, now=now,
-                                     data=debriefing.AnalysisInput(kind, domain, strategy, text))
+        debrief_factors.add_analysis_item(
+            session, debrief=debrief, actor=instructor, now=now,
+            data=debrief_factors.AnalysisInput(kind, domain, strategy, text))
     for learner in debriefing.debrief_learners(sim_session):
         strengths, improve, goals = DEMO_FEEDBACK.get(learner.email, (
             "You stayed with the team through the whole resuscitation.",
@@ -292,20 +302,21 @@ def record_demo_outcomes(session: Session, debrief: Debrief, instructor, *,
                          now: datetime) -> None:
     """Objectives, phase times and the factors' discussion, as an educator records them."""
     objectives = debriefing.scenario_objectives(debrief)
-    debriefing.save_objectives(session, debrief=debrief, actor=instructor, now=now, outcomes={
-        position: debriefing.OutcomeInput(*DEMO_OUTCOMES[position % len(DEMO_OUTCOMES)])
+    debrief_objectives.save_objectives(
+        session, debrief=debrief, actor=instructor, now=now, outcomes={
+        position: debrief_objectives.OutcomeInput(*DEMO_OUTCOMES[position % len(DEMO_OUTCOMES)])
         for position in range(len(objectives))})
     phases = debriefing.framework_phases(debrief)
     start = now - DEMO_DEBRIEF_LENGTH
     step = DEMO_DEBRIEF_LENGTH / max(len(phases), 1)
-    debriefing.set_phase_times(session, debrief=debrief, actor=instructor, now=now, times={
+    debrief_objectives.set_phase_times(session, debrief=debrief, actor=instructor, now=now, times={
         code: (start + step * number, start + step * (number + 1))
         for number, (code, _label) in enumerate(phases)})
     for problem in debrief.problems:
         for factor in problem.factors[:-1]:
-            debriefing.mark_factor_discussed(session, factor=factor, actor=instructor, now=now)
+            debrief_factors.mark_factor_discussed(session, factor=factor, actor=instructor, now=now)
     if debrief.problems:
-        debriefing.classify_problem(session, problem=debrief.problems[0], actor=instructor,
+        debrief_factors.classify_problem(session, problem=debrief.problems[0], actor=instructor,
                                     just_culture="human_error", now=now)
 
 

@@ -21,6 +21,7 @@ from simdebrief.models.followups import FollowUpStatus
 from simdebrief.services import (
     accounts,
     checkins,
+    debrief_factors,
     debriefing,
     directory,
     notifications,
@@ -56,10 +57,10 @@ def build_world(*, label: str, centre: Centre, instructor: User, learner: User,
                              present_ids={learner.id}, now=now)
     debrief = debriefing.start_debrief(db.session, sim_session=running.session,
                                        actor=instructor, now=now)
-    debriefing.suggest_expected_factors(db.session, debrief=debrief, actor=instructor, now=now)
-    item = debriefing.add_analysis_item(
+    debrief_factors.suggest_expected_factors(db.session, debrief=debrief, actor=instructor, now=now)
+    item = debrief_factors.add_analysis_item(
         db.session, debrief=debrief, actor=instructor, now=now,
-        data=debriefing.AnalysisInput("plus", "teamwork", "self_assessment", "Good"))
+        data=debrief_factors.AnalysisInput("plus", "teamwork", "self_assessment", "Good"))
     debrief.take_home_messages = "Say it out loud."
     debriefing.finalise(db.session, debrief=debrief, actor=instructor, now=now)
     problem = debrief.problems[0]

@@ -121,7 +121,7 @@ def open_work(app, people, objects, now) -> dict[str, int]:
     from datetime import timedelta
 
     from simdebrief.models import Centre, SupportRequest, User
-    from simdebrief.services import debriefing, scheduling, support
+    from simdebrief.services import debrief_factors, debriefing, scheduling, support
 
     with app.app_context():
         centre = db.session.get(Centre, people.centre_id)
@@ -138,11 +138,11 @@ def open_work(app, people, objects, now) -> dict[str, int]:
                                  present_ids={learner}, now=now)
         debrief = debriefing.start_debrief(db.session, sim_session=planned.session,
                                            actor=instructor, now=now)
-        debriefing.suggest_expected_factors(db.session, debrief=debrief, actor=instructor,
+        debrief_factors.suggest_expected_factors(db.session, debrief=debrief, actor=instructor,
                                             now=now)
-        item = debriefing.add_analysis_item(
+        item = debrief_factors.add_analysis_item(
             db.session, debrief=debrief, actor=instructor, now=now,
-            data=debriefing.AnalysisInput("plus", "teamwork", "self_assessment", "Good"))
+            data=debrief_factors.AnalysisInput("plus", "teamwork", "self_assessment", "Good"))
         support.take(db.session, request=db.session.get(SupportRequest,
                                                         objects["mine"]["request_id"]),
                      supporter=db.session.get(User, people.ids["peer"]), now=now)

@@ -22,7 +22,7 @@ from simdebrief.models import (
     User,
 )
 from simdebrief.reports.charts import factor_spread_svg
-from simdebrief.services import debriefing
+from simdebrief.services import debrief_factors, debrief_objectives, debriefing
 from simdebrief.timefmt import local_text, local_to_utc, to_local
 from simdebrief.web.debriefs.forms import (
     AmendmentForm,
@@ -183,8 +183,8 @@ def save(session_id: int):
 # --- analysis items -------------------------------------------------------------------------
 
 
-def _analysis_input(form: AnalysisItemForm) -> debriefing.AnalysisInput:
-    return debriefing.AnalysisInput(
+def _analysis_input(form: AnalysisItemForm) -> debrief_factors.AnalysisInput:
+    return debrief_factors.AnalysisInput(
         kind=form.kind.data or "", domain=form.domain.data, strategy=form.strategy.data,
         text=form.text.data or "", observation=form.observation.data or "",
         question=form.question.data or "", learner_frame=form.learner_frame.data or "")
@@ -196,7 +196,7 @@ def analysis(session_id: int):
     debrief = _debrief(sim_session)
     form = AnalysisItemForm()
     if form.validate_on_submit():
-        if _submit(form, _("Item added."), debriefing.add_analysis_item, debrief=debrief,
+        if _submit(form, _("Item added."), debrief_factors.add_analysis_item, debrief=debrief,
                    actor=current_user, data=_analysis_input(form)):
             return _back("debriefs.analysis", sim_session)
         debrief = _debrief(sim_session)
@@ -238,7 +238,7 @@ def analysis_item(session_id: int, item_id: int):
     form = AnalysisItemForm(obj=item)
     form.submit.label.text = _("Save item")
     if form.validate_on_submit() and _submit(
-            form, _("Item saved."), debriefing.update_analysis_item, item=item,
+            form, _("Item saved."), debrief_factors.update_analysis_item, item=item,
             actor=current_user, data=_analysis_input(form)):
         return _back("debriefs.analysis", sim_session)
     return _page("analysis_item.html", sim_session, debrief,
@@ -251,7 +251,7 @@ def delete_analysis_item(session_id: int, item_id: int):
     debrief = _debrief(sim_session)
     item = _owned_item(debrief, item_id)
     return _remove(sim_session, "debriefs.analysis", _("Item removed."),
-                   debriefing.delete_analysis_item, item=item, actor=current_user)
+                   debrief_factors.delete_analysis_item, item=item, actor=current_user)
 
 
 def _remove(sim_session: SimSession, endpoint: str, message: str, remove, **arguments):
@@ -272,7 +272,7 @@ def _remove(sim_session: SimSession, endpoint: str, message: str, remove, **argu
 
 
 def spread_chart(debrief) -> tuple[list, str]:
-    spread = debriefing.factor_spread(debrief)
+    spread = debrief_factors.factor_spread(debrief)
     svg = factor_spread_svg(
         [(label, count) for _code, label, count in spread],
         title=_("Contributing factors per London Protocol level"),
@@ -286,7 +286,7 @@ def _factors_page(sim_session, debrief, *, problem_form=None, factor_forms=None,
     factor_forms = factor_forms or {}
     culture_forms = {}
     culture_choices = choices([("", _("Not classified"))] + list(
-        debriefing.just_culture_choices(sim_session.centre)))
+        debrief_factors.just_culture_choices(sim_session.centre)))
     for problem in debrief.problems:
         factor_forms.setdefault(problem.id, FactorForm(prefix=f"p{problem.id}"))
         culture_forms[problem.id] = JustCultureForm(
@@ -310,7 +310,7 @@ def factors(session_id: int):
     form = ProblemForm()
     if form.validate_on_submit():
         if _submit(form, _("Problem added. Now add its contributing factors."),
-                   debriefing.add_problem, debrief=debrief, actor=current_user,
+                   debrief_factors.add_problem, debrief=debrief, actor=current_user,
                    description=form.description.data):
             return _back("debriefs.factors", sim_session)
         debrief = _debrief(sim_session)
@@ -330,7 +330,7 @@ def add_factor(session_id: int, problem_id: int):
     problem = _owned_problem(debrief, problem_id)
     form = FactorForm(prefix=f"p{problem.id}")
     if form.validate_on_submit():
-        if _submit(form, _("Factor added."), debriefing.add_factor, problem=problem,
+        if _submit(form, _("Factor added."), debrief_factors.add_factor, problem=problem,
                    actor=current_user, data=_factor_input(form)):
             return redirect(url_for("debriefs.factors", session_id=session_id,
                                     _anchor=f"problem-{problem_id}"))
@@ -344,7 +344,7 @@ def delete_problem(session_id: int, problem_id: int):
     debrief = _debrief(sim_session)
     problem = _owned_problem(debrief, problem_id)
     return _remove(sim_session, "debriefs.factors", _("Problem removed with its factors."),
-                   debriefing.delete_problem, problem=problem, actor=current_user)
+                   debrief_factors.delete_problem, problem=problem, actor=current_user)
 
 
 @bp.post("/<int:session_id>/debrief/factors/<int:factor_id>/delete")
@@ -353,7 +353,7 @@ def delete_factor(session_id: int, factor_id: int):
     debrief = _debrief(sim_session)
     factor = _owned_factor(debrief, factor_id)
     return _remove(sim_session, "debriefs.factors", _("Factor removed."),
-                   debriefing.delete_factor, factor=factor, actor=current_user)
+                   debrief_factors.delete_factor, factor=factor, actor=current_user)
 
 
 def _owned_factor(debrief, factor_id: int) -> ContributingFactor:
@@ -361,8 +361,8 @@ def _owned_factor(debrief, factor_id: int) -> ContributingFactor:
                                  lambda f: f.problem.debrief_id == debrief.id)
 
 
-def _factor_input(form: FactorForm) -> debriefing.FactorInput:
-    return debriefing.FactorInput(
+def _factor_input(form: FactorForm) -> debrief_factors.FactorInput:
+    return debrief_factors.FactorInput(
         code=form.code.data or "", description=form.description.data or "",
         attribution=form.attribution.data or "", changeable=form.changeable.data)
 
@@ -375,7 +375,7 @@ def edit_factor(session_id: int, factor_id: int):
     form = FactorForm(obj=factor)
     form.submit.label.text = _("Save factor")
     if form.validate_on_submit() and _submit(
-            form, _("Factor saved."), debriefing.update_factor, factor=factor,
+            form, _("Factor saved."), debrief_factors.update_factor, factor=factor,
             actor=current_user, data=_factor_input(form)):
         return redirect(url_for("debriefs.factors", session_id=session_id,
                                 _anchor=f"problem-{factor.problem_id}"))
@@ -389,7 +389,7 @@ def factor_discussed(session_id: int, factor_id: int):
     debrief = _debrief(sim_session)
     factor = _owned_factor(debrief, factor_id)
     return _remove(sim_session, "debriefs.factors", _("Marked as discussed with the group."),
-                   debriefing.mark_factor_discussed, factor=factor, actor=current_user)
+                   debrief_factors.mark_factor_discussed, factor=factor, actor=current_user)
 
 
 @bp.post("/<int:session_id>/debrief/problems/<int:problem_id>/classify")
@@ -399,9 +399,9 @@ def classify_problem(session_id: int, problem_id: int):
     problem = _owned_problem(debrief, problem_id)
     form = JustCultureForm(prefix=f"jc{problem.id}")
     form.just_culture.choices = choices([("", _("Not classified"))] + list(
-        debriefing.just_culture_choices(sim_session.centre)))
+        debrief_factors.just_culture_choices(sim_session.centre)))
     if form.validate_on_submit() and _submit(
-            form, _("Classification saved."), debriefing.classify_problem, problem=problem,
+            form, _("Classification saved."), debrief_factors.classify_problem, problem=problem,
             actor=current_user, just_culture=form.just_culture.data or ""):
         return redirect(url_for("debriefs.factors", session_id=session_id,
                                 _anchor=f"problem-{problem_id}"))
@@ -418,7 +418,7 @@ def suggest_factors(session_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        added = debriefing.suggest_expected_factors(db.session, debrief=debrief,
+        added = debrief_factors.suggest_expected_factors(db.session, debrief=debrief,
                                                     actor=current_user, now=current_now())
     except InvalidState as error:
         flash(str(error), "error")
@@ -504,11 +504,11 @@ def objectives(session_id: int):
     if request.method == "GET":
         return _objectives_page(sim_session, debrief)
     if form.validate_on_submit():
-        outcomes = {position: debriefing.OutcomeInput(
+        outcomes = {position: debrief_objectives.OutcomeInput(
             outcome=form[f"outcome_{position}"].data or "",
             note=form[f"note_{position}"].data or "")
             for position in range(len(objective_texts))}
-        if _submit(form, _("Learning objectives saved."), debriefing.save_objectives,
+        if _submit(form, _("Learning objectives saved."), debrief_objectives.save_objectives,
                    debrief=debrief, actor=current_user, outcomes=outcomes):
             return _back("debriefs.objectives", sim_session)
         debrief = _debrief(sim_session)
@@ -529,7 +529,7 @@ def phase_times(session_id: int):
 
         times = {code: (utc(form[f"start_{code}"].data), utc(form[f"end_{code}"].data))
                  for code, _label in phases}
-        if _submit(form, _("Phase times saved."), debriefing.set_phase_times,
+        if _submit(form, _("Phase times saved."), debrief_objectives.set_phase_times,
                    debrief=debrief, actor=current_user, times=times):
             return _back("debriefs.objectives", sim_session)
         debrief = _debrief(sim_session)
@@ -544,10 +544,10 @@ def mark_phase(session_id: int, phase: str, edge: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
     if phase not in {code for code, _label in debriefing.framework_phases(debrief)} or \
-            edge not in debriefing.PHASE_EDGES:
+            edge not in debrief_objectives.PHASE_EDGES:
         abort(404)
     try:
-        debriefing.mark_phase(db.session, debrief=debrief, actor=current_user, phase=phase,
+        debrief_objectives.mark_phase(db.session, debrief=debrief, actor=current_user, phase=phase,
                               edge=edge, now=current_now())
     except (InvalidInput, InvalidState) as error:
         db.session.rollback()
