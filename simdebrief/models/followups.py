@@ -64,6 +64,8 @@ class FollowUpStatus(enum.StrEnum):
     #: Not sent: its window passed, the stage was removed from the plan, or the learner
     #: chose "skip this one".
     SKIPPED = "skipped"
+    #: Sent, but the mail server refused the email for good (e.g. 550 no such mailbox).
+    UNDELIVERABLE = "undeliverable"
 
 
 #: Statuses of a stage that has not gone out yet (a plan edit may still change these).

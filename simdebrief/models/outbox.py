@@ -17,6 +17,8 @@ class OutboxStatus(enum.StrEnum):
     SENT = "sent"
     LOGGED = "logged"
     FAILED = "failed"
+    #: Refused for good by the mail server (a 5xx reply such as 550): never retried.
+    REJECTED = "rejected"
     #: Not to be sent any more: the learner paused or stopped follow-ups while it waited.
     CANCELLED = "cancelled"
 

@@ -33,10 +33,12 @@ STATUS_GROUPS = {
     FollowUpStatus.SENT: "open", FollowUpStatus.COMPLETED: "completed",
     FollowUpStatus.EXPIRED: "expired", FollowUpStatus.PAUSED: "held",
     FollowUpStatus.STOPPED: "held", FollowUpStatus.SKIPPED: "skipped",
+    # The mail server refused the stage's email for good: not counted as sent.
+    FollowUpStatus.UNDELIVERABLE: "undeliverable",
 }
 
 
-GROUP_NAMES = ("waiting", "open", "completed", "expired", "held", "skipped")
+GROUP_NAMES = ("waiting", "open", "completed", "expired", "held", "skipped", "undeliverable")
 
 
 @dataclass

@@ -56,6 +56,7 @@ LEARNER_STATUS = {
     FollowUpStatus.PAUSED: _l("Paused"),
     FollowUpStatus.STOPPED: _l("Stopped"),
     FollowUpStatus.SKIPPED: _l("Not sent"),
+    FollowUpStatus.UNDELIVERABLE: _l("Could not be emailed to you"),
 }
 STATE_TEXT = {
     PreferenceState.ACTIVE: _l("Your follow-ups are on."),
