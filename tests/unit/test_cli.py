@@ -127,3 +127,22 @@ def test_demo_load_names_the_missing_scenarios_and_loads_nothing(app, tmp_path, 
     assert "scenarios sync" in result.output and "ward-unexpected-cardiac-arrest" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_starting_the_app_loads_no_pdf_scenario_schema_or_calendar_library():
+    """Every ``flask … --once`` pays the app's start-up: the heavy libraries wait until used."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = ("import sys, app; print(sorted({m.split('.')[0] for m in sys.modules} & "
+             "{'reportlab', 'pydantic', 'icalendar', 'yaml'}))")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root),
+           "SIMDEBRIEF_DATABASE_URL": "sqlite://", "SIMDEBRIEF_SCHEDULER": "off",
+           "SIMDEBRIEF_SECRET_KEY": "x" * 40}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"

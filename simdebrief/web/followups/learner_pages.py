@@ -32,7 +32,6 @@ from simdebrief.models import (
     TrackKind,
     TrackStatus,
 )
-from simdebrief.reports.charts import checkin_trend_drawing, inline_svg, web_font
 from simdebrief.services.followups import (
     answers,
     learner_choices,
@@ -77,6 +76,8 @@ def _trend(points: list[tuple[datetime, int]], zone: str) -> str | None:
     days = [((moment - first).total_seconds() / 86400, score) for moment, score in points]
     labels = {round(day, 3): local_text(moment, zone, "d MMM")
               for (day, _s), (moment, _t) in zip(days, points, strict=True)}
+    from simdebrief.reports.charts import checkin_trend_drawing, inline_svg, web_font
+
     drawing = checkin_trend_drawing(
         days, day_label=lambda day: labels.get(round(day, 3), ""), font=web_font())
     summary = "; ".join(f"{local_text(moment, zone, 'd MMM y')}: {score}"
