@@ -181,6 +181,8 @@ class FollowUp(Base):
         UniqueConstraint("track_id", "stage_key"),
         Index("ix_follow_up_status_due_at", "status", "due_at"),
         Index("ix_follow_up_session_id", "session_id"),
+        # The learner's timeline pages through their groups, most recent first.
+        Index("ix_follow_up_user_anchor", "user_id", "anchor_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

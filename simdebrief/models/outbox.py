@@ -28,6 +28,8 @@ class OutboxEmail(Base):
     __table_args__ = (
         UniqueConstraint("idempotency_key"),
         Index("ix_outbox_email_status_next_attempt_at", "status", "next_attempt_at"),
+        # The admin's list: a centre's emails, by status, newest first.
+        Index("ix_outbox_email_centre_status_id", "centre_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

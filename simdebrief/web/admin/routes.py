@@ -17,7 +17,7 @@ from simdebrief.errors import InvalidInput
 from simdebrief.extensions import db
 from simdebrief.models import Cohort, OutboxEmail, OutboxStatus, Role, Room, SupporterTier, User
 from simdebrief.services import accounts, audit, directory, notifications
-from simdebrief.web import client_ip
+from simdebrief.web import client_ip, paging
 from simdebrief.web.admin.forms import (
     AddStudentForm,
     CentreForm,
@@ -349,8 +349,7 @@ def outbox():
     query = select(OutboxEmail).where(OutboxEmail.centre_id == current_user.centre_id)
     if status in {s.value for s in OutboxStatus}:
         query = query.where(OutboxEmail.status == OutboxStatus(status))
-    page = db.paginate(query.order_by(OutboxEmail.id.desc()), per_page=PAGE_SIZE,
-                       error_out=False)
+    page = paging.window(db.session, query.order_by(OutboxEmail.id.desc()), per_page=PAGE_SIZE)
     counts = dict(db.session.execute(
         select(OutboxEmail.status, func.count(OutboxEmail.id))
         .where(OutboxEmail.centre_id == current_user.centre_id).group_by(OutboxEmail.status)

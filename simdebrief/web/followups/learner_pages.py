@@ -38,6 +38,7 @@ from simdebrief.services.followups import (
     stage_rows,
 )
 from simdebrief.timefmt import local_text
+from simdebrief.web import paging
 from simdebrief.web.followups.forms import (
     ChoiceForm,
     EndTrackForm,
@@ -92,8 +93,11 @@ def mine():
     now = current_now()
     points = answers.distress_points(db.session, current_user)
     preference = stage_rows.preference_of(db.session, current_user)
+    page = paging.requested_page()
+    groups, has_more = answers.timeline_of(db.session, current_user, page=page)
     return render_template(
-        "followups/mine.html", groups=answers.timeline_of(db.session, current_user),
+        "followups/mine.html", groups=groups,
+        timeline=paging.Window(groups, page, has_more),
         state=preference.state if preference else PreferenceState.ACTIVE,
         preference=preference, choice_form=ChoiceForm(), now=now,
         history=learner_choices.choices_of(db.session, current_user)[:10],
