@@ -243,25 +243,37 @@ HELD = (FollowUpStatus.PAUSED, FollowUpStatus.STOPPED)
 
 def _open_batches(session: Session, centre: Centre, now: datetime) -> set[tuple]:
     """(session id, stage id) of the stages that someone can still answer: waiting, open, or
-    held within their window (a resume could still send them)."""
+    held within their window (a resume could still send them). Grouped in SQL: one row per
+    batch and status, never one per learner."""
     rows = session.execute(
-        select(FollowUp.session_id, FollowUp.stage_id, FollowUp.status, FollowUp.due_at,
-               FollowUp.expires_at, FollowUpStage.window_days)
+        select(FollowUp.session_id, FollowUp.stage_id, FollowUp.status,
+               func.max(FollowUp.due_at), func.max(FollowUp.expires_at),
+               FollowUpStage.window_days)
         .join(FollowUpStage, FollowUpStage.id == FollowUp.stage_id)
         .where(FollowUp.centre_id == centre.id,
-               FollowUp.status.in_(WAITING_OR_OPEN + HELD)))
+               FollowUp.status.in_(WAITING_OR_OPEN + HELD))
+        .group_by(FollowUp.session_id, FollowUp.stage_id, FollowUp.status,
+                  FollowUpStage.window_days))
     open_batches = set()
-    for session_id, stage_id, status, due_at, expires_at, window_days in rows:
+    for session_id, stage_id, status, latest_due, latest_expiry, window_days in rows:
         status = FollowUpStatus(status)
+        # Aggregates lose the column type on SQLite: read them back as UTC.
+        latest_due, latest_expiry = _utc(latest_due), _utc(latest_expiry)
         if status is FollowUpStatus.SENT:
-            still = now < expires_at
+            still = now < latest_expiry
         elif status in HELD:
-            still = now <= due_at + timedelta(days=window_days)
+            still = now <= latest_due + timedelta(days=window_days)
         else:
             still = True
         if still:
             open_batches.add((session_id, stage_id))
     return open_batches
+
+
+def _utc(moment):
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def distress_per_stage(session: Session, centre: Centre,
