@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from simdebrief.errors import InvalidInput, InvalidState
@@ -157,18 +157,19 @@ def record_view(session: Session, *, request: SupportRequest, viewer: User, now:
                  object_type="support_request", object_id=request.id, ip_address=ip_address)
 
 
-def queue_for(session: Session, supporter: User) -> list[SupportRequest]:
-    """Unassigned requests of the supporter's tier, and the ongoing ones assigned to them;
-    never a colleague's case (the same rule as ``policy.may_view_support_request``)."""
+def queue_query(supporter: User) -> Select:
+    """Unassigned requests of the supporter's tier, and the ongoing ones assigned to them,
+    oldest first; never a colleague's case (the same rule as
+    ``policy.may_view_support_request``). A query, so that the page can take one page of it."""
     conditions = [SupportRequest.assignee_id == supporter.id]
     if supporter.supporter_tier is not None:
         conditions.append(and_(SupportRequest.assignee_id.is_(None),
                                SupportRequest.tier == supporter.supporter_tier))
-    return list(session.scalars(
-        select(SupportRequest)
-        .where(SupportRequest.centre_id == supporter.centre_id,
-               SupportRequest.status != SupportStatus.CLOSED, or_(*conditions))
-        .order_by(SupportRequest.created_at, SupportRequest.id)))
+    return (select(SupportRequest)
+            .where(SupportRequest.centre_id == supporter.centre_id,
+                   SupportRequest.status != SupportStatus.CLOSED, or_(*conditions))
+            .order_by(SupportRequest.created_at, SupportRequest.id))
+
 
 
 def requests_of(session: Session, learner: User) -> list[SupportRequest]:

@@ -17,12 +17,14 @@ from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
 from simdebrief.models import SupportRequest, SupportStatus
 from simdebrief.services import support
-from simdebrief.web import client_ip
+from simdebrief.web import client_ip, paging
 from simdebrief.web.forms import apply_service_errors
 from simdebrief.web.navigation import TIER_NAMES
 from simdebrief.web.support.forms import CloseForm, ContactForm, ReferForm, TakeForm
 
 bp = Blueprint("support", __name__)
+#: Requests per page of the queue.
+QUEUE_PAGE = 50
 supporters_only = policy.role_required(policy.may_work_support_queue)
 
 #: How a request's state reads to the supporters.
@@ -75,8 +77,8 @@ def _detail_page(support_request: SupportRequest, status: int = 200, **forms):
 @bp.get("/")
 @supporters_only
 def queue():
-    return render_template("support/queue.html",
-                           requests=support.queue_for(db.session, current_user),
+    page = paging.window(db.session, support.queue_query(current_user), per_page=QUEUE_PAGE)
+    return render_template("support/queue.html", requests=page.items, page=page,
                            tier_names=TIER_NAMES, status_names=STATUS_NAMES)
 
 
