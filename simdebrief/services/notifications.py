@@ -223,19 +223,22 @@ def mark_attempt_failed(email: OutboxEmail, *, now: datetime, error: str) -> Non
 
 def is_permanent_rejection(error: BaseException) -> bool:
     """A 5xx reply to this message (its recipient or its content): trying again cannot help.
-    A refused connection, a timeout or a 4xx reply is temporary."""
+    A refused connection, a timeout or a 4xx reply is temporary, and so is a refused sender
+    address (our configuration, not this email: every email would fail the same way)."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return bool(error.recipients) and all(
             code >= 500 for code, _text in error.recipients.values())
-    if isinstance(error, smtplib.SMTPDataError | smtplib.SMTPSenderRefused):
+    if isinstance(error, smtplib.SMTPDataError):
         return error.smtp_code >= 500
     return False
 
 
 def is_connection_failure(error: BaseException) -> bool:
-    """The mail server could not be reached or dropped us: a reason to rest it."""
-    return isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPServerDisconnected
-                      | OSError)
+    """The mail server could not be reached or dropped us: a reason to rest it. (Every SMTP
+    error is an ``OSError``; a reply to one message is not a connection failure.)"""
+    if isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPServerDisconnected):
+        return True
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
 
 
 def mark_rejected(session: Session, email: OutboxEmail, *, now: datetime, error: str) -> None:
@@ -428,5 +431,6 @@ class RelayResult:
     rejected: int = 0
     #: Claimed but given back untried: the time budget ran out or the breaker opened.
     released: int = 0
-    #: Claimed, then taken over by another sender after this one's lease lapsed.
+    #: Claimed, then no longer this sender's to send: taken over by another sender after this
+    #: one's lease lapsed, or cancelled by the learner meanwhile.
     lost: int = 0

@@ -2,6 +2,7 @@
 a slow one cannot make a batch outlive its lease, and a sender whose lease was taken over
 neither marks nor resends."""
 
+import smtplib
 from collections import Counter
 from datetime import timedelta
 
@@ -144,3 +145,18 @@ def test_two_installations_never_share_a_message_id():
     assert first == notifications.message_id_for("followup:1", "a <x@sim.example.org>",
                                                  installation="a" * 32)
 
+
+
+def test_only_a_5xx_for_the_message_is_permanent_and_only_the_connection_rests_the_server():
+    refused = smtplib.SMTPRecipientsRefused({"x@example.org": (550, b"No such mailbox")})
+    busy = smtplib.SMTPRecipientsRefused({"x@example.org": (450, b"Mailbox busy")})
+    sender = smtplib.SMTPSenderRefused(553, b"Sender not allowed", "no-reply@example.org")
+    assert notifications.is_permanent_rejection(refused)
+    assert notifications.is_permanent_rejection(smtplib.SMTPDataError(554, b"Rejected"))
+    assert not notifications.is_permanent_rejection(busy)
+    assert not notifications.is_permanent_rejection(sender)  # our setting: every email fails
+    assert not notifications.is_permanent_rejection(ConnectionRefusedError())
+    assert notifications.is_connection_failure(ConnectionRefusedError())
+    assert notifications.is_connection_failure(smtplib.SMTPServerDisconnected())
+    assert not notifications.is_connection_failure(refused)
+    assert not notifications.is_connection_failure(smtplib.SMTPDataError(451, b"Try later"))

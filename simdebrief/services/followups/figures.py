@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from simdebrief.models import (
@@ -237,43 +237,24 @@ class StageDistress:
     median: float | None
 
 
-WAITING_OR_OPEN = (FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED, FollowUpStatus.SENT)
 HELD = (FollowUpStatus.PAUSED, FollowUpStatus.STOPPED)
 
 
 def _open_batches(session: Session, centre: Centre, now: datetime) -> set[tuple]:
     """(session id, stage id) of the stages that someone can still answer: waiting, open, or
-    held within their window (a resume could still send them). Grouped in SQL: one row per
-    batch and status, never one per learner."""
-    rows = session.execute(
-        select(FollowUp.session_id, FollowUp.stage_id, FollowUp.status,
-               func.max(FollowUp.due_at), func.max(FollowUp.expires_at),
-               FollowUpStage.window_days)
+    held within their window (a resume could still send them). Decided in SQL, so only the
+    batches still open come back, however long the centre's history."""
+    windows = session.scalars(select(FollowUpStage.window_days).distinct()).all()
+    held_in_window = [and_(FollowUpStage.window_days == days,
+                           FollowUp.due_at >= now - timedelta(days=days)) for days in windows]
+    still_open = or_(
+        FollowUp.status.in_((FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED)),
+        and_(FollowUp.status == FollowUpStatus.SENT, FollowUp.expires_at > now),
+        and_(FollowUp.status.in_(HELD), or_(*held_in_window)) if held_in_window else false())
+    return set(session.execute(
+        select(FollowUp.session_id, FollowUp.stage_id).distinct()
         .join(FollowUpStage, FollowUpStage.id == FollowUp.stage_id)
-        .where(FollowUp.centre_id == centre.id,
-               FollowUp.status.in_(WAITING_OR_OPEN + HELD))
-        .group_by(FollowUp.session_id, FollowUp.stage_id, FollowUp.status,
-                  FollowUpStage.window_days))
-    open_batches = set()
-    for session_id, stage_id, status, latest_due, latest_expiry, window_days in rows:
-        status = FollowUpStatus(status)
-        # Aggregates lose the column type on SQLite: read them back as UTC.
-        latest_due, latest_expiry = _utc(latest_due), _utc(latest_expiry)
-        if status is FollowUpStatus.SENT:
-            still = now < latest_expiry
-        elif status in HELD:
-            still = now <= latest_due + timedelta(days=window_days)
-        else:
-            still = True
-        if still:
-            open_batches.add((session_id, stage_id))
-    return open_batches
-
-
-def _utc(moment):
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+        .where(FollowUp.centre_id == centre.id, still_open)).all())
 
 
 def distress_per_stage(session: Session, centre: Centre,
