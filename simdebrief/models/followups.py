@@ -183,6 +183,8 @@ class FollowUp(Base):
         Index("ix_follow_up_session_id", "session_id"),
         # The learner's timeline pages through their groups, most recent first.
         Index("ix_follow_up_user_anchor", "user_id", "anchor_at"),
+        # The completion figures count per plan, stage and status from the index alone.
+        Index("ix_follow_up_plan_stage_status", "plan_id", "stage_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -238,6 +238,9 @@ class StageDistress:
 
 
 HELD = (FollowUpStatus.PAUSED, FollowUpStatus.STOPPED)
+#: Statuses of a stage someone may still answer (held ones only within their window).
+STILL_ANSWERABLE = (FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED, FollowUpStatus.SENT,
+                    *HELD)
 
 
 def _open_batches(session: Session, centre: Centre, now: datetime) -> set[tuple]:
@@ -254,7 +257,9 @@ def _open_batches(session: Session, centre: Centre, now: datetime) -> set[tuple]
     return set(session.execute(
         select(FollowUp.session_id, FollowUp.stage_id).distinct()
         .join(FollowUpStage, FollowUpStage.id == FollowUp.stage_id)
-        .where(FollowUp.centre_id == centre.id, still_open)).all())
+        # The status list first, so the (status, due) index does the narrowing.
+        .where(FollowUp.status.in_(STILL_ANSWERABLE), FollowUp.centre_id == centre.id,
+               still_open)).all())
 
 
 def distress_per_stage(session: Session, centre: Centre,
