@@ -159,7 +159,8 @@ def send_outbox():
 
     result = relay_outbox(current_app._get_current_object())
     click.echo(f"outbox: {result.claimed} claimed, {result.delivered} delivered, "
-               f"{result.failed} failed")
+               f"{result.failed} failed, {result.rejected} refused, "
+               f"{result.released} left for later")
 
 
 @reports_cli.command("session")
@@ -236,7 +237,8 @@ def dispatch_followups_command(once, now_text, batch, item_delay):
                    f"{result.reminders} reminder(s), {result.expired} expired")
         sent = relay_outbox(app, now=now)
         click.echo(f"outbox: {sent.claimed} claimed, {sent.delivered} delivered, "
-                   f"{sent.failed} failed")
+                   f"{sent.failed} failed, {sent.rejected} refused, "
+                   f"{sent.released} left for later")
         if once:
             return
         time.sleep(FOLLOWUP_INTERVAL_SECONDS)

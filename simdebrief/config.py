@@ -71,6 +71,13 @@ def load_settings(instance_path: Path) -> dict:
         "SIMDEBRIEF_SMTP_PASSWORD": _env("SMTP_PASSWORD"),
         "SIMDEBRIEF_SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", False),
         "SIMDEBRIEF_SMTP_TIMEOUT": _env_int("SMTP_TIMEOUT", 20),
+        # A sender's hold on the emails it claimed (renewed while it sends) and how long one
+        # relay run may send before it gives the rest back for the next tick.
+        "SIMDEBRIEF_OUTBOX_LEASE_SECONDS": _env_int("OUTBOX_LEASE_SECONDS", 300),
+        "SIMDEBRIEF_OUTBOX_BUDGET_SECONDS": _env_int("OUTBOX_BUDGET_SECONDS", 120),
+        # After this many connection failures in a row, rest the mail server this long.
+        "SIMDEBRIEF_SMTP_BREAKER_FAILURES": _env_int("SMTP_BREAKER_FAILURES", 5),
+        "SIMDEBRIEF_SMTP_BREAKER_SECONDS": _env_int("SMTP_BREAKER_SECONDS", 120),
         "SIMDEBRIEF_MAIL_FROM": _env("MAIL_FROM", "SimDebrief <no-reply@simdebrief.localhost>"),
         "SIMDEBRIEF_BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
         # Unset: `flask serve` points links at the host and port it serves on.

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 CUE_FILE = Path(__file__).parent / "data" / "self_harm_cues.yaml"
 
 #: Letters that accent-stripping would lose or change; written out as Danes do without them.
@@ -49,6 +47,8 @@ class CueList:
 
 @cache
 def cue_list(path: Path = CUE_FILE) -> CueList:
+    import yaml  # loaded on first use: the CLI's start-up stays light
+
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     english, danish = data["cues"]["en"], data["cues"]["da"]
     if len(english) != len(danish):

@@ -1,8 +1,9 @@
 """APScheduler wiring. Each job is a thin call into services that owns its transactions.
 
 APScheduler is only the clock: all state lives in our own tables, so the in-memory job store
-is enough and a restart loses nothing. Several schedulers are safe (claims are atomic), merely
-wasteful; production runs one ``flask --app app scheduler run`` process.
+is enough and a restart loses nothing. Several scheduler processes are safe and share the work:
+follow-up claims and outbox claims are atomic, an outbox claim's lease is renewed while it
+sends, and an email is marked sent only under the claim that holds it.
 """
 
 from __future__ import annotations
@@ -10,17 +11,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 import smtplib
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
-from sqlalchemy import update
 
 from simdebrief.clock import current_now
 from simdebrief.extensions import db
-from simdebrief.models import OutboxEmail, OutboxStatus
+from simdebrief.models import OutboxStatus
 from simdebrief.services import notifications, reports
 
 log = logging.getLogger(__name__)
@@ -43,16 +44,49 @@ def make_transport(config) -> notifications.SmtpTransport | notifications.LogTra
     )
 
 
+def _breaker(app: Flask) -> notifications.CircuitBreaker:
+    """This process's circuit breaker for the app's mail server."""
+    if "simdebrief.smtp_breaker" not in app.extensions:
+        app.extensions["simdebrief.smtp_breaker"] = notifications.CircuitBreaker(
+            threshold=app.config.get("SIMDEBRIEF_SMTP_BREAKER_FAILURES",
+                                     notifications.BREAKER_FAILURES),
+            cooldown=timedelta(seconds=app.config.get(
+                "SIMDEBRIEF_SMTP_BREAKER_SECONDS", notifications.BREAKER_COOLDOWN.seconds)))
+    return app.extensions["simdebrief.smtp_breaker"]
+
+
 def relay_outbox(app: Flask, now: datetime | None = None, batch: int = 50):
-    """Send every due outbox email; a failure schedules a retry with backoff."""
+    """Send due outbox emails; a temporary failure schedules a retry with backoff, a
+    permanent refusal (5xx) fails the email at once.
+
+    Each email is sent only while this sender's claim holds it: the lease is renewed once
+    half of it has gone, and an email whose lease lapsed and that another sender claimed is
+    left to that sender. Sending stops after a time budget, and while the circuit breaker
+    rests a mail server that keeps refusing connections; untried emails are given back.
+    """
     from simdebrief.emails import links
 
     result = notifications.RelayResult()
+    lease = timedelta(seconds=app.config.get("SIMDEBRIEF_OUTBOX_LEASE_SECONDS", 300))
+    budget = timedelta(seconds=app.config.get("SIMDEBRIEF_OUTBOX_BUDGET_SECONDS", 120))
+    breaker = _breaker(app)
+    started = time.monotonic()
+
+    def elapsed() -> timedelta:
+        return timedelta(seconds=time.monotonic() - started)
+
     with job_context(app):
         now = now or current_now()
+
+        def moment() -> datetime:
+            """``now`` moved on by the time this run has taken, for leases and the breaker."""
+            return now + elapsed()
+
         mail_from = app.config["SIMDEBRIEF_MAIL_FROM"]
-        while True:
-            emails = notifications.claim_due_emails(db.session, now=now, batch=batch)
+        while not breaker.is_open(moment()) and elapsed() < budget:
+            claimed_at = moment()
+            emails = notifications.claim_due_emails(db.session, now=claimed_at, batch=batch,
+                                                    lease=lease)
             messages = []
             builder = links.LinkBuilder(db.session, emails, now)
             for email in emails:
@@ -70,41 +104,79 @@ def relay_outbox(app: Flask, now: datetime | None = None, batch: int = 50):
             if not emails:
                 break
             result.claimed += len(messages)
-            with make_transport(app.config) as transport:
-                delivered_ids: list[int] = []
-                for email_id, message, attachment in messages:
-                    error = None
-                    try:
-                        if attachment:
-                            attach_document(message, attachment, now)
-                        transport.send(message)
-                    except (smtplib.SMTPException, OSError, reports.AttachmentError) as exc:
-                        error = repr(exc)
-                    if error is None:
-                        delivered_ids.append(email_id)
-                        result.delivered += 1
-                    else:
-                        email = db.session.get(OutboxEmail, email_id)
-                        notifications.mark_attempt_failed(email, now=now, error=error)
-                        result.failed += 1
-                        db.session.commit()
-                # One transaction marks the whole batch sent: a commit per email cost more
-                # than sending it. A sender that dies mid-batch leaves its lease, and the batch
-                # goes again with the same Message-IDs (delivery is at least once).
-                _mark_delivered(delivered_ids, now=now, logged_only=transport.logged_only)
+            _send_claimed(app, messages, token=emails[0].claim_token, lease=lease,
+                          lease_until=claimed_at + lease, now=now, moment=moment,
+                          out_of_time=lambda: elapsed() >= budget, breaker=breaker,
+                          result=result)
             if len(emails) < batch:
                 break
     return result
 
 
-def _mark_delivered(ids: list[int], *, now: datetime, logged_only: bool) -> None:
-    if ids:
-        db.session.execute(
-            update(OutboxEmail).where(OutboxEmail.id.in_(ids))
-            .values(status=OutboxStatus.LOGGED if logged_only else OutboxStatus.SENT,
-                    sent_at=now, lease_until=None, last_error=None)
-            .execution_options(synchronize_session=False))
+def _send_claimed(app: Flask, messages: list, *, token: str, lease: timedelta,
+                  lease_until: datetime, now: datetime, moment, out_of_time, breaker,
+                  result: notifications.RelayResult) -> None:
+    held = {email_id for email_id, _message, _attachment in messages}
+    delivered: list[int] = []
+
+    def record_delivered() -> None:
+        # One statement marks what was sent so far: a commit per email cost more than
+        # sending it. A sender that dies in between leaves its lease, and those emails go
+        # again with the same Message-IDs.
+        marked = notifications.mark_claimed_delivered(
+            db.session, token=token, ids=delivered, now=now, logged_only=transport.logged_only)
+        result.delivered += marked
+        result.lost += len(delivered) - marked
+        delivered.clear()
         db.session.commit()
+
+    with make_transport(app.config) as transport:
+        for position, (email_id, message, attachment) in enumerate(messages):
+            if out_of_time() or breaker.is_open(moment()):
+                untried = [i for i, _m, _a in messages[position:] if i in held]
+                until = breaker.open_until if breaker.is_open(moment()) else now
+                result.released += notifications.release_claimed(
+                    db.session, token=token, ids=untried, until=until)
+                break
+            if moment() + lease / 2 > lease_until:
+                record_delivered()
+                remaining = [i for i, _m, _a in messages[position:] if i in held]
+                lease_until = moment() + lease
+                still_held = notifications.renew_lease(db.session, token=token, ids=remaining,
+                                                       until=lease_until)
+                db.session.commit()
+                result.lost += len(set(remaining) - still_held)
+                held = still_held
+            if email_id not in held:
+                continue
+            try:
+                if attachment:
+                    attach_document(message, attachment, now)
+                transport.send(message)
+            except (smtplib.SMTPException, OSError, reports.AttachmentError) as exc:
+                _record_failure(exc, email_id, token=token, now=now, moment=moment,
+                                breaker=breaker, result=result)
+            else:
+                breaker.succeeded()
+                delivered.append(email_id)
+        record_delivered()
+
+
+def _record_failure(exc: Exception, email_id: int, *, token: str, now: datetime, moment,
+                    breaker, result: notifications.RelayResult) -> None:
+    error = repr(exc)
+    if notifications.is_connection_failure(exc):
+        breaker.failed(moment())
+    email = notifications.held_email(db.session, token=token, email_id=email_id)
+    if email is None:
+        result.lost += 1
+    elif notifications.is_permanent_rejection(exc):
+        notifications.mark_rejected(db.session, email, now=now, error=error)
+        result.rejected += 1
+    else:
+        notifications.mark_attempt_failed(email, now=now, error=error)
+        result.failed += 1
+    db.session.commit()
 
 
 def attach_document(message, reference: str, now: datetime) -> None:

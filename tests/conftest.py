@@ -6,6 +6,7 @@ SIMDEBRIEF_TEST_POSTGRES_URL is set (CI requires it by setting SIMDEBRIEF_REQUIR
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket
@@ -93,8 +94,20 @@ def free_port() -> int:
 @dataclass
 class CollectingHandler:
     messages: list[Message] = field(default_factory=list)
+    #: Addresses refused for good ("550 no such mailbox").
+    refused: set[str] = field(default_factory=set)
+    #: Seconds the server takes to accept each message (a slow mail server).
+    delay: float = 0.0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = message_from_bytes(envelope.content)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.messages.append(message)

@@ -69,6 +69,8 @@ class FollowUpStatus(enum.StrEnum):
     #: Not sent: its window passed, the stage was removed from the plan, or the learner
     #: chose "skip this one".
     SKIPPED = "skipped"
+    #: Sent, but the mail server refused the email for good (e.g. 550 no such mailbox).
+    UNDELIVERABLE = "undeliverable"
 
 
 #: Statuses of a stage that has not gone out yet (a plan edit may still change these).
@@ -191,6 +193,10 @@ class FollowUp(Base):
         UniqueConstraint("track_id", "stage_key"),
         Index("ix_follow_up_status_due_at", "status", "due_at"),
         Index("ix_follow_up_session_id", "session_id"),
+        # The learner's timeline pages through their groups, most recent first.
+        Index("ix_follow_up_user_anchor", "user_id", "anchor_at"),
+        # The completion figures count per plan, stage and status from the index alone.
+        Index("ix_follow_up_plan_stage_status", "plan_id", "stage_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

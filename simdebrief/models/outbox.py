@@ -17,6 +17,8 @@ class OutboxStatus(enum.StrEnum):
     SENT = "sent"
     LOGGED = "logged"
     FAILED = "failed"
+    #: Refused for good by the mail server (a 5xx reply such as 550): never retried.
+    REJECTED = "rejected"
     #: Not to be sent any more: the learner paused or stopped follow-ups while it waited.
     CANCELLED = "cancelled"
 
@@ -26,6 +28,8 @@ class OutboxEmail(Base):
     __table_args__ = (
         UniqueConstraint("idempotency_key"),
         Index("ix_outbox_email_status_next_attempt_at", "status", "next_attempt_at"),
+        # The admin's list: a centre's emails, by status, newest first.
+        Index("ix_outbox_email_centre_status_id", "centre_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -58,6 +58,8 @@ class SimSession(Base):
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         Index("ix_sim_session_centre_starts", "centre_id", "starts_at"),
+        # The sessions list filters on the end ("upcoming": not over yet) per centre.
+        Index("ix_sim_session_centre_ends", "centre_id", "ends_at"),
         Index("ix_sim_session_room_starts", "room_id", "starts_at"),
     )
 

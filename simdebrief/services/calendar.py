@@ -10,11 +10,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -29,6 +29,9 @@ from simdebrief.models import (
 )
 from simdebrief.models.users import new_security_stamp
 from simdebrief.services import audit
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 PRODID = "-//SimDebrief//Simulation sessions//EN"
 #: How far back a feed reaches; older sessions drop out of subscribed calendars.
@@ -97,6 +100,8 @@ def session_event(sim_session: SimSession, *, now: datetime,
                   audience: Audience = Audience.LEARNER) -> Event:
     """One VEVENT for the session, its times in the centre's zone."""
     zone = ZoneInfo(sim_session.centre.timezone)
+    from icalendar import Event  # loaded on use: most processes never build a calendar
+
     cancelled = sim_session.status is SessionStatus.CANCELLED
     return Event.new(
         uid=_uid(sim_session),
@@ -113,6 +118,8 @@ def session_event(sim_session: SimSession, *, now: datetime,
 
 
 def _calendar(name: str, events: Iterable[Event], *, uid: str | None = None) -> bytes:
+    from icalendar import Calendar
+
     events = list(events)
     calendar = Calendar.new(prodid=PRODID, name=name, uid=uid, subcomponents=events,
                             refresh_interval=REFRESH_INTERVAL)
@@ -149,7 +156,7 @@ def sessions_taught(session: Session, user: User, now: datetime) -> list[SimSess
 
 
 #: A source of events for a person's feed: (db session, user, now) -> events.
-EventSource = Callable[[Session, User, datetime], Iterable[Event]]
+EventSource = Callable[[Session, User, datetime], Iterable["Event"]]
 
 
 def simulation_session_events(session: Session, user: User, now: datetime) -> list[Event]:

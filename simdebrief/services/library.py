@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from simdebrief import scenarios as scenario_files
 from simdebrief.models import Scenario, ScenarioVersion
+
+if TYPE_CHECKING:
+    from simdebrief import scenarios as scenario_files
 
 
 @dataclass
@@ -54,6 +57,8 @@ def sync_library(session: Session, *, directory: Path, now: datetime,
     while any file has problems, nor from a folder without scenario files unless
     ``allow_empty``: a wrong folder or a broken checkout must not empty the library.
     """
+    from simdebrief import scenarios as scenario_files  # pydantic and YAML: on use only
+
     report = SyncReport()
     result = scenario_files.load_library([directory])
     report.problems = list(result.problems)

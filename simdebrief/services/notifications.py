@@ -1,8 +1,10 @@
 """The email outbox: write emails with the change that causes them, send them later.
 
-Delivery is at least once: SMTP cannot make it exactly once, because a crash between the
-server's acceptance and our commit means the message goes again. Every copy carries the same
-``Message-ID``, derived from the idempotency key, so mail clients can recognise a repeat.
+Delivery is exactly once while senders stay alive, however slow the mail server: a sender
+holds each claimed email under a lease it renews while it works, and marks an email delivered
+only while its claim token still holds it. Only a crash between the server's acceptance and our
+commit sends a message again; every copy then carries the same ``Message-ID`` (the idempotency
+key and the installation's random id), so mail clients can recognise the repeat.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from email.utils import format_datetime, parseaddr
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from simdebrief.models import OutboxEmail, OutboxStatus
+from simdebrief.models import FollowUp, FollowUpStatus, OutboxEmail, OutboxStatus
+from simdebrief.services import operations
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +44,20 @@ LONGEST_RETRY = timedelta(hours=1)
 LEASE = timedelta(minutes=5)
 
 
-def message_id_for(idempotency_key: str, mail_from: str) -> str:
+#: After this many connection failures in a row the relay stops trying the mail server ...
+BREAKER_FAILURES = 5
+#: ... for this long (each attempt on a dead server costs a whole connection timeout).
+BREAKER_COOLDOWN = timedelta(minutes=2)
+
+
+def message_id_for(idempotency_key: str, mail_from: str, *, installation: str) -> str:
+    """Stable for one email of one installation, different across installations: two
+    databases never send the same ``Message-ID`` (a deduplicating mail system would drop one)."""
     domain = parseaddr(mail_from)[1].rpartition("@")[2] or "simdebrief.localhost"
-    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
-    return f"<{digest}@{domain}>"
+    digest = hashlib.sha256(f"{installation}:{idempotency_key}".encode()).hexdigest()[:24]
+    # The hash covers the whole installation id; its start is shown too, for whoever reads
+    # the headers. Short enough that the header line is never folded.
+    return f"<{digest}.{installation[:12]}@{domain}>"
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -79,7 +92,8 @@ def enqueue_email(
         subject=subject.replace("\n", " ").replace("\r", " ")[:300],
         body_text=body,
         link_ref=link_ref,
-        message_id=message_id_for(key, mail_from),
+        message_id=message_id_for(key, mail_from,
+                                  installation=operations.installation_id(session)),
         status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
@@ -98,11 +112,13 @@ def _due_clause(now: datetime):
     )
 
 
-def claim_due_emails(session: Session, *, now: datetime, batch: int = 50) -> list[OutboxEmail]:
-    """Claim up to ``batch`` due emails for this sender.
+def claim_due_emails(session: Session, *, now: datetime, batch: int = 50,
+                     lease: timedelta = LEASE) -> list[OutboxEmail]:
+    """Claim up to ``batch`` due emails for this sender, each under a lease of ``lease``.
 
     The UPDATE repeats the due condition, so of two senders racing for a row only one
-    changes it; PostgreSQL additionally skips rows another sender has locked.
+    changes it; PostgreSQL additionally skips rows another sender has locked. Every claimed
+    row carries the claim's token: whatever the sender later writes checks it.
     """
     candidates = (
         select(OutboxEmail.id)
@@ -122,7 +138,7 @@ def claim_due_emails(session: Session, *, now: datetime, batch: int = 50) -> lis
         .values(
             status=OutboxStatus.SENDING,
             claim_token=token,
-            lease_until=now + LEASE,
+            lease_until=now + lease,
             attempts=OutboxEmail.attempts + 1,
         )
         .execution_options(synchronize_session=False)
@@ -135,6 +151,56 @@ def claim_due_emails(session: Session, *, now: datetime, batch: int = 50) -> lis
             .execution_options(populate_existing=True)
         )
     )
+
+
+def _held(token: str, ids) -> tuple:
+    """Rows this claim still holds: not taken over after a lapsed lease, not cancelled."""
+    return (OutboxEmail.id.in_(list(ids)), OutboxEmail.claim_token == token,
+            OutboxEmail.status == OutboxStatus.SENDING)
+
+
+def renew_lease(session: Session, *, token: str, ids, until: datetime) -> set[int]:
+    """Extend the lease of the claim's rows; returns the ids it still holds (a row whose
+    lease lapsed and that another sender claimed is no longer this sender's to send)."""
+    if not ids:
+        return set()
+    return set(session.scalars(
+        update(OutboxEmail).where(*_held(token, ids)).values(lease_until=until)
+        .returning(OutboxEmail.id).execution_options(synchronize_session=False)))
+
+
+def mark_claimed_delivered(session: Session, *, token: str, ids, now: datetime,
+                           logged_only: bool) -> int:
+    """Mark sent the rows this claim still holds; returns how many it marked."""
+    if not ids:
+        return 0
+    result = session.execute(
+        update(OutboxEmail).where(*_held(token, ids))
+        .values(status=OutboxStatus.LOGGED if logged_only else OutboxStatus.SENT,
+                sent_at=now, lease_until=None, last_error=None)
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def release_claimed(session: Session, *, token: str, ids, until: datetime) -> int:
+    """Give back rows the sender did not try (its time budget ran out, or the mail server is
+    resting): due again at ``until``, and the claim does not count as an attempt."""
+    if not ids:
+        return 0
+    result = session.execute(
+        update(OutboxEmail).where(*_held(token, ids))
+        .values(status=OutboxStatus.PENDING, next_attempt_at=until, lease_until=None,
+                attempts=OutboxEmail.attempts - 1)
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def held_email(session: Session, *, token: str, email_id: int) -> OutboxEmail | None:
+    """The row, freshly read, unless another sender claimed it since (it may have been
+    cancelled meanwhile: ``mark_attempt_failed`` leaves it so)."""
+    return session.scalar(select(OutboxEmail).where(OutboxEmail.id == email_id,
+                                                    OutboxEmail.claim_token == token)
+                          .execution_options(populate_existing=True))
 
 
 def mark_delivered(email: OutboxEmail, *, now: datetime, logged_only: bool) -> None:
@@ -155,6 +221,71 @@ def mark_attempt_failed(email: OutboxEmail, *, now: datetime, error: str) -> Non
     else:
         email.status = OutboxStatus.PENDING
         email.next_attempt_at = now + retry_delay(email.attempts)
+
+
+def is_permanent_rejection(error: BaseException) -> bool:
+    """A 5xx reply to this message (its recipient or its content): trying again cannot help.
+    A refused connection, a timeout or a 4xx reply is temporary, and so is a refused sender
+    address (our configuration, not this email: every email would fail the same way)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(
+            code >= 500 for code, _text in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
+        return error.smtp_code >= 500
+    return False
+
+
+def is_connection_failure(error: BaseException) -> bool:
+    """The mail server could not be reached or dropped us: a reason to rest it. (Every SMTP
+    error is an ``OSError``; a reply to one message is not a connection failure.)"""
+    if isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPServerDisconnected):
+        return True
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
+
+
+def mark_rejected(session: Session, email: OutboxEmail, *, now: datetime, error: str) -> None:
+    """The mail server refused the email for good: no retries. A follow-up stage whose own
+    email was refused becomes undeliverable (the admin sees it; it does not count as sent)."""
+    email.last_error = error[:2000]
+    if email.status is OutboxStatus.CANCELLED:
+        return
+    email.status = OutboxStatus.REJECTED
+    email.lease_until = None
+    log.warning("outbox email %s was refused permanently by the mail server", email.id)
+    kind, _sep, rest = email.idempotency_key.partition(":")
+    if kind == "followup" and rest.isdigit():
+        session.execute(
+            update(FollowUp).where(FollowUp.id == int(rest),
+                                   FollowUp.status == FollowUpStatus.SENT)
+            .values(status=FollowUpStatus.UNDELIVERABLE, status_changed_at=now)
+            .execution_options(synchronize_session=False))
+
+
+class CircuitBreaker:
+    """Stops trying a mail server that failed ``threshold`` connections in a row, for
+    ``cooldown``; kept per relay process (each process finds out for itself)."""
+
+    def __init__(self, threshold: int = BREAKER_FAILURES, cooldown: timedelta = BREAKER_COOLDOWN):
+        self.threshold, self.cooldown = threshold, cooldown
+        self.failures = 0
+        self.open_until: datetime | None = None
+
+    def is_open(self, now: datetime) -> bool:
+        return self.open_until is not None and now < self.open_until
+
+    def succeeded(self) -> None:
+        self.failures, self.open_until = 0, None
+
+    def failed(self, now: datetime) -> bool:
+        """Count a connection failure; returns whether the breaker just opened."""
+        self.failures += 1
+        if self.failures >= self.threshold:
+            self.open_until = now + self.cooldown
+            self.failures = 0
+            log.warning("mail server unreachable %s times in a row: not trying it until %s",
+                        self.threshold, self.open_until.isoformat())
+            return True
+        return False
 
 
 def retry_now(email: OutboxEmail, *, now: datetime) -> bool:
@@ -299,6 +430,12 @@ class RelayResult:
     claimed: int = 0
     delivered: int = 0
     failed: int = 0
+    rejected: int = 0
+    #: Claimed but given back untried: the time budget ran out or the breaker opened.
+    released: int = 0
+    #: Claimed, then no longer this sender's to send: taken over by another sender after this
+    #: one's lease lapsed, or cancelled by the learner meanwhile.
+    lost: int = 0
 
 
 def purge_old_bodies(session: Session, *, now: datetime, older_than: timedelta) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import weakref
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -19,13 +20,15 @@ HEARTBEAT_STALE = timedelta(minutes=3)
 #: An email still waiting after this long means delivery is stuck.
 OUTBOX_STUCK = timedelta(hours=1)
 
-_instance_ids: dict[str, str] = {}
+#: Per engine, not per URL: a database emptied and rebuilt under the same URL (as tests do)
+#: has a new id, and a new app has a new engine.
+_instance_ids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def installation_id(session: Session) -> str:
     """The installation's random id (made by the first migration; made here for a database
-    created without migrations). Cached per database."""
-    key = str(session.get_bind().url)
+    created without migrations). Cached per engine."""
+    key = session.get_bind()
     if key not in _instance_ids:
         row = session.get(Installation, 1)
         if row is None:

@@ -36,9 +36,6 @@ from simdebrief.models import (
     User,
 )
 from simdebrief.reports import data
-from simdebrief.reports.learner_pdf import render_learner_pdf
-from simdebrief.reports.progress_pdf import render_progress_pdf
-from simdebrief.reports.summary_pdf import render_summary_pdf
 from simdebrief.services import audit, checkins, debriefing, group_figures
 from simdebrief.timefmt import local_text
 
@@ -698,15 +695,25 @@ def record_download(session: Session, *, actor: User | None, now: datetime, docu
 # --- rendering --------------------------------------------------------------------------------
 
 
+# The builders import reportlab (about half a second): only a process that renders a document
+# pays for it, not every CLI command.
+
+
 def render_learner(report: data.LearnerReport) -> bytes:
+    from simdebrief.reports.learner_pdf import render_learner_pdf
+
     return render_learner_pdf(report)
 
 
 def render_summary(summary: data.SessionSummary) -> bytes:
+    from simdebrief.reports.summary_pdf import render_summary_pdf
+
     return render_summary_pdf(summary)
 
 
 def render_progress(report: data.ProgressReport) -> bytes:
+    from simdebrief.reports.progress_pdf import render_progress_pdf
+
     return render_progress_pdf(report)
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from simdebrief.crisis_cues import has_self_harm_cue
 from simdebrief.errors import InvalidInput, InvalidState
@@ -261,18 +261,24 @@ def record_view(session: Session, *, request: SupportRequest, viewer: User, now:
                  object_type="support_request", object_id=request.id, ip_address=ip_address)
 
 
-def queue_for(session: Session, supporter: User) -> list[SupportRequest]:
-    """Unassigned requests of the supporter's tier, and the ongoing ones assigned to them;
-    never a colleague's case (the same rule as ``policy.may_view_support_request``)."""
+def queue_query(supporter: User) -> Select:
+    """Unassigned requests of the supporter's tier, and the ongoing ones assigned to them,
+    oldest first; never a colleague's case (the same rule as
+    ``policy.may_view_support_request``). A query, so that the page can take one page of it."""
     conditions = [SupportRequest.assignee_id == supporter.id]
     if supporter.supporter_tier is not None:
         conditions.append(and_(SupportRequest.assignee_id.is_(None),
                                SupportRequest.tier == supporter.supporter_tier))
-    return list(session.scalars(
-        select(SupportRequest)
-        .where(SupportRequest.centre_id == supporter.centre_id,
-               SupportRequest.status != SupportStatus.CLOSED, or_(*conditions))
-        .order_by(SupportRequest.created_at, SupportRequest.id)))
+    return (select(SupportRequest)
+            # The queue shows each request's waiting time (its events) and the learner's
+            # centre's targets: loaded with the page, not once per row.
+            .options(selectinload(SupportRequest.events),
+                     joinedload(SupportRequest.learner).joinedload(User.centre))
+            .where(SupportRequest.centre_id == supporter.centre_id,
+                   SupportRequest.status != SupportStatus.CLOSED, or_(*conditions))
+            .order_by(SupportRequest.urgent.desc(), SupportRequest.created_at,
+                      SupportRequest.id))
+
 
 
 def requests_of(session: Session, learner: User) -> list[SupportRequest]:
@@ -361,7 +367,8 @@ def request_centre(request: SupportRequest) -> Centre:
 
 def waiting_count(session: Session, supporter: User) -> int:
     """Requests in the supporter's queue that nobody has taken yet."""
-    return sum(1 for request in queue_for(session, supporter) if request.status in WAITING)
+    waiting = queue_query(supporter).where(SupportRequest.status.in_(WAITING))
+    return session.scalar(select(func.count()).select_from(waiting.order_by(None).subquery()))
 
 
 def escalate_overdue(session: Session, now: datetime) -> list[SupportRequest]:

@@ -34,6 +34,7 @@ OUTBOX_STATUS_NAMES = {
     OutboxStatus.SENT: _l("Sent"),
     OutboxStatus.LOGGED: _l("Logged"),
     OutboxStatus.FAILED: _l("Failed"),
+    OutboxStatus.REJECTED: _l("Refused by the mail server"),
     OutboxStatus.CANCELLED: _l("Cancelled"),
 }
 

@@ -182,3 +182,22 @@ def test_the_demo_debrief_records_objectives_phase_times_and_discussion(app):
         assert debrief.problems[0].just_culture == "human_error"
         factors = [f for p in debrief.problems for f in p.factors]
         assert 0 < sum(f.suggested for f in factors) < len(factors)
+
+
+def test_starting_the_app_loads_no_pdf_scenario_schema_or_calendar_library():
+    """Every ``flask … --once`` pays the app's start-up: the heavy libraries wait until used."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = ("import sys, app; print(sorted({m.split('.')[0] for m in sys.modules} & "
+             "{'reportlab', 'pydantic', 'icalendar', 'yaml'}))")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root),
+           "SIMDEBRIEF_DATABASE_URL": "sqlite://", "SIMDEBRIEF_SCHEDULER": "off",
+           "SIMDEBRIEF_SECRET_KEY": "x" * 40}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"

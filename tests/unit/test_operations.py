@@ -53,7 +53,8 @@ def test_each_scheduled_job_logs_one_line_per_tick_with_its_counts(app, clock, c
         _safely(relay_outbox, app)()
         _safely(record_heartbeat, app)()
     lines = [r.getMessage() for r in caplog.records if r.name == "simdebrief.jobs"]
-    assert lines[0] == "relay_outbox: 0 claimed, 0 delivered, 0 failed"
+    assert lines[0] == ("relay_outbox: 0 claimed, 0 delivered, 0 failed, 0 rejected, "
+                        "0 released, 0 lost")
     assert lines[1].startswith("record_heartbeat: ")
 
 

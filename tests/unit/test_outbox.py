@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from simdebrief.extensions import db
 from simdebrief.jobs import relay_outbox
 from simdebrief.models import OutboxEmail, OutboxStatus
-from simdebrief.services import notifications
+from simdebrief.services import notifications, operations
 from tests.conftest import both_databases
 
 FROM = "SimDebrief <no-reply@sim.example.org>"
@@ -40,7 +40,11 @@ def test_email_is_delivered_once_with_a_stable_message_id(smtp_app, smtp_server,
     email = load(smtp_app, email_id)
     assert email.status is OutboxStatus.SENT
     assert message["Message-ID"] == email.message_id
-    assert email.message_id == notifications.message_id_for("test:1", FROM)
+    with smtp_app.app_context():
+        installation = operations.installation_id(db.session)
+    assert email.message_id == notifications.message_id_for("test:1", FROM,
+                                                            installation=installation)
+    assert installation[:12] in email.message_id
     assert message.get_payload(decode=True).decode().strip() == "Hello æøå"
     assert relay_outbox(smtp_app, now=clock.now() + timedelta(hours=1)).claimed == 0
     assert len(smtp_server.wait_for(2, timeout=0.2)) == 1
@@ -48,6 +52,7 @@ def test_email_is_delivered_once_with_a_stable_message_id(smtp_app, smtp_server,
 
 @both_databases
 def test_smtp_outage_is_retried_with_backoff_and_nothing_is_lost(smtp_app, smtp_server, clock):
+    smtp_app.config["SIMDEBRIEF_SMTP_BREAKER_FAILURES"] = 20  # the backoff alone, here
     ids = [enqueue(smtp_app, clock, key=f"test:{n}", to=f"p{n}@example.org") for n in range(3)]
     smtp_server.stop()
 

@@ -506,3 +506,10 @@ def test_factor_level_and_label():
 def test_label_falls_back_to_the_code():
     assert str(taxonomy.label(taxonomy.RISK_FLAGS, "death")) == "Patient death"
     assert taxonomy.label(taxonomy.RISK_FLAGS, "retired_code") == "retired_code"
+
+
+def test_the_pages_spell_centre_provided_as_the_files_do():
+    from simdebrief import scenarios
+    from simdebrief.web.scenarios import display
+
+    assert display.PROVIDED_BY_CENTRE == scenarios.CENTRE

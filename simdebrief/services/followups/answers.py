@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from simdebrief.errors import InvalidInput, InvalidState, LinkExpired, LinkInvalid
@@ -19,6 +19,7 @@ from simdebrief.models import (
     FollowUp,
     FollowUpStage,
     FollowUpStatus,
+    ScenarioVersion,
     SimSession,
     TrackKind,
     User,
@@ -187,22 +188,50 @@ TRACK_NAMES = {TrackKind.COMPLAINT: _l("After a patient complaint"),
                TrackKind.REAL_EVENT: _l("After a real clinical event")}
 
 
-def timeline_of(session: Session, user: User) -> list[TimelineGroup]:
-    """The learner's stages grouped by session or track, the most recent group first."""
+#: Sessions or tracks per page of the learner's timeline.
+TIMELINE_GROUPS_PER_PAGE = 10
+
+
+def timeline_of(session: Session, user: User, *, page: int = 1,
+                per_page: int = TIMELINE_GROUPS_PER_PAGE) -> tuple[list[TimelineGroup], bool]:
+    """One page of the learner's stages grouped by session or track, the most recent group
+    first, and whether older groups follow. The groups are paged in SQL: a learner with years
+    of sessions loads one page of them, not all."""
+    anchor = func.max(FollowUp.anchor_at).label("anchor")
+    keys = session.execute(
+        select(FollowUp.session_id, FollowUp.track_id, anchor)
+        .where(FollowUp.user_id == user.id)
+        .group_by(FollowUp.session_id, FollowUp.track_id)
+        .order_by(anchor.desc(), FollowUp.session_id.desc(), FollowUp.track_id.desc())
+        .limit(per_page + 1).offset((max(page, 1) - 1) * per_page)).all()
+    has_more = len(keys) > per_page
+    keys = [(session_id, track_id) for session_id, track_id, _anchor in keys[:per_page]]
+    if not keys:
+        return [], False
+    in_groups = [and_(FollowUp.session_id == session_id if session_id is not None
+                      else FollowUp.session_id.is_(None),
+                      FollowUp.track_id == track_id if track_id is not None
+                      else FollowUp.track_id.is_(None))
+                 for session_id, track_id in keys]
+    rows = session.scalars(
+        select(FollowUp).where(FollowUp.user_id == user.id, or_(*in_groups))
+        .options(selectinload(FollowUp.stage),
+                 selectinload(FollowUp.session).load_only(SimSession.id)
+                 .joinedload(SimSession.scenario_version).load_only(ScenarioVersion.title),
+                 selectinload(FollowUp.track))
+        .order_by(FollowUp.due_at, FollowUp.id))
     groups: dict[tuple, TimelineGroup] = {}
-    for followup in followups_of(session, user):
-        if followup.track is not None:
-            key = ("track", followup.track_id)
-            if key not in groups:
+    for followup in rows:
+        key = (followup.session_id, followup.track_id)
+        if key not in groups:
+            if followup.track is not None:
                 groups[key] = TimelineGroup(str(TRACK_NAMES[followup.track.kind]), [],
                                             track=followup.track)
-        else:
-            key = ("session", followup.session_id)
-            if key not in groups:
+            else:
                 title = followup.session.title if followup.session else _("A past session")
                 groups[key] = TimelineGroup(title, [], sim_session=followup.session)
         groups[key].followups.append(followup)
-    return sorted(groups.values(), key=lambda g: g.followups[0].anchor_at, reverse=True)
+    return [groups[key] for key in keys if key in groups], has_more
 
 
 def distress_points(session: Session, user: User) -> list[tuple[datetime, int]]:

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from icalendar import Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,6 +25,8 @@ def followup_events(session: Session, user: User, now: datetime) -> list:
                              FollowUpStatus.SENT, FollowUpStatus.COMPLETED)),
         FollowUp.due_at >= now - FEED_PAST, FollowUp.due_at < now + FEED_FUTURE)
         .order_by(FollowUp.due_at))
+    from icalendar import Event  # loaded on use: most processes never build a calendar
+
     events = []
     for followup in rows:
         start = followup.due_at.astimezone(zone)

@@ -27,7 +27,7 @@ from simdebrief.models import (
     PreferenceState,
     TrackStatus,
 )
-from simdebrief.services import notifications
+from simdebrief.services import notifications, operations
 from simdebrief.services.followups.stage_rows import preference_states
 
 CLAIM_LEASE = timedelta(minutes=5)
@@ -100,6 +100,7 @@ def _outbox_rows(session: Session, drafts: list[tuple[FollowUp, str]], compose: 
         return []
     existing = set(session.scalars(select(OutboxEmail.idempotency_key).where(
         OutboxEmail.idempotency_key.in_([key for _f, key in drafts]))))
+    installation = operations.installation_id(session)
     rows = []
     for followup, key in drafts:
         if key in existing:
@@ -110,7 +111,8 @@ def _outbox_rows(session: Session, drafts: list[tuple[FollowUp, str]], compose: 
             "to_address": followup.user.email,
             "subject": subject.replace("\n", " ").replace("\r", " ")[:300],
             "body_text": body, "link_ref": notifications.followup_link_ref(followup.id),
-            "message_id": notifications.message_id_for(key, mail_from),
+            "message_id": notifications.message_id_for(key, mail_from,
+                                                       installation=installation),
             "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now,
             "created_at": now,
         })

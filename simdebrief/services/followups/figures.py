@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from simdebrief.models import (
@@ -33,10 +33,12 @@ STATUS_GROUPS = {
     FollowUpStatus.SENT: "open", FollowUpStatus.COMPLETED: "completed",
     FollowUpStatus.EXPIRED: "expired", FollowUpStatus.PAUSED: "held",
     FollowUpStatus.STOPPED: "held", FollowUpStatus.SKIPPED: "skipped",
+    # The mail server refused the stage's email for good: not counted as sent.
+    FollowUpStatus.UNDELIVERABLE: "undeliverable",
 }
 
 
-GROUP_NAMES = ("waiting", "open", "completed", "expired", "held", "skipped")
+GROUP_NAMES = ("waiting", "open", "completed", "expired", "held", "skipped", "undeliverable")
 
 
 @dataclass
@@ -235,31 +237,29 @@ class StageDistress:
     median: float | None
 
 
-WAITING_OR_OPEN = (FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED, FollowUpStatus.SENT)
 HELD = (FollowUpStatus.PAUSED, FollowUpStatus.STOPPED)
+#: Statuses of a stage someone may still answer (held ones only within their window).
+STILL_ANSWERABLE = (FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED, FollowUpStatus.SENT,
+                    *HELD)
 
 
 def _open_batches(session: Session, centre: Centre, now: datetime) -> set[tuple]:
     """(session id, stage id) of the stages that someone can still answer: waiting, open, or
-    held within their window (a resume could still send them)."""
-    rows = session.execute(
-        select(FollowUp.session_id, FollowUp.stage_id, FollowUp.status, FollowUp.due_at,
-               FollowUp.expires_at, FollowUpStage.window_days)
+    held within their window (a resume could still send them). Decided in SQL, so only the
+    batches still open come back, however long the centre's history."""
+    windows = session.scalars(select(FollowUpStage.window_days).distinct()).all()
+    held_in_window = [and_(FollowUpStage.window_days == days,
+                           FollowUp.due_at >= now - timedelta(days=days)) for days in windows]
+    still_open = or_(
+        FollowUp.status.in_((FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED)),
+        and_(FollowUp.status == FollowUpStatus.SENT, FollowUp.expires_at > now),
+        and_(FollowUp.status.in_(HELD), or_(*held_in_window)) if held_in_window else false())
+    return set(session.execute(
+        select(FollowUp.session_id, FollowUp.stage_id).distinct()
         .join(FollowUpStage, FollowUpStage.id == FollowUp.stage_id)
-        .where(FollowUp.centre_id == centre.id,
-               FollowUp.status.in_(WAITING_OR_OPEN + HELD)))
-    open_batches = set()
-    for session_id, stage_id, status, due_at, expires_at, window_days in rows:
-        status = FollowUpStatus(status)
-        if status is FollowUpStatus.SENT:
-            still = now < expires_at
-        elif status in HELD:
-            still = now <= due_at + timedelta(days=window_days)
-        else:
-            still = True
-        if still:
-            open_batches.add((session_id, stage_id))
-    return open_batches
+        # The status list first, so the (status, due) index does the narrowing.
+        .where(FollowUp.status.in_(STILL_ANSWERABLE), FollowUp.centre_id == centre.id,
+               still_open)).all())
 
 
 def distress_per_stage(session: Session, centre: Centre,

@@ -23,10 +23,9 @@ from simdebrief.services import (
     audit,
     notifications,
 )
-from simdebrief.web import client_ip
+from simdebrief.web import client_ip, paging
 from simdebrief.web.admin.routes import PAGE_SIZE, bp
 from simdebrief.web.forms import EmptyForm
-from simdebrief.web.ids import page_number
 
 # --- outbox --------------------------------------------------------------------------------
 
@@ -38,8 +37,7 @@ def outbox():
     query = select(OutboxEmail).where(OutboxEmail.centre_id == current_user.centre_id)
     if status in {s.value for s in OutboxStatus}:
         query = query.where(OutboxEmail.status == OutboxStatus(status))
-    page = db.paginate(query.order_by(OutboxEmail.id.desc()), page=page_number(),
-                       per_page=PAGE_SIZE, error_out=False)
+    page = paging.window(db.session, query.order_by(OutboxEmail.id.desc()), per_page=PAGE_SIZE)
     counts = dict(db.session.execute(
         select(OutboxEmail.status, func.count(OutboxEmail.id))
         .where(OutboxEmail.centre_id == current_user.centre_id).group_by(OutboxEmail.status)

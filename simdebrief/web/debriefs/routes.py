@@ -21,7 +21,6 @@ from simdebrief.models import (
     SimSession,
     User,
 )
-from simdebrief.reports.charts import factor_spread_svg
 from simdebrief.services import debrief_factors, debrief_objectives, debriefing
 from simdebrief.timefmt import local_text, local_to_utc, to_local
 from simdebrief.web.debriefs.forms import (
@@ -273,6 +272,8 @@ def _remove(sim_session: SimSession, endpoint: str, message: str, remove, **argu
 
 def spread_chart(debrief) -> tuple[list, str]:
     spread = debrief_factors.factor_spread(debrief)
+    from simdebrief.reports.charts import factor_spread_svg  # reportlab, loaded on use
+
     svg = factor_spread_svg(
         [(label, count) for _code, label, count in spread],
         title=_("Contributing factors per London Protocol level"),

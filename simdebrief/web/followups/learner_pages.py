@@ -32,7 +32,6 @@ from simdebrief.models import (
     TrackKind,
     TrackStatus,
 )
-from simdebrief.reports.charts import checkin_trend_drawing, inline_svg, web_font
 from simdebrief.services.followups import (
     answers,
     conversations,
@@ -40,6 +39,7 @@ from simdebrief.services.followups import (
     stage_rows,
 )
 from simdebrief.timefmt import local_text
+from simdebrief.web import paging
 from simdebrief.web.followups.forms import (
     ChoiceForm,
     EndTrackForm,
@@ -58,6 +58,7 @@ from simdebrief.web.followups.routes import (
     template_context,
 )
 from simdebrief.web.forms import EmptyForm, apply_service_errors, choices, form_status
+from simdebrief.web.ids import page_number
 from simdebrief.web.learner.forms import SkipForm
 
 
@@ -78,6 +79,8 @@ def _trend(points: list[tuple[datetime, int]], zone: str) -> str | None:
     days = [((moment - first).total_seconds() / 86400, score) for moment, score in points]
     labels = {round(day, 3): local_text(moment, zone, "d MMM")
               for (day, _s), (moment, _t) in zip(days, points, strict=True)}
+    from simdebrief.reports.charts import checkin_trend_drawing, inline_svg, web_font
+
     drawing = checkin_trend_drawing(
         days, day_label=lambda day: labels.get(round(day, 3), ""), font=web_font())
     summary = "; ".join(f"{local_text(moment, zone, 'd MMM y')}: {score}"
@@ -92,8 +95,11 @@ def mine():
     now = current_now()
     points = answers.distress_points(db.session, current_user)
     preference = stage_rows.preference_of(db.session, current_user)
+    page = page_number()
+    groups, has_more = answers.timeline_of(db.session, current_user, page=page)
     return render_template(
-        "followups/mine.html", groups=answers.timeline_of(db.session, current_user),
+        "followups/mine.html", groups=groups,
+        timeline=paging.Window(groups, page, has_more),
         state=preference.state if preference else PreferenceState.ACTIVE,
         preference=preference, choice_form=ChoiceForm(), now=now,
         history=learner_choices.choices_of(db.session, current_user)[:10],

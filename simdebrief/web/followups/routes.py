@@ -57,6 +57,7 @@ LEARNER_STATUS = {
     FollowUpStatus.PAUSED: _l("Paused"),
     FollowUpStatus.STOPPED: _l("Stopped"),
     FollowUpStatus.SKIPPED: _l("Not sent"),
+    FollowUpStatus.UNDELIVERABLE: _l("Could not be emailed to you"),
 }
 STATE_TEXT = {
     PreferenceState.ACTIVE: _l("Your follow-ups are on."),
@@ -81,7 +82,10 @@ def conversation_of(followup: FollowUp) -> dict | None:
     """Where an offered or asked-for conversation of this stage stands, for the pages."""
     if not (followup.stage.offers_conversation or followup.conversation_state):
         return None
-    tasks = conversations.task_requests(db.session, followup)
+    # Only a stage whose conversation became a task has one to look up: one query per such
+    # stage, none for the rest of a long timeline.
+    tasks = (conversations.task_requests(db.session, followup)
+             if followup.conversation_state == conversations.TASK else [])
     task = tasks[-1] if tasks else None
     return {"followup_id": followup.id, "state": followup.conversation_state, "task": task,
             "deadline": conversations.offer_deadline(followup) or (followup.due_at

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
 
 from simdebrief import policy
 from simdebrief.clock import current_now
@@ -18,10 +19,12 @@ from simdebrief.models import (
     OutboxStatus,
     Role,
     Room,
+    ScenarioVersion,
     SessionParticipant,
     SessionStatus,
     SimSession,
     User,
+    session_instructor,
 )
 from simdebrief.services import operations, retention, support, tier1_checks
 from simdebrief.web import public
@@ -101,14 +104,20 @@ def tier1_check(session_id: int, learner_id: int):
 
 def _upcoming_sessions(user: User, limit: int = 5) -> list[SimSession]:
     """The next sessions this person teaches or takes part in."""
-    query = select(SimSession).where(SimSession.ends_at >= current_now(),
+    # The centre and the end first: the (centre, end) index narrows to sessions not over yet.
+    query = select(SimSession).where(SimSession.centre_id == user.centre_id,
+                                     SimSession.ends_at >= current_now(),
                                      SimSession.status != SessionStatus.CANCELLED)
     if user.role is Role.STUDENT:
         query = query.join(SessionParticipant).where(SessionParticipant.user_id == user.id)
     elif user.role in (Role.INSTRUCTOR, Role.ADMIN):
-        query = query.where(SimSession.instructors.any(User.id == user.id))
+        query = query.join(session_instructor,
+                           session_instructor.c.session_id == SimSession.id).where(
+            session_instructor.c.user_id == user.id)
     else:
         return []
+    # The title, never the scenario's whole document.
+    query = query.options(joinedload(SimSession.scenario_version).load_only(ScenarioVersion.title))
     return list(db.session.scalars(query.order_by(SimSession.starts_at).limit(limit)))
 
 

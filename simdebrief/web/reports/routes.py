@@ -11,8 +11,6 @@ from flask_login import current_user
 from simdebrief import policy
 from simdebrief.clock import current_now
 from simdebrief.extensions import db
-from simdebrief.reports.charts import factor_spread_svg, inline_svg, web_font
-from simdebrief.reports.progress_pdf import progress_drawing
 from simdebrief.services import reports
 from simdebrief.web.reports.forms import DownloadForm
 
@@ -48,6 +46,8 @@ def learner_page(session_id: int, learner_id: int):
         db.session, sim_session=sim_session, debrief=debrief, learner=learner,
         now=current_now(), twin_url=reports.feedback_url(session_id, learner_id))
     w = report.wording
+    from simdebrief.reports.charts import factor_spread_svg  # reportlab, loaded on use
+
     chart = factor_spread_svg([(level.label, level.count) for level in report.levels],
                               title=w.chart_title, description=w.chart_description,
                               element_id="factor-spread") if report.has_factors else ""
@@ -102,6 +102,9 @@ def progress():
     """The learner's own check-ins over time, with the chart as SVG and a table."""
     report = _progress()
     w = report.wording
+    from simdebrief.reports.charts import inline_svg, web_font  # reportlab, on use
+    from simdebrief.reports.progress_pdf import progress_drawing
+
     chart = inline_svg(progress_drawing(report, width=560, font=web_font()),
                        title=w.progress_chart_title,
                        description=w.progress_chart_description,

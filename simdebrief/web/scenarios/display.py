@@ -17,10 +17,13 @@ from flask_babel import gettext as _
 
 from simdebrief import taxonomy
 from simdebrief.models import ScenarioVersion
-from simdebrief.scenarios import CENTRE
 
 #: Risk flags after which instructors should plan extra time for defusing.
 DEFUSING_FLAGS = frozenset({"death", "first_death", "paediatric", "personal_connection"})
+
+#: The scenario files' word for "the centre provides this" (``simdebrief.scenarios.CENTRE``,
+#: not imported so that showing a page never loads the file schema).
+PROVIDED_BY_CENTRE = "centre"
 
 PREBRIEF_FIELDS = (
     ("expectations", lambda: _("Expectations")),
@@ -233,8 +236,8 @@ def scenario_page(content: dict[str, Any]) -> ScenarioPage:
         patient=content.get("patient"),
         equipment=list(content.get("equipment") or ()),
         prebrief=[
-            PrebriefItem(key, str(label()), None if prebrief.get(key) == CENTRE
-                         else prebrief.get(key), prebrief.get(key) == CENTRE)
+            PrebriefItem(key, str(label()), None if prebrief.get(key) == PROVIDED_BY_CENTRE
+                         else prebrief.get(key), prebrief.get(key) == PROVIDED_BY_CENTRE)
             for key, label in PREBRIEF_FIELDS if prebrief.get(key)
         ],
         confederates=list(content.get("confederate_script") or ()),

@@ -6,17 +6,27 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from simdebrief import policy
 from simdebrief.clock import current_now
 from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
-from simdebrief.models import Cohort, Role, Room, SessionStatus, SimSession, User
+from simdebrief.models import (
+    Cohort,
+    Role,
+    Room,
+    ScenarioVersion,
+    SessionParticipant,
+    SessionStatus,
+    SimSession,
+    User,
+)
 from simdebrief.services import library, scheduling
 from simdebrief.timefmt import NonexistentLocalTime, local_to_utc, to_local
+from simdebrief.web import paging
 from simdebrief.web.forms import EmptyForm, apply_service_errors, choices, form_status
-from simdebrief.web.ids import page_number, query_int
+from simdebrief.web.ids import query_int
 from simdebrief.web.loaders import visible_session
 from simdebrief.web.sessions.forms import AttendanceForm, CancelForm, SessionForm
 
@@ -109,9 +119,13 @@ def index():
         query = query.where(SimSession.ends_at >= now).order_by(SimSession.starts_at)
     if mine:
         query = query.where(SimSession.instructors.any(User.id == current_user.id))
-    query = query.options(selectinload(SimSession.instructors),
-                          selectinload(SimSession.participants))
-    page = db.paginate(query, page=page_number(), per_page=PAGE_SIZE, error_out=False)
+    # The list shows the scenario's title, never its content: the version's document (the
+    # largest column of the database) stays unloaded.
+    query = query.options(
+        joinedload(SimSession.scenario_version).load_only(ScenarioVersion.title),
+        selectinload(SimSession.instructors).load_only(User.name),
+        selectinload(SimSession.participants).load_only(SessionParticipant.id))
+    page = paging.window(db.session, query.order_by(SimSession.id), per_page=PAGE_SIZE)
     return render_template("sessions/index.html", page=page, show=show, mine=mine)
 
 

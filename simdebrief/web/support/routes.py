@@ -19,7 +19,7 @@ from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
 from simdebrief.models import SupportRequest, SupportStatus
 from simdebrief.services import support
-from simdebrief.web import client_ip
+from simdebrief.web import client_ip, paging
 from simdebrief.web.forms import apply_service_errors
 from simdebrief.web.navigation import TIER_NAMES
 from simdebrief.web.support.forms import (
@@ -31,6 +31,8 @@ from simdebrief.web.support.forms import (
 )
 
 bp = Blueprint("support", __name__)
+#: Requests per page of the queue.
+QUEUE_PAGE = 50
 supporters_only = policy.role_required(policy.may_work_support_queue)
 
 #: How a request's state reads to the supporters.
@@ -109,8 +111,9 @@ def waiting_text(waiting: timedelta) -> str:
 @supporters_only
 def queue():
     now = current_now()
-    rows = support.triage(support.queue_for(db.session, current_user), now)
-    return render_template("support/queue.html", rows=rows, now=now,
+    page = paging.window(db.session, support.queue_query(current_user), per_page=QUEUE_PAGE)
+    rows = support.triage(page.items, now)
+    return render_template("support/queue.html", rows=rows, page=page, now=now,
                            tier_names=TIER_NAMES, status_names=STATUS_NAMES,
                            channel_names=CHANNEL_NAMES, origin_names=ORIGIN_NAMES,
                            waiting_text=waiting_text, availability_form=AvailabilityForm())

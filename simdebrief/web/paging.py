@@ -1,0 +1,43 @@
+"""Pages of a list without counting the list: fetch one row more than a page to know whether
+there is a next one. Counting every row on every view cost more than the page itself once a
+centre has years of sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from simdebrief.web.ids import page_number
+
+
+@dataclass
+class Window:
+    """One page of rows; ``pages`` is unknown (None), so the pager shows "Page n"."""
+
+    items: list
+    page: int
+    has_next: bool
+    pages: int | None = None
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def window(session: Session, query: Select, *, per_page: int, page: int | None = None,
+           scalars: bool = True) -> Window:
+    """Rows ``per_page`` × (page − 1) onwards of an ordered query, and whether more follow."""
+    page = page or page_number()
+    limited = query.limit(per_page + 1).offset((page - 1) * per_page)
+    rows = list(session.scalars(limited) if scalars else session.execute(limited))
+    return Window(rows[:per_page], page, len(rows) > per_page)

@@ -1,0 +1,193 @@
+"""The hot pages ask the database the same number of questions whatever the centre's history:
+the count at 10 sessions equals the count at 200 (no query per row, no page that grows)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, insert, select
+
+from simdebrief.extensions import db
+from simdebrief.models import (
+    Attendance,
+    Debrief,
+    DebriefStatus,
+    FollowUp,
+    Room,
+    Scenario,
+    ScenarioVersion,
+    SessionParticipant,
+    SessionStatus,
+    SimSession,
+    SupporterTier,
+    SupportRequest,
+    SupportStatus,
+    session_instructor,
+)
+from simdebrief.services.followups import enrolment
+from tests.conftest import both_databases, client_for
+
+#: (who, page) of every hot page.
+HOT_PAGES = [
+    ("instructor", "/sessions/"),
+    ("instructor", "/sessions/?show=past"),
+    ("instructor", "/dashboard"),
+    ("student", "/dashboard"),
+    ("student", "/me/follow-ups"),
+    ("admin", "/admin/follow-ups"),
+    ("admin", "/admin/outbox"),
+    ("peer", "/support/"),
+]
+#: Generous, but it catches a page that starts asking once per row.
+MOST_QUERIES = 30
+
+
+class History:
+    """Sessions in bulk for the seeded centre: every other one over, every other one to
+    come, each taught by the instructor and attended by both students, with their
+    follow-up stages and now and then a request to talk."""
+
+    def __init__(self, app, people, now):
+        self.app, self.people, self.now = app, people, now
+        self.count = 0
+        with app.app_context():
+            version = ScenarioVersion(
+                scenario=Scenario(slug="bulk", created_at=now), number=1,
+                content_hash="0" * 64, content={"story": "x" * 20_000},
+                source_file="bulk.yaml", title="Bulk drill", summary="",
+                clinical_setting="ward", adverse_event_type="other", trigger_types=[],
+                risk_flags=[], duration_minutes=60, role_places=4, synced_at=now)
+            room = Room(centre_id=people.centre_id, name="Hall", capacity=8)
+            db.session.add_all([version, room])
+            db.session.flush()
+            self.version_id, self.room_id = version.id, room.id
+            self.template = self._one_with_followups()
+            db.session.commit()
+
+    def _one_with_followups(self) -> list[dict]:
+        """One finalised session scheduled by the service; its follow-up rows are the
+        pattern the bulk copies follow."""
+        now = self.now
+        sim_session = SimSession(
+            centre_id=self.people.centre_id, scenario_version_id=self.version_id,
+            room_id=self.room_id, starts_at=now - timedelta(hours=3), ends_at=now,
+            status=SessionStatus.DEBRIEFED, created_at=now, updated_at=now)
+        db.session.add(sim_session)
+        db.session.flush()
+        self._attach([sim_session.id])
+        debrief = Debrief(session_id=sim_session.id, framework="PEARLS",
+                          status=DebriefStatus.FINAL, created_at=now, updated_at=now,
+                          finalised_at=now)
+        db.session.add(debrief)
+        db.session.flush()
+        db.session.refresh(sim_session)
+        enrolment.schedule_for_debrief(db.session, debrief, now)
+        self.count = 1
+        columns = [c.key for c in FollowUp.__table__.columns if c.key != "id"]
+        return [{key: getattr(f, key) for key in columns}
+                for f in db.session.scalars(select(FollowUp)
+                                            .where(FollowUp.session_id == sim_session.id))]
+
+    def _attach(self, session_ids: list[int]) -> None:
+        ids = self.people.ids
+        db.session.execute(insert(session_instructor), [
+            {"session_id": s, "user_id": ids["instructor"]} for s in session_ids])
+        db.session.execute(insert(SessionParticipant), [
+            {"session_id": s, "user_id": ids[key], "attendance": Attendance.PRESENT}
+            for s in session_ids for key in ("student", "student2")])
+
+    def grow_to(self, total: int) -> None:
+        now = self.now
+        with self.app.app_context():
+            rows = []
+            for number in range(self.count, total):
+                start = now + timedelta(days=number // 2 + 1) * (1 if number % 2 else -1)
+                rows.append({
+                    "centre_id": self.people.centre_id, "scenario_version_id": self.version_id,
+                    "room_id": self.room_id, "starts_at": start,
+                    "ends_at": start + timedelta(hours=2), "created_at": now,
+                    "updated_at": now,
+                    "status": SessionStatus.SCHEDULED if number % 2 else SessionStatus.DEBRIEFED})
+            new_ids = list(db.session.scalars(insert(SimSession).returning(SimSession.id), rows))
+            self._attach(new_ids)
+            past = [i for i, row in zip(new_ids, rows, strict=True) if row["ends_at"] < now]
+            db.session.execute(insert(FollowUp), [
+                {**pattern, "session_id": session_id,
+                 "anchor_at": pattern["anchor_at"] - timedelta(days=n + 1),
+                 "due_at": pattern["due_at"] - timedelta(days=n + 1)}
+                for n, session_id in enumerate(past) for pattern in self.template])
+            db.session.execute(insert(SupportRequest), [
+                {"centre_id": self.people.centre_id, "learner_id": self.people.ids["student"],
+                 "session_id": session_id, "tier": SupporterTier.PEER,
+                 "status": SupportStatus.OPEN, "created_at": now, "updated_at": now}
+                for session_id in past[::5]])
+            db.session.commit()
+            self.count = total
+
+
+@contextmanager
+def counted_queries(app):
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def queries_per_page(app, clients) -> dict[tuple[str, str], int]:
+    found = {}
+    for who, url in HOT_PAGES:
+        with counted_queries(app) as statements:
+            response = clients[who].get(url)
+        assert response.status_code == 200, (who, url)
+        found[(who, url)] = len(statements)
+    return found
+
+
+@pytest.mark.slow
+@both_databases
+def test_hot_pages_ask_as_many_questions_at_200_sessions_as_at_10(app, people, clock):
+    clients = {who: client_for(app, people, who) for who in {w for w, _url in HOT_PAGES}}
+    history = History(app, people, clock.now())
+    history.grow_to(10)
+    small = queries_per_page(app, clients)
+    history.grow_to(200)
+    large = queries_per_page(app, clients)
+    assert large == small
+    assert max(large.values()) <= MOST_QUERIES, large
+
+
+@both_databases
+def test_the_sessions_list_pages_without_counting_and_never_loads_scenario_content(
+        app, people, clock):
+    History(app, people, clock.now()).grow_to(80)
+    instructor = client_for(app, people, "instructor")
+    with counted_queries(app) as statements:
+        first = instructor.get("/sessions/?show=past").get_data(as_text=True)
+    assert "Page 1" in first and 'rel="next"' in first
+    assert not any("count(" in s.lower() for s in statements)
+    assert not any("scenario_version.content" in s for s in statements)
+    second = instructor.get("/sessions/?show=past&page=2").get_data(as_text=True)
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    assert first.count("<tr>") == 1 + 30  # the head row and a page of sessions
+    assert 1 < second.count("<tr>") < 1 + 30
+
+
+def test_the_learners_timeline_shows_one_page_of_sessions_at_a_time(app, people, clock):
+    History(app, people, clock.now()).grow_to(50)
+    learner = client_for(app, people, "student")
+    first = learner.get("/me/follow-ups").get_data(as_text=True)
+    assert first.count('<h2 id="group-') == 10
+    assert 'rel="next"' in first
+    last = learner.get("/me/follow-ups?page=3").get_data(as_text=True)
+    assert last.count('<h2 id="group-') == 25 - 20  # 24 sessions over and the first one
+    assert 'rel="next"' not in last
