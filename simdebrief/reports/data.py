@@ -58,6 +58,10 @@ class Wording:
     attribution: str
     s_framing: str
     framing_intro: str
+    s_objectives: str
+    objectives_intro: str
+    objective: str
+    objective_result: str
     # The learner's own part.
     s_feedback: str
     strengths: str
@@ -71,6 +75,8 @@ class Wording:
     coping_source: str
     s_support: str
     support_always: str
+    urgent_intro: str
+    urgent_none: str
     s_followups: str
     followups_intro: str
     followups_pending: str
@@ -78,6 +84,7 @@ class Wording:
     followup: str
     due: str
     status: str
+    brings: str
     s_checkin: str
     checkin_intro: str
     answered: str
@@ -179,6 +186,17 @@ class FollowUpLine:
     stage: str
     due: str
     status: str
+    #: What the stage brings (a check-in, lessons, a conversation offer), in plain words.
+    brings: str = ""
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A learning objective of the scenario and, where it was recorded, whether the group
+    met it (already worded, e.g. "Met" or "Partly: …")."""
+
+    text: str
+    result: str = ""
 
 
 @dataclass(frozen=True)
@@ -214,10 +232,14 @@ class LearnerReport:
     #: Care-delivery problems, numbered from 1 in this order; factors refer to them.
     problems: list[str] = field(default_factory=list)
     levels: list[FactorLevel] = field(default_factory=list)
-    framing: list[str] = field(default_factory=list)
+    objectives: list[Objective] = field(default_factory=list)
+    #: What we talked about: each point's label with the scenario's teaching text (may be "").
+    framing: list[Titled] = field(default_factory=list)
     feedback: Feedback = field(default_factory=Feedback)
     story: Story | None = None
     support_contacts: list[str] = field(default_factory=list)
+    #: The centre's urgent contacts, emergency number first: "Name: phone (hours)".
+    urgent_contacts: list[str] = field(default_factory=list)
     followups: list[FollowUpLine] = field(default_factory=list)
     checkin: CheckInSummary | None = None
     amended: str = ""

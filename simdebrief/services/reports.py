@@ -21,7 +21,7 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from simdebrief import checkin_options, taxonomy
 from simdebrief.models import (
@@ -39,7 +39,8 @@ from simdebrief.reports import data
 from simdebrief.reports.learner_pdf import render_learner_pdf
 from simdebrief.reports.progress_pdf import render_progress_pdf
 from simdebrief.reports.summary_pdf import render_summary_pdf
-from simdebrief.services import audit, checkins, debriefing, group_figures
+from simdebrief.services import audit, checkins, crisis, debriefing, group_figures
+from simdebrief.services.followups import stage_catalogue
 from simdebrief.timefmt import local_text
 
 try:  # Follow-ups arrive in their own module; until then documents say they will come.
@@ -116,6 +117,10 @@ def _wording(_locale: str) -> data.Wording:
         s_framing=_("What we talked about"),
         framing_intro=_("Messages about errors and how we handle them that came up in the "
                         "debrief:"),
+        s_objectives=_("What the session was for"),
+        objectives_intro=_("The learning objectives of the scenario:"),
+        objective=_("Learning objective"),
+        objective_result=_("The group: %(result)s"),
         s_feedback=_("Feedback to you"),
         strengths=_("Strengths"),
         to_improve=_("What to improve"),
@@ -152,6 +157,10 @@ def _wording(_locale: str) -> data.Wording:
         s_support=_("Who you can talk to"),
         support_always=_("You can also use “Ask for a conversation” in SimDebrief at any "
                          "time. Nobody is told unless you say so."),
+        urgent_intro=_("If it cannot wait, or you are thinking of harming yourself, call one "
+                       "of these now. If you are in danger, call the emergency number."),
+        urgent_none=_("If it cannot wait, or you are in danger, call your local emergency "
+                      "number."),
         s_followups=_("Your follow-ups"),
         followups_intro=_("Short check-ins planned for you after the session, in local "
                           "time:"),
@@ -164,6 +173,7 @@ def _wording(_locale: str) -> data.Wording:
         followup=_("Follow-up"),
         due=_("Due"),
         status=_("Status"),
+        brings=_("What it brings"),
         s_checkin=_("Your check-in"),
         checkin_intro=_("You chose to include your check-in of %(when)s. Only you can see it "
                         "in SimDebrief."),
@@ -323,9 +333,11 @@ class SessionParts:
     delta: list[str]
     problems: list[str]
     levels: list[data.FactorLevel]
-    framing: list[str]
+    objectives: list[data.Objective]
+    framing: list[data.Titled]
     story: data.Story | None
     support_contacts: list[str]
+    urgent_contacts: list[str]
     amended: str
 
 
@@ -369,6 +381,32 @@ def _story(sim_session: SimSession) -> data.Story | None:
                       title=str(story.get("title") or ""), text=str(story["text"]))
 
 
+def _objectives(sim_session: SimSession) -> list[data.Objective]:
+    content = sim_session.scenario_version.content or {}
+    return [data.Objective(str(text)) for text in content.get("learning_objectives") or ()
+            if str(text).strip()]
+
+
+def _talked_about(sim_session: SimSession, debrief: Debrief) -> list[data.Titled]:
+    """Each point the debrief covered, with the scenario's own teaching text for it."""
+    content = sim_session.scenario_version.content or {}
+    texts = {str(point.get("point")): str(point.get("text") or "")
+             for point in content.get("teaching_points") or () if isinstance(point, dict)}
+    return [data.Titled(label, texts.get(code, "").strip())
+            for code, label in debriefing.framing_items(sim_session.centre)
+            if debrief.framing.get(code)]
+
+
+def _urgent_lines(sim_session: SimSession) -> list[str]:
+    """The centre's urgent contacts as printable lines, the emergency number first."""
+    session = object_session(sim_session)
+    if session is None:
+        return []
+    return [f"{contact.name}: {contact.phone}"
+            + (f" ({contact.opening_hours})" if contact.opening_hours else "")
+            for contact in crisis.urgent_contacts(session, sim_session.centre)]
+
+
 def session_parts(sim_session: SimSession, debrief: Debrief) -> SessionParts:
     """The group's part of the debrief, as every learner's document shows it."""
     items = debrief.analysis_items
@@ -380,10 +418,11 @@ def session_parts(sim_session: SimSession, debrief: Debrief) -> SessionParts:
         delta=[item.text for item in items if item.kind in ("delta", "gap")],
         problems=[problem.description for problem in debrief.problems],
         levels=_levels(debrief),
-        framing=[label for code, label in debriefing.framing_items(sim_session.centre)
-                 if debrief.framing.get(code)],
+        objectives=_objectives(sim_session),
+        framing=_talked_about(sim_session, debrief),
         story=_story(sim_session),
         support_contacts=_lines(sim_session.centre.support_contacts),
+        urgent_contacts=_urgent_lines(sim_session),
         amended=_("This debrief was amended after it was finalised (last change %(when)s).",
                   when=local_text(debrief.amendments[-1].at, zone))
         if debrief.amendments else "",
@@ -416,10 +455,25 @@ def _checkin_summary(checkin: CheckIn, zone: str, w: data.Wording) -> data.Check
     return data.CheckInSummary(when=local_text(checkin.created_at, zone), answers=answers)
 
 
+def _brings(row) -> str:
+    """What a stage brings, in plain words: a check-in, lessons, a conversation offer."""
+    stage = getattr(row, "stage", None)
+    if stage is None:
+        return ""
+    things = []
+    if stage.parts or stage.questions:
+        things.append(_("a short check-in"))
+    things += [str(stage_catalogue.label_of(stage_catalogue.CONTENT, code))
+               for code in stage.content or ()]
+    if stage.offers_conversation:
+        things.append(_("the offer of a conversation"))
+    return "; ".join(things)
+
+
 def _followup_lines(rows, zone: str) -> list[data.FollowUpLine]:
     return [data.FollowUpLine(stage=_stage_title(row), due=local_text(row.due_at, zone,
                                                                       DATE_TIME),
-                              status=_status_text(row)) for row in rows]
+                              status=_status_text(row), brings=_brings(row)) for row in rows]
 
 
 # --- the learner's document ---------------------------------------------------------------
@@ -465,11 +519,11 @@ def _learner_report(session, *, sim_session, debrief, learner, now, twin_url,
         generated=local_text(now, zone),
         take_home=parts.take_home, plus=parts.plus, delta=parts.delta,
         problems=parts.problems, levels=parts.levels,
-        framing=parts.framing,
+        objectives=parts.objectives, framing=parts.framing,
         feedback=data.Feedback(feedback.strengths, feedback.to_improve,
                                feedback.learning_goals) if feedback else data.Feedback(),
         story=parts.story,
-        support_contacts=parts.support_contacts,
+        support_contacts=parts.support_contacts, urgent_contacts=parts.urgent_contacts,
         followups=_followup_lines(followup_rows, zone),
         checkin=checkin, amended=parts.amended,
     )
