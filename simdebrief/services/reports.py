@@ -462,11 +462,11 @@ def _brings(row) -> str:
         return ""
     things = []
     if stage.parts or stage.questions:
-        things.append(_("a short check-in"))
+        things.append(_("A short check-in"))
     things += [str(stage_catalogue.label_of(stage_catalogue.CONTENT, code))
                for code in stage.content or ()]
     if stage.offers_conversation:
-        things.append(_("the offer of a conversation"))
+        things.append(_("The offer of a conversation"))
     return "; ".join(things)
 
 
@@ -474,6 +474,13 @@ def _followup_lines(rows, zone: str) -> list[data.FollowUpLine]:
     return [data.FollowUpLine(stage=_stage_title(row), due=local_text(row.due_at, zone,
                                                                       DATE_TIME),
                               status=_status_text(row), brings=_brings(row)) for row in rows]
+
+
+def session_followup_lines(session: Session, *, sim_session: SimSession,
+                           learner: User) -> list[data.FollowUpLine]:
+    """The learner's follow-ups of one session for their session page, in local time."""
+    return _followup_lines(_followups(session, session_id=sim_session.id,
+                                      learner_id=learner.id), sim_session.centre.timezone)
 
 
 # --- the learner's document ---------------------------------------------------------------

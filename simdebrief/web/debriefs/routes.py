@@ -22,7 +22,7 @@ from simdebrief.models import (
     User,
 )
 from simdebrief.reports.charts import factor_spread_svg
-from simdebrief.services import debriefing
+from simdebrief.services import debriefing, learner_sessions
 from simdebrief.timefmt import local_text
 from simdebrief.web.debriefs.forms import (
     AmendmentForm,
@@ -456,6 +456,9 @@ def mine(session_id: int):
         DashRating.debrief_id == debrief.id, DashRating.learner_id == current_user.id))
     framing = [(label) for code, label in debriefing.framing_items(sim_session.centre)
                if debrief.framing.get(code)]
+    learner_sessions.record_feedback_read(db.session, learner=current_user,
+                                          sim_session=sim_session, now=current_now())
+    db.session.commit()
     return render_template("debriefs/mine.html", sim_session=sim_session, debrief=debrief,
                            feedback=debrief.feedback_for(current_user.id), spread=spread,
                            spread_svg=svg, framing=framing, rated=rated is not None,
