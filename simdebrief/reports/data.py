@@ -128,6 +128,7 @@ class Wording:
     progress_chart_description: str
     occasion: str
     session: str
+    other_checkins: str
     not_given: str
 
 
@@ -188,6 +189,8 @@ class FollowUpLine:
     status: str
     #: What the stage brings (a check-in, lessons, a conversation offer), in plain words.
     brings: str = ""
+    #: The session (named neutrally) or track it follows, where a list mixes several.
+    session: str = ""
 
 
 @dataclass(frozen=True)
@@ -362,3 +365,20 @@ class ProgressReport:
     @property
     def chart_points(self) -> list[ProgressPoint]:
         return [point for point in self.points if point.distress is not None]
+
+    @property
+    def point_groups(self) -> list[tuple[str, list[ProgressPoint]]]:
+        """The check-ins by session, so that the same occasion of two sessions is told apart."""
+        return _grouped(self.points)
+
+    @property
+    def followup_groups(self) -> list[tuple[str, list[FollowUpLine]]]:
+        return _grouped(self.followups)
+
+
+def _grouped(items: list) -> list[tuple[str, list]]:
+    """Items by their ``session`` text, groups in the order they first appear."""
+    groups: dict[str, list] = {}
+    for item in items:
+        groups.setdefault(item.session, []).append(item)
+    return list(groups.items())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,7 @@ from simdebrief.models import (
     User,
 )
 from simdebrief.services import audit
+from simdebrief.timefmt import local_text
 
 FEEDBACK_READ = "feedback.read"
 
@@ -80,3 +82,10 @@ def has_rated(session: Session, debrief: Debrief, learner: User) -> bool:
     """Whether the learner has sent their DASH rating of this debrief."""
     return session.scalar(select(DashRating.id).where(
         DashRating.debrief_id == debrief.id, DashRating.learner_id == learner.id)) is not None
+
+
+def neutral_title(sim_session: SimSession) -> str:
+    """How a session is named to its learner: by its date, never by the scenario (whose
+    title can give away what happens, and which a shared screen should not show)."""
+    return _("Simulation session of %(when)s", when=local_text(
+        sim_session.starts_at, sim_session.centre.timezone, "d MMMM y, HH:mm"))

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from functools import lru_cache
@@ -39,8 +39,15 @@ from simdebrief.reports import data
 from simdebrief.reports.learner_pdf import render_learner_pdf
 from simdebrief.reports.progress_pdf import render_progress_pdf
 from simdebrief.reports.summary_pdf import render_summary_pdf
-from simdebrief.services import audit, checkins, crisis, debriefing, group_figures
-from simdebrief.services.followups import stage_catalogue
+from simdebrief.services import (
+    audit,
+    checkins,
+    crisis,
+    debriefing,
+    group_figures,
+    learner_sessions,
+)
+from simdebrief.services.followups import answers, stage_catalogue
 from simdebrief.timefmt import local_text
 
 try:  # Follow-ups arrive in their own module; until then documents say they will come.
@@ -222,6 +229,7 @@ def _wording(_locale: str) -> data.Wording:
                                      "numbers are in the table below."),
         occasion=_("Occasion"),
         session=_("Session"),
+        other_checkins=_("Other check-ins"),
         not_given=_("not given"),
     )
 
@@ -629,22 +637,25 @@ def progress_report(session: Session, *, learner: User, now: datetime,
         zone = learner.centre.timezone
         rows = [c for c in reversed(checkins.checkins_of(session, learner))
                 if not c.skipped and c.payload]
+        upcoming = _followups(session, learner_id=learner.id, due_from=now)
         session_ids = {c.session_id for c in rows if c.session_id is not None}
+        session_ids |= {row.session_id for row in upcoming if row.session_id is not None}
         titles = {}
         if session_ids:
-            titles = {s.id: s.title for s in session.scalars(
+            titles = {s.id: learner_sessions.neutral_title(s) for s in session.scalars(
                 select(SimSession).where(SimSession.id.in_(session_ids)))}
         first = rows[0].created_at if rows else now
         points = [data.ProgressPoint(
             when=local_text(c.created_at, zone), short=local_text(c.created_at, zone, "d MMM"),
             day=(c.created_at - first).total_seconds() / 86400, distress=c.distress,
             occasion=_occasion(c.context),
-            session=titles.get(c.session_id, ""),
+            session=titles.get(c.session_id, w.other_checkins),
             reactions=[str(text) for text in checkin_options.labels(checkin_options.SYMPTOMS,
                                                                   c.symptoms)])
             for c in rows]
-        followups = _followup_lines(_followups(session, learner_id=learner.id, due_from=now),
-                                    zone)
+        followups = [replace(line, session=_followup_group(row, titles, w))
+                     for row, line in zip(upcoming, _followup_lines(upcoming, zone),
+                                          strict=True)]
         return data.ProgressReport(
             language=_language(), wording=w,
             title=_("Check-ins of %(name)s", name=learner.name),
@@ -652,6 +663,13 @@ def progress_report(session: Session, *, learner: User, now: datetime,
             learner=learner.name, centre=learner.centre.name, generated=local_text(now, zone),
             twin_url=twin_url, points=points,
             support_contacts=_lines(learner.centre.support_contacts), followups=followups)
+
+
+def _followup_group(row, titles: dict[int, str], w: data.Wording) -> str:
+    """The session (named neutrally) or the track a follow-up belongs to."""
+    if row.track_id is not None and row.track is not None:
+        return str(answers.TRACK_NAMES[row.track.kind])
+    return titles.get(row.session_id, w.other_checkins)
 
 
 # --- links, names and audit -----------------------------------------------------------------

@@ -107,3 +107,51 @@ def test_the_session_page_leads_to_the_learners_own_check_in_only(app, people, p
     other = client_for(app, people, "student2").get(f"/sessions/{session_id}").get_data(
         as_text=True)
     assert not any("/me/check-ins/" in href for href in links(other))
+
+
+def test_progress_and_follow_ups_name_each_session_neutrally(app, people, planning, clock):
+    """Two sessions each have a "One month on": every list says which session it follows,
+    by date, and never by the scenario's title."""
+    from simdebrief.models import SimSession
+
+    first = running_session(app, people, planning, clock)
+    finalise_with_factors(app, people, first)
+    clock.advance(days=2)
+    second = another_session(app, people, planning, clock)
+    finalise_with_factors(app, people, second)
+    with app.app_context():
+        titles = [db.session.get(SimSession, i).title for i in (first, second)]
+    learner = client_for(app, people, "student")
+    for url in ("/me/follow-ups", "/me/progress"):
+        page = learner.get(url).get_data(as_text=True)
+        assert page.count("Simulation session of") >= 2, url
+        assert not any(title in page for title in titles), url
+    timeline = learner.get("/me/follow-ups").get_data(as_text=True)
+    assert timeline.count("One month on") == 2
+    assert f"/sessions/{first}" in links(timeline) and f"/sessions/{second}" in links(timeline)
+
+
+def another_session(app, people, planning, clock):
+    """Like running_session, in a room of its own."""
+    from datetime import timedelta
+
+    from simdebrief.models import Centre, User
+    from simdebrief.services import directory, scheduling
+    from tests.web.test_debriefs import SCENARIO
+
+    with app.app_context():
+        centre = db.session.get(Centre, people.centre_id)
+        instructor = db.session.get(User, people.ids["instructor"])
+        students = (people.ids["student"], people.ids["student2"])
+        room = directory.create_room(db.session, centre=centre, name="Small room", capacity=8)
+        change = scheduling.schedule_session(
+            db.session, centre=centre, actor=instructor, now=clock.now(), confirmed=True,
+            plan=scheduling.SessionPlan(
+                scenario_version_id=planning.versions[SCENARIO],
+                starts_at=clock.now() + timedelta(hours=1),
+                ends_at=clock.now() + timedelta(hours=4), room_id=room.id,
+                instructor_ids=(instructor.id,), student_ids=students))
+        scheduling.start_session(db.session, sim_session=change.session, actor=instructor,
+                                 present_ids=set(students), now=clock.now())
+        db.session.commit()
+        return change.session.id

@@ -23,7 +23,7 @@ from simdebrief.models import (
     TrackKind,
     User,
 )
-from simdebrief.services import checkins
+from simdebrief.services import checkins, learner_sessions
 from simdebrief.services.followups import conversations, track_branches
 from simdebrief.services.followups.stage_catalogue import question
 
@@ -199,7 +199,8 @@ def timeline_of(session: Session, user: User) -> list[TimelineGroup]:
         else:
             key = ("session", followup.session_id)
             if key not in groups:
-                title = followup.session.title if followup.session else _("A past session")
+                title = (learner_sessions.neutral_title(followup.session) if followup.session
+                         else _("A past session"))
                 groups[key] = TimelineGroup(title, [], sim_session=followup.session)
         groups[key].followups.append(followup)
     return sorted(groups.values(), key=lambda g: g.followups[0].anchor_at, reverse=True)
