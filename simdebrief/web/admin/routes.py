@@ -57,7 +57,7 @@ from simdebrief.web.admin.forms import (
     UrgentContactForm,
 )
 from simdebrief.web.forms import EmptyForm, apply_service_errors, choices
-from simdebrief.web.ids import page_number, query_int
+from simdebrief.web.ids import MAX_ID, page_number, query_int
 
 bp = Blueprint("admin", __name__)
 admin_only = policy.role_required(policy.may_administer)
@@ -681,7 +681,7 @@ def audit_log():
     query = select(AuditEvent).where(_centre_scope(current_user.centre_id))
     if filters["actor"] == "system":
         query = query.where(AuditEvent.actor_id.is_(None))
-    elif filters["actor"].isdigit():
+    elif filters["actor"].isdigit() and int(filters["actor"]) <= MAX_ID:
         query = query.where(AuditEvent.actor_id == int(filters["actor"]))
     elif filters["actor"]:
         errors["actor"] = _("Choose a person from the list.")
@@ -702,7 +702,7 @@ def audit_log():
     if since and until and until < since:
         errors["until"] = _("The end date is before the start date.")
     page = db.paginate(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()),
-                       per_page=AUDIT_PAGE_SIZE, error_out=False)
+                       page=page_number(), per_page=AUDIT_PAGE_SIZE, error_out=False)
     people = db.session.execute(
         select(User.id, User.name).where(User.centre_id == current_user.centre_id)
         .order_by(func.lower(User.name))).all()
