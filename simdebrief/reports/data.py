@@ -60,7 +60,6 @@ class Wording:
     framing_intro: str
     s_objectives: str
     objectives_intro: str
-    objective: str
     objective_result: str
     # The learner's own part.
     s_feedback: str

@@ -126,7 +126,6 @@ def _wording(_locale: str) -> data.Wording:
                         "debrief:"),
         s_objectives=_("What the session was for"),
         objectives_intro=_("The learning objectives of the scenario:"),
-        objective=_("Learning objective"),
         objective_result=_("The group: %(result)s"),
         s_feedback=_("Feedback to you"),
         strengths=_("Strengths"),
