@@ -58,6 +58,9 @@ class Wording:
     attribution: str
     s_framing: str
     framing_intro: str
+    s_objectives: str
+    objectives_intro: str
+    objective_result: str
     # The learner's own part.
     s_feedback: str
     strengths: str
@@ -71,6 +74,8 @@ class Wording:
     coping_source: str
     s_support: str
     support_always: str
+    urgent_intro: str
+    urgent_none: str
     s_followups: str
     followups_intro: str
     followups_pending: str
@@ -78,6 +83,7 @@ class Wording:
     followup: str
     due: str
     status: str
+    brings: str
     s_checkin: str
     checkin_intro: str
     answered: str
@@ -121,10 +127,11 @@ class Wording:
     progress_chart_description: str
     occasion: str
     session: str
+    other_checkins: str
     not_given: str
     # Added with the objectives, phase times, debriefers and Just Culture (defaults keep
     # older constructors working).
-    s_objectives: str = ""
+    s_objective_outcomes: str = ""
     objective: str = ""
     outcome: str = ""
     s_phase_times: str = ""
@@ -220,6 +227,19 @@ class FollowUpLine:
     stage: str
     due: str
     status: str
+    #: What the stage brings (a check-in, lessons, a conversation offer), in plain words.
+    brings: str = ""
+    #: The session (named neutrally) or track it follows, where a list mixes several.
+    session: str = ""
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A learning objective of the scenario and, where it was recorded, whether the group
+    met it (already worded, e.g. "Met" or "Partly: …")."""
+
+    text: str
+    result: str = ""
 
 
 @dataclass(frozen=True)
@@ -255,15 +275,17 @@ class LearnerReport:
     #: Care-delivery problems, numbered from 1 in this order; factors refer to them.
     problems: list[str] = field(default_factory=list)
     levels: list[FactorLevel] = field(default_factory=list)
-    framing: list[str] = field(default_factory=list)
+    objectives: list[Objective] = field(default_factory=list)
+    #: What we talked about: each point's label with the scenario's teaching text (may be "").
+    framing: list[Titled] = field(default_factory=list)
     feedback: Feedback = field(default_factory=Feedback)
     story: Story | None = None
     support_contacts: list[str] = field(default_factory=list)
+    #: The centre's urgent contacts, emergency number first: "Name: phone (hours)".
+    urgent_contacts: list[str] = field(default_factory=list)
     followups: list[FollowUpLine] = field(default_factory=list)
     checkin: CheckInSummary | None = None
     amended: str = ""
-    #: The scenario's learning objectives and whether the group met them.
-    objectives: list[ObjectiveLine] = field(default_factory=list)
 
     @property
     def has_factors(self) -> bool:
@@ -390,3 +412,20 @@ class ProgressReport:
     @property
     def chart_points(self) -> list[ProgressPoint]:
         return [point for point in self.points if point.distress is not None]
+
+    @property
+    def point_groups(self) -> list[tuple[str, list[ProgressPoint]]]:
+        """The check-ins by session, so that the same occasion of two sessions is told apart."""
+        return _grouped(self.points)
+
+    @property
+    def followup_groups(self) -> list[tuple[str, list[FollowUpLine]]]:
+        return _grouped(self.followups)
+
+
+def _grouped(items: list) -> list[tuple[str, list]]:
+    """Items by their ``session`` text, groups in the order they first appear."""
+    groups: dict[str, list] = {}
+    for item in items:
+        groups.setdefault(item.session, []).append(item)
+    return list(groups.items())

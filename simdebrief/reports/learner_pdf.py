@@ -1,4 +1,4 @@
-"""The learner's debrief document: what the group found, what was said to them, what helps."""
+"""The learner's debrief document: what was said to them, what the group found, what helps."""
 
 from __future__ import annotations
 
@@ -26,8 +26,12 @@ def render_learner_pdf(report: LearnerReport) -> bytes:
     story += parts.para(w.generated % {"when": report.generated}, SMALL)
     story += parts.para(report.amended, SMALL)
 
-    story.append(heading(w.s_second_victim, "second-victim"))
-    story += [Para(markup(text), BODY) for text in w.second_victim]
+    # The order a learner reads in: what was said to them and the group's messages first,
+    # then what the session was for and what was talked about, the analysis, and last what
+    # comes next and who to turn to.
+    if not report.feedback.is_empty:
+        story.append(heading(w.s_feedback, "feedback"))
+        story += parts.feedback(report.feedback, w)
 
     if report.take_home:
         story.append(heading(w.s_take_home, "take-home"))
@@ -41,20 +45,30 @@ def render_learner_pdf(report: LearnerReport) -> bytes:
         if report.delta:
             story += [Para(markup(w.delta), LABEL), *parts.bullets(report.delta)]
 
+    if report.objectives:
+        story.append(heading(w.s_objectives, "objectives"))
+        story += parts.para(w.objectives_intro)
+        for objective in report.objectives:
+            story += parts.bullets([objective.text])
+            if objective.result:
+                story += parts.para(w.objective_result % {"result": objective.result}, SMALL)
+
+    if report.framing:
+        story.append(heading(w.s_framing, "framing"))
+        story += parts.para(w.framing_intro)
+        for point in report.framing:
+            story += parts.para(point.title, LABEL) if point.text else parts.bullets(
+                [point.title])
+            story += parts.para(" ".join(point.text.split()))
+
     if report.has_factors:
         story += parts.keep([heading(w.s_analysis, "analysis"), *parts.para(w.analysis_intro),
                              *parts.factor_chart(report.levels, w)])
         story += parts.problems(report.problems, w)
         story.append(parts.factor_table(report.levels, w))
 
-    if report.framing:
-        story.append(heading(w.s_framing, "framing"))
-        story += parts.para(w.framing_intro)
-        story += parts.bullets(report.framing)
-
-    if not report.feedback.is_empty:
-        story.append(heading(w.s_feedback, "feedback"))
-        story += parts.feedback(report.feedback, w)
+    story.append(heading(w.s_second_victim, "second-victim"))
+    story += [Para(markup(text), BODY) for text in w.second_victim]
 
     if report.story is not None and report.story.text.strip():
         story.append(heading(w.s_story, "story"))
@@ -71,10 +85,6 @@ def render_learner_pdf(report: LearnerReport) -> bytes:
         story += parts.para(item.title, LABEL) + parts.para(item.text)
     story += parts.para(w.coping_source, SMALL)
 
-    story.append(heading(w.s_support, "support"))
-    story += parts.bullets(report.support_contacts)
-    story += parts.para(w.support_always)
-
     followups = [heading(w.s_followups, "followups")]
     if report.followups:
         followups += [*parts.para(w.followups_intro),
@@ -82,6 +92,13 @@ def render_learner_pdf(report: LearnerReport) -> bytes:
     else:
         followups += parts.para(w.followups_pending)
     story += parts.keep(followups + parts.para(w.followups_pause))
+
+    story.append(heading(w.s_support, "support"))
+    story += parts.bullets(report.support_contacts)
+    story += parts.para(w.support_always)
+    story += parts.keep([*parts.para(w.urgent_intro, LABEL),
+                         *parts.bullets(report.urgent_contacts)]
+                        if report.urgent_contacts else parts.para(w.urgent_none))
 
     if report.checkin is not None:
         story.append(heading(w.s_checkin, "checkin"))

@@ -215,6 +215,11 @@ def feedback(feedback: Feedback, wording: Wording) -> list:
 
 
 def followup_table(lines: list[FollowUpLine], wording: Wording):
+    """Stage, when, status; and what each stage brings when any line says so."""
+    if any(line.brings for line in lines):
+        return table([wording.followup, wording.due, wording.brings, wording.status],
+                     [[line.stage, line.due, line.brings, line.status] for line in lines],
+                     [0.2, 0.42, 0.24, 0.14])
     return table([wording.followup, wording.due, wording.status],
                  [[line.stage, line.due, line.status] for line in lines], [0.34, 0.44, 0.22])
 

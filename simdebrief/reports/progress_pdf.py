@@ -46,17 +46,20 @@ def render_progress_pdf(report: ProgressReport) -> bytes:
         if report.chart_points:
             story += parts.keep([Para(markup(w.progress_chart_title), LABEL),
                                  progress_drawing(report, width=CONTENT_WIDTH, font=FONT)])
-        story.append(parts.table(
-            [w.date, w.distress, w.occasion, w.session, w.reactions],
-            [[point.when,
-              str(point.distress) if point.distress is not None else "–",
-              point.occasion, point.session,
-              "; ".join(point.reactions)] for point in report.points],
-            [0.22, 0.12, 0.16, 0.22, 0.28]))
+        for title, points in report.point_groups:
+            story += parts.para(title, LABEL)
+            story.append(parts.table(
+                [w.date, w.distress, w.occasion, w.reactions],
+                [[point.when,
+                  str(point.distress) if point.distress is not None else "–",
+                  point.occasion, "; ".join(point.reactions)] for point in points],
+                [0.28, 0.14, 0.2, 0.38]))
 
     if report.followups:
         story.append(heading(w.s_followups, "followups"))
-        story.append(parts.followup_table(report.followups, w))
+        for title, lines in report.followup_groups:
+            story += parts.para(title, LABEL)
+            story.append(parts.followup_table(lines, w))
         story += parts.para(w.followups_pause)
 
     story.append(heading(w.s_support, "support"))

@@ -33,7 +33,7 @@ def render_summary_pdf(summary: SessionSummary) -> bytes:
         story += parts.bullets(summary.take_home)
 
     if summary.objectives:
-        story += table_heading(w.s_objectives, "objectives")
+        story += table_heading(w.s_objective_outcomes, "objectives")
         story.append(parts.table(
             [w.objective, w.outcome, w.note],
             [[line.objective, line.outcome, line.note] for line in summary.objectives],

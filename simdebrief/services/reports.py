@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from functools import lru_cache
@@ -21,7 +21,7 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from simdebrief import checkin_options, taxonomy
 from simdebrief.models import (
@@ -36,7 +36,15 @@ from simdebrief.models import (
     User,
 )
 from simdebrief.reports import data
-from simdebrief.services import audit, checkins, debriefing, group_figures
+from simdebrief.services import (
+    audit,
+    checkins,
+    crisis,
+    debriefing,
+    group_figures,
+    learner_sessions,
+)
+from simdebrief.services.followups import answers, stage_catalogue
 from simdebrief.timefmt import local_text
 
 try:  # Follow-ups arrive in their own module; until then documents say they will come.
@@ -66,7 +74,7 @@ def _wording(_locale: str) -> data.Wording:
         learner_document=_("Debrief feedback"),
         summary_document=_("Debrief summary"),
         progress_document=_("Your check-ins over time"),
-        s_objectives=_("Learning objectives"),
+        s_objective_outcomes=_("Learning objectives"),
         objective=_("Objective"),
         outcome=_("Met?"),
         s_phase_times=_("Phase times"),
@@ -127,6 +135,9 @@ def _wording(_locale: str) -> data.Wording:
         s_framing=_("What we talked about"),
         framing_intro=_("Messages about errors and how we handle them that came up in the "
                         "debrief:"),
+        s_objectives=_("What the session was for"),
+        objectives_intro=_("The learning objectives of the scenario:"),
+        objective_result=_("The group: %(result)s"),
         s_feedback=_("Feedback to you"),
         strengths=_("Strengths"),
         to_improve=_("What to improve"),
@@ -163,6 +174,10 @@ def _wording(_locale: str) -> data.Wording:
         s_support=_("Who you can talk to"),
         support_always=_("You can also use “Ask for a conversation” in SimDebrief at any "
                          "time. Nobody is told unless you say so."),
+        urgent_intro=_("If it cannot wait, or you are thinking of harming yourself, call one "
+                       "of these now. If you are in danger, call the emergency number."),
+        urgent_none=_("If it cannot wait, or you are in danger, call your local emergency "
+                      "number."),
         s_followups=_("Your follow-ups"),
         followups_intro=_("Short check-ins planned for you after the session, in local "
                           "time:"),
@@ -175,6 +190,7 @@ def _wording(_locale: str) -> data.Wording:
         followup=_("Follow-up"),
         due=_("Due"),
         status=_("Status"),
+        brings=_("What it brings"),
         s_checkin=_("Your check-in"),
         checkin_intro=_("You chose to include your check-in of %(when)s. Only you can see it "
                         "in SimDebrief."),
@@ -223,6 +239,7 @@ def _wording(_locale: str) -> data.Wording:
                                      "numbers are in the table below."),
         occasion=_("Occasion"),
         session=_("Session"),
+        other_checkins=_("Other check-ins"),
         not_given=_("not given"),
     )
 
@@ -337,9 +354,11 @@ class SessionParts:
     delta: list[str]
     problems: list[str]
     levels: list[data.FactorLevel]
-    framing: list[str]
+    objectives: list[data.Objective]
+    framing: list[data.Titled]
     story: data.Story | None
     support_contacts: list[str]
+    urgent_contacts: list[str]
     amended: str
 
 
@@ -410,6 +429,33 @@ def _phase_time_lines(debrief: Debrief, zone: str) -> list[data.PhaseTimeLine]:
     return lines
 
 
+def _objectives(sim_session: SimSession, debrief: Debrief) -> list[data.Objective]:
+    """The scenario's learning objectives, each with the group's outcome where recorded."""
+    return [data.Objective(line.objective, (f"{line.outcome}: {line.note}" if line.note
+                                            else line.outcome) if line.code else "")
+            for line in objective_lines(debrief) if line.objective.strip()]
+
+
+def _talked_about(sim_session: SimSession, debrief: Debrief) -> list[data.Titled]:
+    """Each point the debrief covered, with the scenario's own teaching text for it."""
+    content = sim_session.scenario_version.content or {}
+    texts = {str(point.get("point")): str(point.get("text") or "")
+             for point in content.get("teaching_points") or () if isinstance(point, dict)}
+    return [data.Titled(label, texts.get(code, "").strip())
+            for code, label in debriefing.framing_items(sim_session.centre)
+            if debrief.framing.get(code)]
+
+
+def _urgent_lines(sim_session: SimSession) -> list[str]:
+    """The centre's urgent contacts as printable lines, the emergency number first."""
+    session = object_session(sim_session)
+    if session is None:
+        return []
+    return [f"{contact.name}: {contact.phone}"
+            + (f" ({contact.opening_hours})" if contact.opening_hours else "")
+            for contact in crisis.urgent_contacts(session, sim_session.centre)]
+
+
 def session_parts(sim_session: SimSession, debrief: Debrief) -> SessionParts:
     """The group's part of the debrief, as every learner's document shows it."""
     items = debrief.analysis_items
@@ -421,10 +467,11 @@ def session_parts(sim_session: SimSession, debrief: Debrief) -> SessionParts:
         delta=[item.text for item in items if item.kind in ("delta", "gap")],
         problems=[problem.description for problem in debrief.problems],
         levels=_levels(debrief),
-        framing=[label for code, label in debriefing.framing_items(sim_session.centre)
-                 if debrief.framing.get(code)],
+        objectives=_objectives(sim_session, debrief),
+        framing=_talked_about(sim_session, debrief),
         story=_story(sim_session),
         support_contacts=_lines(sim_session.centre.support_contacts),
+        urgent_contacts=_urgent_lines(sim_session),
         amended=_("This debrief was amended after it was finalised (last change %(when)s).",
                   when=local_text(debrief.amendments[-1].at, zone))
         if debrief.amendments else "",
@@ -457,10 +504,32 @@ def _checkin_summary(checkin: CheckIn, zone: str, w: data.Wording) -> data.Check
     return data.CheckInSummary(when=local_text(checkin.created_at, zone), answers=answers)
 
 
+def _brings(row) -> str:
+    """What a stage brings, in plain words: a check-in, lessons, a conversation offer."""
+    stage = getattr(row, "stage", None)
+    if stage is None:
+        return ""
+    things = []
+    if stage.parts or stage.questions:
+        things.append(_("A short check-in"))
+    things += [str(stage_catalogue.label_of(stage_catalogue.CONTENT, code))
+               for code in stage.content or ()]
+    if stage.offers_conversation:
+        things.append(_("The offer of a conversation"))
+    return "; ".join(things)
+
+
 def _followup_lines(rows, zone: str) -> list[data.FollowUpLine]:
     return [data.FollowUpLine(stage=_stage_title(row), due=local_text(row.due_at, zone,
                                                                       DATE_TIME),
-                              status=_status_text(row)) for row in rows]
+                              status=_status_text(row), brings=_brings(row)) for row in rows]
+
+
+def session_followup_lines(session: Session, *, sim_session: SimSession,
+                           learner: User) -> list[data.FollowUpLine]:
+    """The learner's follow-ups of one session for their session page, in local time."""
+    return _followup_lines(_followups(session, session_id=sim_session.id,
+                                      learner_id=learner.id), sim_session.centre.timezone)
 
 
 # --- the learner's document ---------------------------------------------------------------
@@ -506,14 +575,13 @@ def _learner_report(session, *, sim_session, debrief, learner, now, twin_url,
         generated=local_text(now, zone),
         take_home=parts.take_home, plus=parts.plus, delta=parts.delta,
         problems=parts.problems, levels=parts.levels,
-        framing=parts.framing,
+        objectives=parts.objectives, framing=parts.framing,
         feedback=data.Feedback(feedback.strengths, feedback.to_improve,
                                feedback.learning_goals) if feedback else data.Feedback(),
         story=parts.story,
-        support_contacts=parts.support_contacts,
+        support_contacts=parts.support_contacts, urgent_contacts=parts.urgent_contacts,
         followups=_followup_lines(followup_rows, zone),
         checkin=checkin, amended=parts.amended,
-        objectives=objective_lines(debrief),
     )
 
 
@@ -622,22 +690,25 @@ def progress_report(session: Session, *, learner: User, now: datetime,
         zone = learner.centre.timezone
         rows = [c for c in reversed(checkins.checkins_of(session, learner))
                 if not c.skipped and c.payload]
+        upcoming = _followups(session, learner_id=learner.id, due_from=now)
         session_ids = {c.session_id for c in rows if c.session_id is not None}
+        session_ids |= {row.session_id for row in upcoming if row.session_id is not None}
         titles = {}
         if session_ids:
-            titles = {s.id: s.title for s in session.scalars(
+            titles = {s.id: learner_sessions.neutral_title(s) for s in session.scalars(
                 select(SimSession).where(SimSession.id.in_(session_ids)))}
         first = rows[0].created_at if rows else now
         points = [data.ProgressPoint(
             when=local_text(c.created_at, zone), short=local_text(c.created_at, zone, "d MMM"),
             day=(c.created_at - first).total_seconds() / 86400, distress=c.distress,
             occasion=_occasion(c.context),
-            session=titles.get(c.session_id, ""),
+            session=titles.get(c.session_id, w.other_checkins),
             reactions=[str(text) for text in checkin_options.labels(checkin_options.SYMPTOMS,
                                                                   c.symptoms)])
             for c in rows]
-        followups = _followup_lines(_followups(session, learner_id=learner.id, due_from=now),
-                                    zone)
+        followups = [replace(line, session=_followup_group(row, titles, w))
+                     for row, line in zip(upcoming, _followup_lines(upcoming, zone),
+                                          strict=True)]
         return data.ProgressReport(
             language=_language(), wording=w,
             title=_("Check-ins of %(name)s", name=learner.name),
@@ -645,6 +716,13 @@ def progress_report(session: Session, *, learner: User, now: datetime,
             learner=learner.name, centre=learner.centre.name, generated=local_text(now, zone),
             twin_url=twin_url, points=points,
             support_contacts=_lines(learner.centre.support_contacts), followups=followups)
+
+
+def _followup_group(row, titles: dict[int, str], w: data.Wording) -> str:
+    """The session (named neutrally) or the track a follow-up belongs to."""
+    if row.track_id is not None and row.track is not None:
+        return str(answers.TRACK_NAMES[row.track.kind])
+    return titles.get(row.session_id, w.other_checkins)
 
 
 # --- links, names and audit -----------------------------------------------------------------

@@ -66,13 +66,19 @@ def report(**overrides) -> data.LearnerReport:
         take_home=["Check allergies aloud.", "Speak up when unsure."],
         plus=["Adrenaline within two minutes."], delta=["Read the allergy box aloud."],
         problems=["Antibiotic given despite a recorded allergy", "Late adrenaline"],
-        levels=factors(4), framing=["Errors are inevitable and have many causes"],
+        levels=factors(4),
+        objectives=[data.Objective("Check allergies before any antibiotic.", "Met"),
+                    data.Objective("Give adrenaline early in anaphylaxis.")],
+        framing=[data.Titled("Errors are inevitable and have many causes",
+                             "The allergy box was one of four missed barriers.")],
         feedback=data.Feedback("Calm closed-loop communication.", "Say the check aloud.",
                                "Lead an allergy check."),
         story=data.Story("Junior doctor", "The antibiotic I signed for",
                          "I countersigned it.\nI did not scroll.\n\nThe nurse helped me."),
         support_contacts=["Peer supporters: ask at the front desk."],
-        followups=[data.FollowUpLine("The next day", FOLLOW_UP_DATE, "Planned"),
+        urgent_contacts=["Emergency: 112", "Student counselling: +45 70 20 30 40 (08–16)"],
+        followups=[data.FollowUpLine("The next day", FOLLOW_UP_DATE, "Planned",
+                                     "a short check-in; Where to find support"),
                    data.FollowUpLine("After a week", "Tuesday 27 October 2026, 09:00",
                                      "Planned")],
     )
@@ -118,8 +124,25 @@ def test_metadata_language_and_page_count():
 def test_an_outline_entry_per_section():
     reader, _text = read(render_learner_pdf(report()))
     assert outline_titles(reader) == [
-        W.s_second_victim, W.s_take_home, W.s_plus_delta, W.s_analysis, W.s_framing,
-        W.s_feedback, W.s_story, W.s_coping, W.s_support, W.s_followups]
+        W.s_feedback, W.s_take_home, W.s_plus_delta, W.s_objectives, W.s_framing,
+        W.s_analysis, W.s_second_victim, W.s_story, W.s_coping, W.s_followups, W.s_support]
+
+
+def test_the_learner_reads_their_feedback_first_and_who_to_call_last():
+    """Issue 14: feedback and take-home messages first; objectives, what we talked about
+    with the scenario's teaching text, factors, what each follow-up brings, then the
+    support contacts with the urgent numbers."""
+    _reader, text = read(render_learner_pdf(report()))
+    text = " ".join(text.split())
+    order = ["Calm closed-loop communication.", "Check allergies aloud.",
+             "Check allergies before any antibiotic.",
+             "The allergy box was one of four missed barriers.", "Team: factor number 0",
+             FOLLOW_UP_DATE.split(",")[0], "Where to find support",
+             "Peer supporters: ask at the front desk.", "+45 70 20 30 40"]
+    positions = [text.index(snippet) for snippet in order]
+    assert positions == sorted(positions)
+    assert text.index(W.s_feedback) < text.index(W.s_second_victim)
+    assert "The group: Met" in text
 
 
 def test_name_factors_and_follow_up_dates_are_searchable_check_in_is_not():
@@ -148,10 +171,11 @@ def test_latin_names_survive_extraction(name):
 
 def test_empty_sections_are_left_out():
     bare = report(take_home=[], plus=[], delta=[], levels=factors(0), framing=[],
-                  feedback=data.Feedback(), story=None, followups=[])
+                  objectives=[], feedback=data.Feedback(), story=None, followups=[],
+                  urgent_contacts=[])
     reader, text = read(render_learner_pdf(bare))
-    assert outline_titles(reader) == [W.s_second_victim, W.s_coping, W.s_support,
-                                      W.s_followups]
+    assert outline_titles(reader) == [W.s_second_victim, W.s_coping, W.s_followups,
+                                      W.s_support]
     assert W.s_take_home not in text and W.s_feedback not in text
     # Follow-ups not yet scheduled: the document says they will come and how to pause them.
     assert "pause" in text

@@ -99,10 +99,10 @@ def test_the_learner_report_carries_the_objectives(app, people, session_id):
                                         learner=learner, now=datetime.now(UTC),
                                         twin_url="https://example.org/feedback")
         db.session.rollback()
-    assert report.objectives[1].objective.startswith("Check allergy status at every")
-    assert report.objectives[1].code == "partly"
-    assert report.objectives[1].note == "Only at prescribing."
-    assert report.objectives[0].code == ""
+    # The learner's document words each outcome (the learner PDF and page print it).
+    assert report.objectives[1].text.startswith("Check allergy status at every")
+    assert report.objectives[1].result == "Partly met: Only at prescribing."
+    assert report.objectives[0].result == ""
 
 
 def test_finalising_first_shows_what_is_missing(app, people, session_id):

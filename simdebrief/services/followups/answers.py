@@ -19,12 +19,11 @@ from simdebrief.models import (
     FollowUp,
     FollowUpStage,
     FollowUpStatus,
-    ScenarioVersion,
     SimSession,
     TrackKind,
     User,
 )
-from simdebrief.services import checkins
+from simdebrief.services import checkins, learner_sessions
 from simdebrief.services.followups import conversations, track_branches
 from simdebrief.services.followups.stage_catalogue import question
 
@@ -216,8 +215,9 @@ def timeline_of(session: Session, user: User, *, page: int = 1,
     rows = session.scalars(
         select(FollowUp).where(FollowUp.user_id == user.id, or_(*in_groups))
         .options(selectinload(FollowUp.stage),
-                 selectinload(FollowUp.session).load_only(SimSession.id)
-                 .joinedload(SimSession.scenario_version).load_only(ScenarioVersion.title),
+                 # Named by date in the centre's zone, never by the scenario.
+                 selectinload(FollowUp.session).load_only(SimSession.id, SimSession.starts_at,
+                                                          SimSession.centre_id),
                  selectinload(FollowUp.track))
         .order_by(FollowUp.due_at, FollowUp.id))
     groups: dict[tuple, TimelineGroup] = {}
@@ -228,7 +228,8 @@ def timeline_of(session: Session, user: User, *, page: int = 1,
                 groups[key] = TimelineGroup(str(TRACK_NAMES[followup.track.kind]), [],
                                             track=followup.track)
             else:
-                title = followup.session.title if followup.session else _("A past session")
+                title = (learner_sessions.neutral_title(followup.session) if followup.session
+                         else _("A past session"))
                 groups[key] = TimelineGroup(title, [], sim_session=followup.session)
         groups[key].followups.append(followup)
     return [groups[key] for key in keys if key in groups], has_more

@@ -26,6 +26,7 @@ from simdebrief.services import (
 from simdebrief.web import client_ip, paging
 from simdebrief.web.admin.routes import PAGE_SIZE, bp
 from simdebrief.web.forms import EmptyForm
+from simdebrief.web.ids import MAX_ID, page_number
 
 # --- outbox --------------------------------------------------------------------------------
 
@@ -113,7 +114,7 @@ def audit_log():
     query = select(AuditEvent).where(_centre_scope(current_user.centre_id))
     if filters["actor"] == "system":
         query = query.where(AuditEvent.actor_id.is_(None))
-    elif filters["actor"].isdigit():
+    elif filters["actor"].isdigit() and int(filters["actor"]) <= MAX_ID:
         query = query.where(AuditEvent.actor_id == int(filters["actor"]))
     elif filters["actor"]:
         errors["actor"] = _("Choose a person from the list.")
@@ -134,7 +135,7 @@ def audit_log():
     if since and until and until < since:
         errors["until"] = _("The end date is before the start date.")
     page = db.paginate(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()),
-                       per_page=AUDIT_PAGE_SIZE, error_out=False)
+                       page=page_number(), per_page=AUDIT_PAGE_SIZE, error_out=False)
     people = db.session.execute(
         select(User.id, User.name).where(User.centre_id == current_user.centre_id)
         .order_by(func.lower(User.name))).all()

@@ -21,7 +21,7 @@ from simdebrief.models import (
     SimSession,
     User,
 )
-from simdebrief.services import debrief_factors, debrief_objectives, debriefing
+from simdebrief.services import debrief_factors, debrief_objectives, debriefing, learner_sessions
 from simdebrief.timefmt import local_text, local_to_utc, to_local
 from simdebrief.web.debriefs.forms import (
     AmendmentForm,
@@ -657,6 +657,9 @@ def mine(session_id: int):
         DashRating.debrief_id == debrief.id, DashRating.learner_id == current_user.id))
     framing = [(label) for code, label in debriefing.framing_items(sim_session.centre)
                if debrief.framing.get(code)]
+    learner_sessions.record_feedback_read(db.session, learner=current_user,
+                                          sim_session=sim_session, now=current_now())
+    db.session.commit()
     return render_template("debriefs/mine.html", sim_session=sim_session, debrief=debrief,
                            feedback=debrief.feedback_for(current_user.id), spread=spread,
                            spread_svg=svg, framing=framing, rated=rated is not None,

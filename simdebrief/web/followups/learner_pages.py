@@ -163,6 +163,10 @@ def choose():
                                now=current_now())
     db.session.commit()
     flash(str(CHOICE_DONE[form.action.data]), "success")
+    # The same buttons sit on the learner's session page: go back where the click came from.
+    session_id = request.args.get("session", type=int)
+    if session_id is not None and 0 < session_id < 2**63:
+        return redirect(url_for("sessions.detail", session_id=session_id))
     return redirect(url_for("followups.mine"))
 
 

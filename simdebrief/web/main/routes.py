@@ -26,11 +26,13 @@ from simdebrief.models import (
     User,
     session_instructor,
 )
-from simdebrief.services import operations, retention, support, tier1_checks
+from simdebrief.services import learner_sessions, operations, retention, support, tier1_checks
 from simdebrief.web import public
 from simdebrief.web.forms import EmptyForm
 
 bp = Blueprint("main", __name__)
+#: How many past sessions a learner's dashboard lists; "All my sessions" has the rest.
+PAST_ON_DASHBOARD = 3
 
 
 @bp.get("/")
@@ -76,9 +78,15 @@ def dashboard():
     to_check = []
     if current_user.role in (Role.INSTRUCTOR, Role.ADMIN):
         to_check = tier1_checks.sessions_to_check(db.session, current_user, current_now())
+    past, new_feedback = [], []
+    if current_user.role is Role.STUDENT:
+        past = learner_sessions.past_sessions(db.session, current_user, current_now(),
+                                              limit=PAST_ON_DASHBOARD)
+        new_feedback = learner_sessions.unread_feedback(db.session, current_user)
     return render_template("main/dashboard.html", stats=stats, purge_at=purge_at,
                            waiting=waiting, to_check=to_check, tick_form=EmptyForm(),
-                           upcoming=_upcoming_sessions(current_user))
+                           upcoming=_upcoming_sessions(current_user), past=past,
+                           new_feedback=new_feedback)
 
 
 @bp.post("/sessions/<int:session_id>/checked-in/<int:learner_id>")

@@ -11,7 +11,7 @@ from flask_login import current_user
 from simdebrief import policy
 from simdebrief.clock import current_now
 from simdebrief.extensions import db
-from simdebrief.services import reports
+from simdebrief.services import learner_sessions, reports
 from simdebrief.web.reports.forms import DownloadForm
 
 bp = Blueprint("reports", __name__)
@@ -52,6 +52,10 @@ def learner_page(session_id: int, learner_id: int):
                               title=w.chart_title, description=w.chart_description,
                               element_id="factor-spread") if report.has_factors else ""
     own = policy.may_include_own_checkin(current_user, learner_id)
+    if own:
+        learner_sessions.record_feedback_read(db.session, learner=current_user,
+                                              sim_session=sim_session, now=current_now())
+        db.session.commit()
     return render_template("reports/learner.html", report=report, w=w, chart=chart,
                            sim_session=sim_session, learner_id=learner_id,
                            form=DownloadForm() if own else None)

@@ -22,9 +22,18 @@ from simdebrief.models import (
     SimSession,
     User,
 )
-from simdebrief.services import library, scheduling
+from simdebrief.services import (
+    checkins,
+    debriefing,
+    learner_sessions,
+    library,
+    reports,
+    scheduling,
+)
+from simdebrief.services.followups import stage_rows
 from simdebrief.timefmt import NonexistentLocalTime, local_to_utc, to_local
 from simdebrief.web import paging
+from simdebrief.web.followups.forms import ChoiceForm
 from simdebrief.web.forms import EmptyForm, apply_service_errors, choices, form_status
 from simdebrief.web.ids import query_int
 from simdebrief.web.loaders import visible_session
@@ -169,14 +178,30 @@ def _managed_session(session_id: int) -> SimSession:
 def detail(session_id: int):
     sim_session = visible_session(session_id)
     if not policy.may_view_session_plan(current_user, sim_session):
-        from simdebrief.services import debriefing
-
-        return render_template("sessions/learner_detail.html", sim_session=sim_session,
-                               participant=sim_session.participant_for(current_user),
-                               debrief_for=lambda s: debriefing.debrief_for(db.session, s))
+        return _learner_detail(sim_session)
     return render_template("sessions/detail.html", sim_session=sim_session,
                            action_form=EmptyForm(),
                            can_manage=policy.may_manage_session(current_user, sim_session))
+
+
+def _learner_detail(sim_session: SimSession):
+    """The learner's page of one session: after it, the way to everything it left them."""
+    debrief = debriefing.debrief_for(db.session, sim_session)
+    context = {"sim_session": sim_session, "debrief": debrief,
+               "participant": sim_session.participant_for(current_user)}
+    if policy.may_read_own_debrief(current_user, sim_session, debrief):
+        context.update(
+            feedback_read=learner_sessions.has_read_feedback(db.session, current_user,
+                                                             sim_session),
+            rated=learner_sessions.has_rated(db.session, debrief, current_user),
+            followups=reports.session_followup_lines(db.session, sim_session=sim_session,
+                                                     learner=current_user),
+            followup_state=stage_rows.state_of(db.session, current_user),
+            choice_form=ChoiceForm())
+    if policy.may_keep_checkins(current_user):
+        context["own_checkin"] = checkins.latest_answer(db.session, user=current_user,
+                                                        sim_session=sim_session)
+    return render_template("sessions/learner_detail.html", **context)
 
 
 @bp.route("/<int:session_id>/edit", methods=["GET", "POST"])

@@ -1,0 +1,91 @@
+"""A learner's past sessions and whether they have read each session's feedback.
+
+"Read" is the ``feedback.read`` audit event written when the learner opens their feedback
+(the feedback page or their debrief page): the audit trail already says who opened what and
+when, so no column is needed. It holds ids only, never what the feedback says.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from simdebrief.models import (
+    Attendance,
+    AuditEvent,
+    DashRating,
+    Debrief,
+    DebriefStatus,
+    SessionParticipant,
+    SessionStatus,
+    SimSession,
+    User,
+)
+from simdebrief.services import audit
+from simdebrief.timefmt import local_text
+
+FEEDBACK_READ = "feedback.read"
+
+
+def past_sessions(session: Session, user: User, now: datetime,
+                  limit: int | None = None) -> list[SimSession]:
+    """Sessions the learner was invited to that have ended (not cancelled), recent first."""
+    query = (select(SimSession).join(SessionParticipant)
+             .where(SessionParticipant.user_id == user.id, SimSession.ends_at <= now,
+                    SimSession.status != SessionStatus.CANCELLED)
+             .order_by(SimSession.starts_at.desc(), SimSession.id.desc()))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def _read_session_ids(session: Session, user: User) -> set[int]:
+    return {int(object_id) for object_id in session.scalars(
+        select(AuditEvent.object_id).where(AuditEvent.actor_id == user.id,
+                                           AuditEvent.action == FEEDBACK_READ,
+                                           AuditEvent.object_type == "sim_session"))
+        if object_id.isdigit()}
+
+
+def unread_feedback(session: Session, user: User) -> list[SimSession]:
+    """Finalised debriefs the learner attended and has not opened yet, recent first."""
+    rows = session.scalars(
+        select(SimSession).join(SessionParticipant).join(Debrief,
+                                                         Debrief.session_id == SimSession.id)
+        .where(SessionParticipant.user_id == user.id,
+               SessionParticipant.attendance == Attendance.PRESENT,
+               Debrief.status == DebriefStatus.FINAL)
+        .order_by(Debrief.finalised_at.desc(), SimSession.id.desc()))
+    read = _read_session_ids(session, user)
+    return [sim_session for sim_session in rows if sim_session.id not in read]
+
+
+def has_read_feedback(session: Session, user: User, sim_session: SimSession) -> bool:
+    return session.scalar(select(AuditEvent.id).where(
+        AuditEvent.actor_id == user.id, AuditEvent.action == FEEDBACK_READ,
+        AuditEvent.object_type == "sim_session",
+        AuditEvent.object_id == str(sim_session.id)).limit(1)) is not None
+
+
+def record_feedback_read(session: Session, *, learner: User, sim_session: SimSession,
+                         now: datetime) -> None:
+    """Note, once, that the learner opened their own feedback of this session."""
+    if not has_read_feedback(session, learner, sim_session):
+        audit.record(session, action=FEEDBACK_READ, actor=learner, now=now,
+                     object_type="sim_session", object_id=sim_session.id)
+
+
+def has_rated(session: Session, debrief: Debrief, learner: User) -> bool:
+    """Whether the learner has sent their DASH rating of this debrief."""
+    return session.scalar(select(DashRating.id).where(
+        DashRating.debrief_id == debrief.id, DashRating.learner_id == learner.id)) is not None
+
+
+def neutral_title(sim_session: SimSession) -> str:
+    """How a session is named to its learner: by its date, never by the scenario (whose
+    title can give away what happens, and which a shared screen should not show)."""
+    return _("Simulation session of %(when)s", when=local_text(
+        sim_session.starts_at, sim_session.centre.timezone, "d MMMM y, HH:mm"))
