@@ -92,20 +92,20 @@ def demo_learner_report(app, now: datetime):
 
     from simdebrief import scenarios
     from simdebrief.models import SimSession
-    from simdebrief.services import demo, library, reports
+    from simdebrief.services import demo, library, report_data, report_files, reports
 
     library.sync_library(db.session, directory=scenarios.default_library_dir(), now=now)
     demo.load_demo(db.session, now=now, timezone="Europe/Copenhagen",
                    library_dir=scenarios.default_library_dir())
     db.session.commit()
-    sim_session = reports.load_session(db.session, db.session.scalar(
+    sim_session = report_data.load_session(db.session, db.session.scalar(
         select(SimSession.id).where(SimSession.note == demo.DEMO_SESSIONS[0][0])))
-    debrief = reports.load_debrief(db.session, sim_session)
+    debrief = report_data.load_debrief(db.session, sim_session)
     learner = next(p.user for p in sim_session.participants
                    if p.user.email == "student@demo.simdebrief.org")
     return reports.learner_report(db.session, sim_session=sim_session, debrief=debrief,
                                   learner=learner, now=now,
-                                  twin_url=reports.feedback_url(sim_session.id, learner.id))
+                                  twin_url=report_files.feedback_url(sim_session.id, learner.id))
 
 
 def twin_html(app, report) -> str:
@@ -180,7 +180,7 @@ def main() -> int:
     now = datetime.now(UTC).replace(microsecond=0)
     from weasyprint import CSS, HTML
 
-    from simdebrief.services import reports
+    from simdebrief.services import report_data, report_files
 
     with tempfile.TemporaryDirectory() as directory:
         app = make_app(directory)
@@ -189,9 +189,9 @@ def main() -> int:
             html = twin_html(app, report)
             session_id = session_of(now, LEARNERS)
 
-            learner_pdf = reports.render_learner(report)
+            learner_pdf = report_files.render_learner(report)
             learner_pages = pages(learner_pdf)
-            ours = median_seconds(lambda: reports.render_learner(report))
+            ours = median_seconds(lambda: report_files.render_learner(report))
             baseline_pdf = minimal_document()
             baseline_pages = pages(baseline_pdf)
             baseline = median_seconds(minimal_document)
@@ -210,9 +210,9 @@ def main() -> int:
 
             def whole_session() -> int:
                 db.session.expire_all()
-                sim_session = reports.load_session(db.session, session_id)
-                debrief = reports.load_debrief(db.session, sim_session)
-                documents = reports.render_session_documents(
+                sim_session = report_data.load_session(db.session, session_id)
+                debrief = report_data.load_debrief(db.session, sim_session)
+                documents = report_files.render_session_documents(
                     db.session, sim_session=sim_session, debrief=debrief, now=now)
                 return sum(len(pdf) for _name, pdf in documents)
 

@@ -173,21 +173,21 @@ def session_reports(session_id, out_dir):
 
     The files leave the system: they never contain check-in data, and the export is audited.
     """
-    from simdebrief.services import reports
+    from simdebrief.services import report_data, report_files
 
-    sim_session = reports.load_session(db.session, session_id)
-    debrief = reports.load_debrief(db.session, sim_session) if sim_session else None
+    sim_session = report_data.load_session(db.session, session_id)
+    debrief = report_data.load_debrief(db.session, sim_session) if sim_session else None
     if debrief is None or not debrief.is_final:
         raise click.ClickException(f"Session {session_id} has no finalised debrief.")
     out_dir.mkdir(parents=True, exist_ok=True)
     now = current_now()
-    documents = reports.render_session_documents(db.session, sim_session=sim_session,
+    documents = report_files.render_session_documents(db.session, sim_session=sim_session,
                                                  debrief=debrief, now=now)
     with click.progressbar(documents, length=len(documents), label="Rendering",
                            item_show_func=lambda item: item[0] if item else None) as bar:
         for filename, pdf in bar:
             (out_dir / filename).write_bytes(pdf)
-    reports.record_download(db.session, actor=None, now=now, document="session_export",
+    report_files.record_download(db.session, actor=None, now=now, document="session_export",
                             object_type="sim_session", object_id=session_id,
                             detail=f"files={len(documents)}")
     db.session.commit()

@@ -22,7 +22,7 @@ from flask import Flask
 from simdebrief.clock import current_now
 from simdebrief.extensions import db
 from simdebrief.models import OutboxStatus
-from simdebrief.services import notifications, reports
+from simdebrief.services import notifications, report_files
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def _send_claimed(app: Flask, messages: list, *, token: str, lease: timedelta,
                 if attachment:
                     attach_document(message, attachment, now)
                 transport.send(message)
-            except (smtplib.SMTPException, OSError, reports.AttachmentError) as exc:
+            except (smtplib.SMTPException, OSError, report_files.AttachmentError) as exc:
                 _record_failure(exc, email_id, token=token, now=now, moment=moment,
                                 breaker=breaker, result=result)
             else:
@@ -183,7 +183,7 @@ def attach_document(message, reference: str, now: datetime) -> None:
     """Render the document an outbox row refers to and attach it. Only reads; the transaction
     ends before the mail server is contacted."""
     try:
-        reports.attach(db.session, message, reference, now=now)
+        report_files.attach(db.session, message, reference, now=now)
     finally:
         db.session.rollback()
 

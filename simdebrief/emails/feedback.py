@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from simdebrief.emails.composer import absolute_url, queue_templated
-from simdebrief.services import debriefing, reports
+from simdebrief.services import debriefing, report_files
 from simdebrief.timefmt import span_text
 
 
@@ -36,6 +36,6 @@ def queue_feedback_ready(debrief, now: datetime) -> int:
                                       learner_id=learner.id)),
             attached=centre.attach_feedback_pdf, support_contacts=centre.support_contacts)
         if centre.attach_feedback_pdf:
-            email.attachment = reports.attachment_reference(sim_session.id, learner.id)
+            email.attachment = report_files.attachment_reference(sim_session.id, learner.id)
         queued += 1
     return queued

@@ -43,8 +43,8 @@ def test_real_stories_need_consent_and_reach_learners_beside_the_composite_one(
 
 
 def test_the_learners_feedback_labels_its_story_as_composite(app):
-    from simdebrief.services import reports
+    from simdebrief.services import report_wording
 
     with app.test_request_context():
-        intro = reports.wording().story_intro
+        intro = report_wording.wording().story_intro
     assert intro.startswith("A composite teaching story") and "not one real person" in intro

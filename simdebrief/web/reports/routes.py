@@ -11,7 +11,7 @@ from flask_login import current_user
 from simdebrief import policy
 from simdebrief.clock import current_now
 from simdebrief.extensions import db
-from simdebrief.services import learner_sessions, reports
+from simdebrief.services import learner_sessions, report_data, report_files, reports
 from simdebrief.web.reports.forms import DownloadForm
 
 bp = Blueprint("reports", __name__)
@@ -20,8 +20,8 @@ own_progress = policy.role_required(policy.may_read_own_progress)
 
 def _finalised(session_id: int):
     """The session and its debrief; 404 for anyone the rule does not let see the session."""
-    sim_session = reports.load_session(db.session, session_id)
-    debrief = reports.load_debrief(db.session, sim_session) if sim_session else None
+    sim_session = report_data.load_session(db.session, session_id)
+    debrief = report_data.load_debrief(db.session, sim_session) if sim_session else None
     return sim_session, debrief
 
 
@@ -44,7 +44,7 @@ def learner_page(session_id: int, learner_id: int):
     sim_session, debrief, learner = _learner_document(session_id, learner_id)
     report = reports.learner_report(
         db.session, sim_session=sim_session, debrief=debrief, learner=learner,
-        now=current_now(), twin_url=reports.feedback_url(session_id, learner_id))
+        now=current_now(), twin_url=report_files.feedback_url(session_id, learner_id))
     w = report.wording
     from simdebrief.reports.charts import factor_spread_svg  # reportlab, loaded on use
 
@@ -71,13 +71,13 @@ def learner_pdf(session_id: int, learner_id: int):
     now = current_now()
     report = reports.learner_report(
         db.session, sim_session=sim_session, debrief=debrief, learner=learner, now=now,
-        include_checkin=include, twin_url=reports.feedback_url(session_id, learner_id))
-    pdf = reports.render_learner(report)
-    reports.record_download(db.session, actor=current_user, now=now, document="learner_pdf",
+        include_checkin=include, twin_url=report_files.feedback_url(session_id, learner_id))
+    pdf = report_files.render_learner(report)
+    report_files.record_download(db.session, actor=current_user, now=now, document="learner_pdf",
                             object_type="sim_session", object_id=session_id,
                             detail=f"learner_id={learner_id} include_checkin={int(include)}")
     db.session.commit()
-    return _pdf(pdf, reports.learner_filename(sim_session, learner))
+    return _pdf(pdf, report_files.learner_filename(sim_session, learner))
 
 
 @bp.get("/sessions/<int:session_id>/summary.pdf")
@@ -87,17 +87,17 @@ def summary_pdf(session_id: int):
     policy.require_object(sim_session, lambda s: policy.may_read_session_summary(
         current_user, s, debrief))
     now = current_now()
-    pdf = reports.render_summary(reports.session_summary(
+    pdf = report_files.render_summary(reports.session_summary(
         db.session, sim_session=sim_session, debrief=debrief, now=now))
-    reports.record_download(db.session, actor=current_user, now=now, document="summary_pdf",
+    report_files.record_download(db.session, actor=current_user, now=now, document="summary_pdf",
                             object_type="sim_session", object_id=session_id)
     db.session.commit()
-    return _pdf(pdf, reports.summary_filename(sim_session))
+    return _pdf(pdf, report_files.summary_filename(sim_session))
 
 
 def _progress():
     return reports.progress_report(db.session, learner=current_user, now=current_now(),
-                                   twin_url=reports.absolute_url("reports.progress"))
+                                   twin_url=report_files.absolute_url("reports.progress"))
 
 
 @bp.get("/me/progress")
@@ -121,9 +121,9 @@ def progress():
 def progress_pdf():
     """Download the learner's progress report."""
     report = _progress()
-    pdf = reports.render_progress(report)
-    reports.record_download(db.session, actor=current_user, now=current_now(),
+    pdf = report_files.render_progress(report)
+    report_files.record_download(db.session, actor=current_user, now=current_now(),
                             document="progress_pdf", object_type="user",
                             object_id=current_user.id)
     db.session.commit()
-    return _pdf(pdf, f"check-ins-{reports.slug(current_user.name)}.pdf")
+    return _pdf(pdf, f"check-ins-{report_files.slug(current_user.name)}.pdf")

@@ -27,7 +27,7 @@ from simdebrief.services import (
     debriefing,
     learner_sessions,
     library,
-    reports,
+    report_data,
     scheduling,
 )
 from simdebrief.services.followups import stage_rows
@@ -194,7 +194,7 @@ def _learner_detail(sim_session: SimSession):
             feedback_read=learner_sessions.has_read_feedback(db.session, current_user,
                                                              sim_session),
             rated=learner_sessions.has_rated(db.session, debrief, current_user),
-            followups=reports.session_followup_lines(db.session, sim_session=sim_session,
+            followups=report_data.session_followup_lines(db.session, sim_session=sim_session,
                                                      learner=current_user),
             followup_state=stage_rows.state_of(db.session, current_user),
             choice_form=ChoiceForm())
