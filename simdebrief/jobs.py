@@ -22,7 +22,7 @@ from flask import Flask
 from simdebrief.clock import current_now
 from simdebrief.extensions import db
 from simdebrief.models import OutboxStatus
-from simdebrief.services import notifications, report_files
+from simdebrief.services import mail_transport, notifications, report_files
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,11 @@ OUTBOX_INTERVAL_SECONDS = 20
 REMINDER_INTERVAL_SECONDS = 300
 
 
-def make_transport(config) -> notifications.SmtpTransport | notifications.LogTransport:
+def make_transport(config) -> mail_transport.SmtpTransport | mail_transport.LogTransport:
     host = config.get("SIMDEBRIEF_SMTP_HOST")
     if not host:
-        return notifications.LogTransport()
-    return notifications.SmtpTransport(
+        return mail_transport.LogTransport()
+    return mail_transport.SmtpTransport(
         host,
         config["SIMDEBRIEF_SMTP_PORT"],
         timeout=config["SIMDEBRIEF_SMTP_TIMEOUT"],
@@ -95,7 +95,7 @@ def relay_outbox(app: Flask, now: datetime | None = None, batch: int = 50):
                 if outgoing is None:
                     email.status = OutboxStatus.CANCELLED
                     continue
-                messages.append((email.id, notifications.build_message(
+                messages.append((email.id, mail_transport.build_message(
                     email, mail_from=mail_from, body=outgoing.body,
                     extra_headers=outgoing.headers), email.attachment))
             # The claim is its own short transaction, committed before the slow SMTP work, so

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from simdebrief.extensions import db
 from simdebrief.jobs import relay_outbox
 from simdebrief.models import OutboxEmail, OutboxStatus
-from simdebrief.services import notifications, operations
+from simdebrief.services import mail_transport, notifications, operations
 from tests.conftest import both_databases
 
 FROM = "SimDebrief <no-reply@sim.example.org>"
@@ -162,7 +162,7 @@ def test_subject_cannot_inject_headers(app, clock, header_injection):
         email = notifications.enqueue_email(db.session, key="test:inj", to="x@example.org",
                                             subject=header_injection, body="b",
                                             now=clock.now(), mail_from=FROM)
-        message = notifications.build_message(email, mail_from=FROM)
+        message = mail_transport.build_message(email, mail_from=FROM)
     assert message["Bcc"] is None
 
 
