@@ -147,7 +147,7 @@ def test_without_smtp_host_emails_are_logged_and_listed_for_admins(
     app, people, admin_client, clock, caplog
 ):
     enqueue(app, clock, key="test:log", to="someone@example.org", centre_id=people.centre_id)
-    with caplog.at_level("INFO", logger="simdebrief.services.notifications"):
+    with caplog.at_level("INFO", logger="simdebrief.services.mail_transport"):
         result = relay_outbox(app, now=clock.now())
     assert result.delivered == 1
     assert "someone@example.org" in caplog.text
