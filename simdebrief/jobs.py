@@ -268,10 +268,10 @@ ESCALATION_INTERVAL_SECONDS = 60
 def escalate_support_requests(app: Flask, now: datetime | None = None) -> int:
     """Pass up requests nobody took within the centre's response time (each exactly once);
     their emails go into the outbox in the same transaction."""
-    from simdebrief.services import support
+    from simdebrief.services import support_triage
 
     with job_context(app):
-        escalated = support.escalate_overdue(db.session, now or current_now())
+        escalated = support_triage.escalate_overdue(db.session, now or current_now())
         db.session.commit()
     return len(escalated)
 

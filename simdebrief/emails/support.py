@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from simdebrief.emails.composer import absolute_url, queue_templated
 from simdebrief.extensions import db
 from simdebrief.models import Role, SupportRequest, SupportStatus
-from simdebrief.services import support
+from simdebrief.services import support, support_triage
 
 
 def queue_support_notice(support_request: SupportRequest, now: datetime) -> int:
@@ -40,7 +40,7 @@ def queue_overdue_notice(support_request: SupportRequest, now: datetime) -> int:
                else _("A request for a conversation has not been taken in time"))
     link = absolute_url(url_for("support.queue"))
     queued = 0
-    for person in support.escalation_recipients(db.session, support_request):
+    for person in support_triage.escalation_recipients(db.session, support_request):
         queue_templated(
             key=f"support-overdue:{support_request.id}:{person.id}", to=person,
             template="support_overdue", subject=subject, now=now, link=link,

@@ -64,9 +64,9 @@ class NavItem:
 def _count_for(target: str) -> int | None:
     if target == "support.queue":
         from simdebrief.extensions import db
-        from simdebrief.services import support
+        from simdebrief.services import support_triage
 
-        return support.waiting_count(db.session, current_user)
+        return support_triage.waiting_count(db.session, current_user)
     return None
 
 

@@ -26,7 +26,13 @@ from simdebrief.models import (
     User,
     session_instructor,
 )
-from simdebrief.services import learner_sessions, operations, retention, support, tier1_checks
+from simdebrief.services import (
+    learner_sessions,
+    operations,
+    retention,
+    support_triage,
+    tier1_checks,
+)
 from simdebrief.web import public
 from simdebrief.web.forms import EmptyForm
 
@@ -74,7 +80,7 @@ def dashboard():
                 if policy.may_keep_checkins(current_user) else None)
     waiting = None
     if policy.may_work_support_queue(current_user):
-        waiting = support.waiting_count(db.session, current_user)
+        waiting = support_triage.waiting_count(db.session, current_user)
     to_check = []
     if current_user.role in (Role.INSTRUCTOR, Role.ADMIN):
         to_check = tier1_checks.sessions_to_check(db.session, current_user, current_now())

@@ -18,7 +18,7 @@ from simdebrief.clock import current_now
 from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
 from simdebrief.models import SupportRequest, SupportStatus
-from simdebrief.services import support
+from simdebrief.services import support, support_triage
 from simdebrief.web import client_ip, paging
 from simdebrief.web.forms import apply_service_errors
 from simdebrief.web.navigation import TIER_NAMES
@@ -112,7 +112,7 @@ def waiting_text(waiting: timedelta) -> str:
 def queue():
     now = current_now()
     page = paging.window(db.session, support.queue_query(current_user), per_page=QUEUE_PAGE)
-    rows = support.triage(page.items, now)
+    rows = support_triage.triage(page.items, now)
     return render_template("support/queue.html", rows=rows, page=page, now=now,
                            tier_names=TIER_NAMES, status_names=STATUS_NAMES,
                            channel_names=CHANNEL_NAMES, origin_names=ORIGIN_NAMES,
@@ -126,7 +126,7 @@ def availability():
     if not form.validate_on_submit():
         abort(400)
     available = form.available.data == "1"
-    support.set_availability(db.session, supporter=current_user, available=available,
+    support_triage.set_availability(db.session, supporter=current_user, available=available,
                              now=current_now())
     db.session.commit()
     flash(_("You are marked as available. New requests are emailed to you.") if available

@@ -1,0 +1,136 @@
+"""Triage of requests to talk: waiting times against the centre's response targets,
+escalating an overdue request (once each), and supporters' availability."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session
+
+from simdebrief.models import (
+    Centre,
+    Role,
+    SupporterTier,
+    SupportRequest,
+    SupportRequestEvent,
+    User,
+)
+from simdebrief.services import audit, signals
+from simdebrief.services.support import TO_PROFESSIONALS, WAITING, queue_query
+
+
+def response_target(centre: Centre, request: SupportRequest) -> timedelta:
+    """How soon the centre wants a waiting request taken."""
+    if request.urgent:
+        return timedelta(minutes=centre.urgent_response_minutes)
+    if request.tier is SupporterTier.PROFESSIONAL:
+        return timedelta(hours=centre.professional_response_hours)
+    return timedelta(hours=centre.peer_response_hours)
+
+
+def waiting_since(request: SupportRequest) -> datetime:
+    """When the request started waiting for its current tier (a referral starts anew)."""
+    referred = [event.at for event in request.events if event.action == "referred"]
+    return max(referred) if referred else request.created_at
+
+
+@dataclass(frozen=True)
+class TriageRow:
+    request: SupportRequest
+    #: How long it has waited to be taken; None once a supporter has it.
+    waiting: timedelta | None
+    due_at: datetime | None
+    overdue: bool
+
+
+def triage(requests: Iterable[SupportRequest], now: datetime) -> list[TriageRow]:
+    """Each request with its waiting time and target; urgent and overdue ones first."""
+    rows = []
+    for request in requests:
+        if request.status in WAITING:
+            since = waiting_since(request)
+            due = since + response_target(request_centre(request), request)
+            rows.append(TriageRow(request, now - since, due, now >= due))
+        else:
+            rows.append(TriageRow(request, None, None, False))
+    return sorted(rows, key=lambda row: (row.waiting is None, not row.request.urgent,
+                                         not row.overdue, row.request.created_at,
+                                         row.request.id))
+
+
+def request_centre(request: SupportRequest) -> Centre:
+    return request.learner.centre
+
+
+def waiting_count(session: Session, supporter: User) -> int:
+    """Requests in the supporter's queue that nobody has taken yet."""
+    waiting = queue_query(supporter).where(SupportRequest.status.in_(WAITING))
+    return session.scalar(select(func.count()).select_from(waiting.order_by(None).subquery()))
+
+
+def escalate_overdue(session: Session, now: datetime) -> list[SupportRequest]:
+    """Pass up every waiting request that is past its target and not yet escalated.
+
+    Each request escalates exactly once: the conditional update claims it, so two scheduler
+    instances cannot both send the email. A peer request moves to the professional tier, so
+    the professionals who are told can take it; a professional or urgent one stays where it
+    is and the admins are told. Announced as ``support_overdue``.
+    """
+    candidates = session.scalars(
+        select(SupportRequest).where(SupportRequest.status.in_(WAITING),
+                                     SupportRequest.escalated_at.is_(None))).all()
+    escalated = []
+    for request in candidates:
+        since = waiting_since(request)
+        if now < since + response_target(request_centre(request), request):
+            continue
+        claimed = session.execute(
+            update(SupportRequest)
+            .where(and_(SupportRequest.id == request.id,
+                        SupportRequest.escalated_at.is_(None),
+                        SupportRequest.status.in_(WAITING)))
+            .values(escalated_at=now).execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            continue
+        session.refresh(request)
+        action = "escalated"
+        if request.tier is SupporterTier.PEER and not request.urgent:
+            request.tier = SupporterTier.PROFESSIONAL
+            action = TO_PROFESSIONALS
+        request.events.append(SupportRequestEvent(at=now, actor_id=None, action=action))
+        session.flush()
+        audit.record(session, action="support_request.escalated", now=now,
+                     object_type="support_request", object_id=request.id,
+                     detail=f"tier={request.tier.value} urgent={int(request.urgent)} "
+                            f"waited_minutes={int((now - since).total_seconds() // 60)}")
+        signals.support_overdue.send(request, now=now)
+        escalated.append(request)
+    return escalated
+
+
+def escalation_recipients(session: Session, request: SupportRequest) -> list[User]:
+    """The next tier up: professionals for a peer request (now of their tier), the centre's
+    admins for a professional or urgent one."""
+    if request.events and request.events[-1].action == TO_PROFESSIONALS:
+        return list(session.scalars(
+            select(User).where(User.centre_id == request.centre_id,
+                               User.role == Role.SUPPORTER,
+                               User.supporter_tier == SupporterTier.PROFESSIONAL,
+                               User.is_active_account.is_(True)).order_by(User.id)))
+    return list(session.scalars(
+        select(User).where(User.centre_id == request.centre_id, User.role == Role.ADMIN,
+                           User.is_active_account.is_(True)).order_by(User.id)))
+
+
+def set_availability(session: Session, *, supporter: User, available: bool,
+                     now: datetime) -> None:
+    """A supporter marks themselves available or away; away, they get no request emails."""
+    if supporter.supporter_available == bool(available):
+        return
+    supporter.supporter_available = bool(available)
+    session.flush()
+    audit.record(session, action="supporter.available" if available else "supporter.away",
+                 actor=supporter, now=now, object_type="user", object_id=supporter.id)
