@@ -161,9 +161,9 @@ def session_of(now: datetime, size: int) -> int:
     debrief_factors.suggest_expected_factors(db.session, debrief=debrief, actor=instructor, now=now)
     for kind, text in (("plus", "Compressions started within a minute."),
                        ("delta", "Nobody said the early warning score out loud.")):
-        debrief_factors.add_analysis_item(db.session, debrief=debrief, actor=instructor, now=now,
-                                     data=debrief_factors.AnalysisInput(
-                                         kind, "communication", "self_assessment", text))
+        debrief_factors.add_analysis_item(
+            db.session, debrief=debrief, actor=instructor, now=now,
+            data=debrief_factors.AnalysisInput(kind, "communication", "self_assessment", text))
     for learner in learners:
         debriefing.save_feedback(
             db.session, debrief=debrief, learner=db.session.get(User, learner.id),

@@ -182,14 +182,14 @@ def session_reports(session_id, out_dir):
     out_dir.mkdir(parents=True, exist_ok=True)
     now = current_now()
     documents = report_files.render_session_documents(db.session, sim_session=sim_session,
-                                                 debrief=debrief, now=now)
+                                                      debrief=debrief, now=now)
     with click.progressbar(documents, length=len(documents), label="Rendering",
                            item_show_func=lambda item: item[0] if item else None) as bar:
         for filename, pdf in bar:
             (out_dir / filename).write_bytes(pdf)
     report_files.record_download(db.session, actor=None, now=now, document="session_export",
-                            object_type="sim_session", object_id=session_id,
-                            detail=f"files={len(documents)}")
+                                 object_type="sim_session", object_id=session_id,
+                                 detail=f"files={len(documents)}")
     db.session.commit()
     click.echo(f"{len(documents)} PDF file(s) written to {out_dir}.")
 

@@ -317,7 +317,7 @@ def record_demo_outcomes(session: Session, debrief: Debrief, instructor, *,
             debrief_factors.mark_factor_discussed(session, factor=factor, actor=instructor, now=now)
     if debrief.problems:
         debrief_factors.classify_problem(session, problem=debrief.problems[0], actor=instructor,
-                                    just_culture="human_error", now=now)
+                                         just_culture="human_error", now=now)
 
 
 def load_demo_checkins(session: Session, *, now: datetime) -> int:

@@ -139,7 +139,7 @@ def open_work(app, people, objects, now) -> dict[str, int]:
         debrief = debriefing.start_debrief(db.session, sim_session=planned.session,
                                            actor=instructor, now=now)
         debrief_factors.suggest_expected_factors(db.session, debrief=debrief, actor=instructor,
-                                            now=now)
+                                                 now=now)
         item = debrief_factors.add_analysis_item(
             db.session, debrief=debrief, actor=instructor, now=now,
             data=debrief_factors.AnalysisInput("plus", "teamwork", "self_assessment", "Good"))

@@ -51,11 +51,11 @@ def analysis(session_id: int):
     form = AnalysisItemForm()
     if form.validate_on_submit():
         if submit_form(form, _("Item added."), debrief_factors.add_analysis_item, debrief=debrief,
-                   actor=current_user, data=_analysis_input(form)):
+                       actor=current_user, data=_analysis_input(form)):
             return back_to("debriefs.analysis", sim_session)
         debrief = debrief_of(sim_session)
     return debrief_page("analysis.html", sim_session, debrief,
-                 status=form_status(), form=form)
+                        status=form_status(), form=form)
 
 
 
@@ -79,7 +79,7 @@ def analysis_item(session_id: int, item_id: int):
             actor=current_user, data=_analysis_input(form)):
         return back_to("debriefs.analysis", sim_session)
     return debrief_page("analysis_item.html", sim_session, debrief,
-                 status=form_status(), form=form, item=item)
+                        status=form_status(), form=form, item=item)
 
 
 @bp.post("/<int:session_id>/debrief/analysis/<int:item_id>/delete")
@@ -123,13 +123,13 @@ def _factors_page(sim_session, debrief, *, problem_form=None, factor_forms=None,
             data={"just_culture": problem.just_culture or ""})
         culture_forms[problem.id].just_culture.choices = culture_choices
     return debrief_page("factors.html", sim_session, debrief, status=status,
-                 problem_form=problem_form or ProblemForm(), factor_forms=factor_forms,
-                 culture_forms=culture_forms,
-                 culture_label=lambda c: taxonomy.label(taxonomy.JUST_CULTURE_CLASSES, c),
-                 spread=spread, spread_svg=svg, factor_label=taxonomy.factor_label,
-                 level_label=lambda c: taxonomy.label(taxonomy.LP_LEVELS,
+                        problem_form=problem_form or ProblemForm(), factor_forms=factor_forms,
+                        culture_forms=culture_forms,
+                        culture_label=lambda c: taxonomy.label(taxonomy.JUST_CULTURE_CLASSES, c),
+                        spread=spread, spread_svg=svg, factor_label=taxonomy.factor_label,
+                        level_label=lambda c: taxonomy.label(taxonomy.LP_LEVELS,
                                                       taxonomy.factor_level(c)),
-                 attribution_label=lambda c: taxonomy.label(taxonomy.ATTRIBUTIONS, c))
+                        attribution_label=lambda c: taxonomy.label(taxonomy.ATTRIBUTIONS, c))
 
 
 @bp.route("/<int:session_id>/debrief/factors", methods=["GET", "POST"])
@@ -139,8 +139,8 @@ def factors(session_id: int):
     form = ProblemForm()
     if form.validate_on_submit():
         if submit_form(form, _("Problem added. Now add its contributing factors."),
-                   debrief_factors.add_problem, debrief=debrief, actor=current_user,
-                   description=form.description.data):
+                       debrief_factors.add_problem, debrief=debrief, actor=current_user,
+                       description=form.description.data):
             return back_to("debriefs.factors", sim_session)
         debrief = debrief_of(sim_session)
     return _factors_page(sim_session, debrief, problem_form=form,
@@ -160,7 +160,7 @@ def add_factor(session_id: int, problem_id: int):
     form = FactorForm(prefix=f"p{problem.id}")
     if form.validate_on_submit():
         if submit_form(form, _("Factor added."), debrief_factors.add_factor, problem=problem,
-                   actor=current_user, data=_factor_input(form)):
+                       actor=current_user, data=_factor_input(form)):
             return redirect(url_for("debriefs.factors", session_id=session_id,
                                     _anchor=f"problem-{problem_id}"))
         debrief = debrief_of(sim_session)
@@ -209,7 +209,7 @@ def edit_factor(session_id: int, factor_id: int):
         return redirect(url_for("debriefs.factors", session_id=session_id,
                                 _anchor=f"problem-{factor.problem_id}"))
     return debrief_page("factor_edit.html", sim_session, debrief, status=form_status(), form=form,
-                 factor=factor)
+                        factor=factor)
 
 
 @bp.post("/<int:session_id>/debrief/factors/<int:factor_id>/discussed")
@@ -248,7 +248,7 @@ def suggest_factors(session_id: int):
         abort(400)
     try:
         added = debrief_factors.suggest_expected_factors(db.session, debrief=debrief,
-                                                    actor=current_user, now=current_now())
+                                                         actor=current_user, now=current_now())
     except InvalidState as error:
         flash(str(error), "error")
     else:

@@ -32,7 +32,7 @@ def confirm_finalise(session_id: int):
     sim_session = instructor_session(session_id)
     debrief = debrief_of(sim_session)
     return debrief_page("finalise.html", sim_session, debrief,
-                 check=debriefing.finalise_check(debrief))
+                        check=debriefing.finalise_check(debrief))
 
 
 @bp.post("/<int:session_id>/debrief/finalise")
@@ -66,9 +66,9 @@ def amend(session_id: int):
         form.text.data = next((t for c, _l, t in targets if c == form.target.data), "")
     if form.validate_on_submit():
         if submit_form(form, _("Amendment recorded."), debriefing.amend, debrief=debrief,
-                   actor=current_user, target=form.target.data, text=form.text.data or "",
-                   reason=form.reason.data):
+                       actor=current_user, target=form.target.data, text=form.text.data or "",
+                       reason=form.reason.data):
             return back_to("debriefs.edit", sim_session)
         debrief = debrief_of(sim_session)
     return debrief_page("amend.html", sim_session, debrief, form=form, targets=targets,
-                 status=form_status())
+                        status=form_status())

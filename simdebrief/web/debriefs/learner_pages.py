@@ -62,7 +62,7 @@ def rate(session_id: int):
         thanks = _("Thank you. Your instructors only ever see ratings combined with at least "
                    "%(count)d others.", count=sim_session.centre.min_group_size - 1)
         if submit_form(form, thanks, debriefing.rate_debrief, debrief=debrief,
-                   learner=current_user, scores=scores):
+                       learner=current_user, scores=scores):
             return back_to("debriefs.mine", sim_session)
     return render_template("debriefs/rate.html", sim_session=sim_session, form=form,
                            elements=taxonomy.DASH_ELEMENTS), \

@@ -49,11 +49,11 @@ def feedback(session_id: int, learner_id: int):
                                         to_improve=form.to_improve.data or "",
                                         learning_goals=form.learning_goals.data or "")
         if submit_form(form, _("Feedback to %(name)s saved.", name=learner.name),
-                   debriefing.save_feedback, debrief=debrief, learner=learner,
-                   actor=current_user, data=data):
+                       debriefing.save_feedback, debrief=debrief, learner=learner,
+                       actor=current_user, data=data):
             return back_to("debriefs.feedback_overview", sim_session)
     return debrief_page("feedback.html", sim_session, debrief, learner=learner, form=form,
-                 status=form_status())
+                        status=form_status())
 
 
 @bp.get("/<int:session_id>/debrief/feedback")
@@ -62,11 +62,12 @@ def feedback_overview(session_id: int):
     debrief = debrief_of(sim_session)
     from simdebrief.services import checkins, support
 
-    return debrief_page("feedback_overview.html", sim_session, debrief,
-                 aggregate=checkins.aggregate_for_session(db.session, sim_session),
-                 support_flags=support.support_requested_learner_ids(db.session, sim_session),
-                 dash=debriefing.dash_summary(db.session, debrief,
-                                              min_group=sim_session.centre.min_group_size))
+    return debrief_page(
+        "feedback_overview.html", sim_session, debrief,
+        aggregate=checkins.aggregate_for_session(db.session, sim_session),
+        support_flags=support.support_requested_learner_ids(db.session, sim_session),
+        dash=debriefing.dash_summary(db.session, debrief,
+                                     min_group=sim_session.centre.min_group_size))
 
 
 # --- learning objectives and phase times ----------------------------------------------------
@@ -92,9 +93,9 @@ def _objectives_page(sim_session, debrief, *, objectives_form=None, times_form=N
                 times_form[f"{name}_{code}"].data = (
                     to_local(moment, zone).replace(tzinfo=None) if moment else None)
     return debrief_page("objectives.html", sim_session, debrief, status=status,
-                 objectives=objectives, phases=phases, objectives_form=objectives_form,
-                 times_form=times_form,
-                 outcome_label=lambda c: taxonomy.label(taxonomy.OBJECTIVE_OUTCOMES, c))
+                        objectives=objectives, phases=phases, objectives_form=objectives_form,
+                        times_form=times_form,
+                        outcome_label=lambda c: taxonomy.label(taxonomy.OBJECTIVE_OUTCOMES, c))
 
 
 @bp.route("/<int:session_id>/debrief/objectives", methods=["GET", "POST"])
@@ -111,7 +112,7 @@ def objectives(session_id: int):
             note=form[f"note_{position}"].data or "")
             for position in range(len(objective_texts))}
         if submit_form(form, _("Learning objectives saved."), debrief_objectives.save_objectives,
-                   debrief=debrief, actor=current_user, outcomes=outcomes):
+                       debrief=debrief, actor=current_user, outcomes=outcomes):
             return back_to("debriefs.objectives", sim_session)
         debrief = debrief_of(sim_session)
     return _objectives_page(sim_session, debrief, objectives_form=form, status=400)
@@ -132,7 +133,7 @@ def phase_times(session_id: int):
         times = {code: (utc(form[f"start_{code}"].data), utc(form[f"end_{code}"].data))
                  for code, _label in phases}
         if submit_form(form, _("Phase times saved."), debrief_objectives.set_phase_times,
-                   debrief=debrief, actor=current_user, times=times):
+                       debrief=debrief, actor=current_user, times=times):
             return back_to("debriefs.objectives", sim_session)
         debrief = debrief_of(sim_session)
     return _objectives_page(sim_session, debrief, times_form=form, status=400)
@@ -150,7 +151,7 @@ def mark_phase(session_id: int, phase: str, edge: str):
         abort(404)
     try:
         debrief_objectives.mark_phase(db.session, debrief=debrief, actor=current_user, phase=phase,
-                              edge=edge, now=current_now())
+                                      edge=edge, now=current_now())
     except (InvalidInput, InvalidState) as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -181,8 +182,8 @@ def roles(session_id: int):
             roles_given = {user.id: form[f"role_{user.id}"].data
                            for user in sim_session.instructors}
             if submit_form(form, _("Roles saved."), debriefing.set_roles, debrief=debrief,
-                       actor=current_user, roles=roles_given):
+                           actor=current_user, roles=roles_given):
                 return back_to("debriefs.roles", sim_session)
             debrief = debrief_of(sim_session)
     return debrief_page("roles.html", sim_session, debrief, status=form_status(), form=form,
-                 may_assign=may_assign)
+                        may_assign=may_assign)

@@ -160,7 +160,7 @@ def save(session_id: int):
         # Their text stays in the form; saving again is now a deliberate choice.
         form.version.data = conflict.current_version
     return debrief_page("notes.html", sim_session, debrief, status=409 if conflict else 400,
-                 form=form, phases=phases, framing=framing, conflict=conflict)
+                        form=form, phases=phases, framing=framing, conflict=conflict)
 
 
 def submit_form(form, message: str, change, **arguments) -> bool:

@@ -137,7 +137,7 @@ def stage(followup_id: int):
                 return redirect(url_for("followups.mine"))
             return redirect(url_for("learner.check_in_detail", checkin_id=checkin.id, saved=1))
     return render_stage(followup, form, skip_form, token=None,
-                         status=form_status())
+                        status=form_status())
 
 
 @bp.post("/me/follow-ups/<int:followup_id>/conversation/decline")

@@ -136,7 +136,7 @@ def stage_by_link(followup: FollowUp, token: str):
                 session["followup_offer"] = followup.id
             return redirect(url_for("followups.stage_by_link", token=token))
     return render_stage(followup, form, skip_form, token=token,
-                         status=form_status())
+                        status=form_status())
 
 
 @bp.post("/f/<token>/choice")

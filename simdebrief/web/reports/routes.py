@@ -74,8 +74,8 @@ def learner_pdf(session_id: int, learner_id: int):
         include_checkin=include, twin_url=report_files.feedback_url(session_id, learner_id))
     pdf = report_files.render_learner(report)
     report_files.record_download(db.session, actor=current_user, now=now, document="learner_pdf",
-                            object_type="sim_session", object_id=session_id,
-                            detail=f"learner_id={learner_id} include_checkin={int(include)}")
+                                 object_type="sim_session", object_id=session_id,
+                                 detail=f"learner_id={learner_id} include_checkin={int(include)}")
     db.session.commit()
     return _pdf(pdf, report_files.learner_filename(sim_session, learner))
 
@@ -90,7 +90,7 @@ def summary_pdf(session_id: int):
     pdf = report_files.render_summary(reports.session_summary(
         db.session, sim_session=sim_session, debrief=debrief, now=now))
     report_files.record_download(db.session, actor=current_user, now=now, document="summary_pdf",
-                            object_type="sim_session", object_id=session_id)
+                                 object_type="sim_session", object_id=session_id)
     db.session.commit()
     return _pdf(pdf, report_files.summary_filename(sim_session))
 
@@ -123,7 +123,7 @@ def progress_pdf():
     report = _progress()
     pdf = report_files.render_progress(report)
     report_files.record_download(db.session, actor=current_user, now=current_now(),
-                            document="progress_pdf", object_type="user",
-                            object_id=current_user.id)
+                                 document="progress_pdf", object_type="user",
+                                 object_id=current_user.id)
     db.session.commit()
     return _pdf(pdf, f"check-ins-{report_files.slug(current_user.name)}.pdf")

@@ -195,7 +195,7 @@ def _learner_detail(sim_session: SimSession):
                                                              sim_session),
             rated=learner_sessions.has_rated(db.session, debrief, current_user),
             followups=report_data.session_followup_lines(db.session, sim_session=sim_session,
-                                                     learner=current_user),
+                                                         learner=current_user),
             followup_state=stage_rows.state_of(db.session, current_user),
             choice_form=ChoiceForm())
     if policy.may_keep_checkins(current_user):

@@ -127,7 +127,7 @@ def availability():
         abort(400)
     available = form.available.data == "1"
     support_triage.set_availability(db.session, supporter=current_user, available=available,
-                             now=current_now())
+                                    now=current_now())
     db.session.commit()
     flash(_("You are marked as available. New requests are emailed to you.") if available
           else _("You are marked as unavailable. New requests are not emailed to you until "
