@@ -118,31 +118,39 @@ def urgent_contacts():
                            delete_form=EmptyForm()), status
 
 
+def _remove_centre_item(model, item_id: int, back_to: str, message: str, remove):
+    """A delete button on a centre page: this centre's item only (else 404), CSRF checked,
+    removed and audited by ``remove``, then back to the page."""
+    item = policy.require_object(db.session.get(model, item_id),
+                                 lambda found: policy.same_centre(current_user, found))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    remove(item)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for(back_to))
+
+
+def _remove_story_item(item) -> None:
+    stories.remove(db.session, item=item, actor=current_user, now=current_now())
+
+
 @bp.post("/centre/urgent/<int:contact_id>/delete")
 @admin_only
 def delete_urgent_contact(contact_id: int):
-    contact = policy.require_object(db.session.get(UrgentContact, contact_id),
-                                    lambda c: policy.same_centre(current_user, c))
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    crisis.remove_urgent_contact(db.session, contact=contact, actor=current_user,
-                                 now=current_now())
-    db.session.commit()
-    flash(_("Urgent contact removed."), "success")
-    return redirect(url_for("admin.urgent_contacts"))
+    return _remove_centre_item(
+        UrgentContact, contact_id, "admin.urgent_contacts", _("Urgent contact removed."),
+        lambda contact: crisis.remove_urgent_contact(db.session, contact=contact,
+                                                     actor=current_user, now=current_now()))
 
 
 @bp.post("/centre/rota/<int:shift_id>/delete")
 @admin_only
 def delete_shift(shift_id: int):
-    shift = policy.require_object(db.session.get(OnDutyShift, shift_id),
-                                  lambda s: policy.same_centre(current_user, s))
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    crisis.remove_shift(db.session, shift=shift, actor=current_user, now=current_now())
-    db.session.commit()
-    flash(_("Shift removed."), "success")
-    return redirect(url_for("admin.urgent_contacts"))
+    return _remove_centre_item(
+        OnDutyShift, shift_id, "admin.urgent_contacts", _("Shift removed."),
+        lambda shift: crisis.remove_shift(db.session, shift=shift, actor=current_user,
+                                          now=current_now()))
 
 
 # --- stories and near-peer contacts ------------------------------------------------------
@@ -181,24 +189,12 @@ def stories_page():
 @bp.post("/centre/stories/<int:story_id>/delete")
 @admin_only
 def delete_story(story_id: int):
-    story = policy.require_object(db.session.get(CentreStory, story_id),
-                                  lambda s: policy.same_centre(current_user, s))
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    stories.remove(db.session, item=story, actor=current_user, now=current_now())
-    db.session.commit()
-    flash(_("Story removed."), "success")
-    return redirect(url_for("admin.stories_page"))
+    return _remove_centre_item(CentreStory, story_id, "admin.stories_page", _("Story removed."),
+                               _remove_story_item)
 
 
 @bp.post("/centre/near-peers/<int:peer_id>/delete")
 @admin_only
 def delete_near_peer(peer_id: int):
-    contact = policy.require_object(db.session.get(NearPeerContact, peer_id),
-                                    lambda c: policy.same_centre(current_user, c))
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    stories.remove(db.session, item=contact, actor=current_user, now=current_now())
-    db.session.commit()
-    flash(_("Contact removed."), "success")
-    return redirect(url_for("admin.stories_page"))
+    return _remove_centre_item(NearPeerContact, peer_id, "admin.stories_page",
+                               _("Contact removed."), _remove_story_item)
