@@ -135,3 +135,30 @@ def test_centre_settings_change_framework_threshold_and_privacy_floor(app, peopl
     assert bad_zone.status_code == 400
     assert "This is not a known time zone." in bad_zone.get_data(as_text=True)
     assert 'value="Mars/Base"' in bad_zone.get_data(as_text=True)
+
+
+def test_centre_items_are_deleted_by_their_own_centre_only(app, people, admin_client, clock):
+    from simdebrief.models import AuditEvent, CentreStory, UrgentContact
+
+    with app.app_context():
+        ours = UrgentContact(centre_id=people.centre_id, name="Line", phone="70 201 201",
+                             opening_hours="")
+        theirs = UrgentContact(centre_id=people.other_centre_id, name="Other line",
+                               phone="112", opening_hours="")
+        story = CentreStory(centre_id=people.centre_id, title="A night shift", text="It passed.",
+                            author_description="a nurse", consent_confirmed_at=clock.now())
+        db.session.add_all([ours, theirs, story])
+        db.session.commit()
+        ours_id, theirs_id, story_id = ours.id, theirs.id, story.id
+    assert admin_client.post(f"/admin/centre/urgent/{theirs_id}/delete").status_code == 404
+    done = admin_client.post(f"/admin/centre/urgent/{ours_id}/delete")
+    assert done.status_code in (302, 303)
+    assert done.headers["Location"].endswith("/admin/centre/urgent")
+    story_done = admin_client.post(f"/admin/centre/stories/{story_id}/delete")
+    assert story_done.headers["Location"].endswith("/admin/centre/stories")
+    with app.app_context():
+        assert db.session.get(UrgentContact, ours_id) is None
+        assert db.session.get(UrgentContact, theirs_id) is not None
+        assert db.session.get(CentreStory, story_id) is None
+        actions = set(db.session.scalars(select(AuditEvent.action)))
+        assert {"urgent_contact.removed", f"{CentreStory.__tablename__}.removed"} <= actions
