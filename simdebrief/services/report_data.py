@@ -30,7 +30,7 @@ from simdebrief.services import (
     debriefing,
 )
 from simdebrief.services.followups import stage_catalogue
-from simdebrief.services.report_wording import DATE_TIME, _stage_title, _status_text
+from simdebrief.services.report_wording import DATE_TIME, stage_status_text, stage_title
 from simdebrief.timefmt import local_text
 
 
@@ -62,8 +62,8 @@ def attended(sim_session: SimSession, learner_id: int) -> bool:
     return participant is not None and participant.attendance is Attendance.PRESENT
 
 
-def _followups(session: Session, *, session_id: int | None = None,
-               learner_id: int | None = None, due_from: datetime | None = None) -> list:
+def load_followups(session: Session, *, session_id: int | None = None,
+                   learner_id: int | None = None, due_from: datetime | None = None) -> list:
     """Follow-up rows of a session and/or a learner, earliest first, stages loaded."""
     query = select(FollowUp).options(selectinload(FollowUp.stage)).order_by(FollowUp.due_at)
     if session_id is not None:
@@ -107,7 +107,7 @@ def _cover(sim_session: SimSession) -> data.Cover:
         instructors=[instructor.name for instructor in sim_session.instructors])
 
 
-def _lines(text: str) -> list[str]:
+def text_lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
@@ -150,7 +150,7 @@ def objective_lines(debrief: Debrief) -> list[data.ObjectiveLine]:
     return lines
 
 
-def _phase_time_lines(debrief: Debrief, zone: str) -> list[data.PhaseTimeLine]:
+def phase_time_lines(debrief: Debrief, zone: str) -> list[data.PhaseTimeLine]:
     lines = []
     for code, label in debriefing.framework_phases(debrief):
         row = debrief.phase_time(code)
@@ -196,7 +196,7 @@ def session_parts(sim_session: SimSession, debrief: Debrief) -> SessionParts:
     zone = sim_session.centre.timezone
     return SessionParts(
         cover=_cover(sim_session),
-        take_home=_lines(debrief.take_home_messages),
+        take_home=text_lines(debrief.take_home_messages),
         plus=[item.text for item in items if item.kind in ("plus", "strength")],
         delta=[item.text for item in items if item.kind in ("delta", "gap")],
         problems=[problem.description for problem in debrief.problems],
@@ -204,7 +204,7 @@ def session_parts(sim_session: SimSession, debrief: Debrief) -> SessionParts:
         objectives=_objectives(sim_session, debrief),
         framing=_talked_about(sim_session, debrief),
         story=_story(sim_session),
-        support_contacts=_lines(sim_session.centre.support_contacts),
+        support_contacts=text_lines(sim_session.centre.support_contacts),
         urgent_contacts=_urgent_lines(sim_session),
         amended=_("This debrief was amended after it was finalised (last change %(when)s).",
                   when=local_text(debrief.amendments[-1].at, zone))
@@ -212,17 +212,17 @@ def session_parts(sim_session: SimSession, debrief: Debrief) -> SessionParts:
     )
 
 
-def _locale_of(user: User | None) -> str:
+def locale_of(user: User | None) -> str:
     return (user.locale if user is not None and user.locale
             else current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
-def _language() -> str:
+def document_language() -> str:
     locale = get_locale()
     return str(locale).replace("_", "-") if locale else "en"
 
 
-def _checkin_summary(checkin: CheckIn, zone: str, w: data.Wording) -> data.CheckInSummary:
+def checkin_summary(checkin: CheckIn, zone: str, w: data.Wording) -> data.CheckInSummary:
     answers = [data.Answer(w.distress, str(checkin.distress)
                            if checkin.distress is not None else w.not_given)]
     for label, options, codes in (
@@ -253,14 +253,13 @@ def _brings(row) -> str:
     return "; ".join(things)
 
 
-def _followup_lines(rows, zone: str) -> list[data.FollowUpLine]:
-    return [data.FollowUpLine(stage=_stage_title(row), due=local_text(row.due_at, zone,
-                                                                      DATE_TIME),
-                              status=_status_text(row), brings=_brings(row)) for row in rows]
+def followup_lines(rows, zone: str) -> list[data.FollowUpLine]:
+    return [data.FollowUpLine(stage=stage_title(row), due=local_text(row.due_at, zone, DATE_TIME),
+                              status=stage_status_text(row), brings=_brings(row)) for row in rows]
 
 
 def session_followup_lines(session: Session, *, sim_session: SimSession,
                            learner: User) -> list[data.FollowUpLine]:
     """The learner's follow-ups of one session for their session page, in local time."""
-    return _followup_lines(_followups(session, session_id=sim_session.id,
+    return followup_lines(load_followups(session, session_id=sim_session.id,
                                       learner_id=learner.id), sim_session.centre.timezone)

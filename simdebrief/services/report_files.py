@@ -27,11 +27,11 @@ from simdebrief.services import (
 )
 from simdebrief.services.report_data import (
     SessionParts,
-    _followups,
-    _locale_of,
     attended,
     load_debrief,
+    load_followups,
     load_session,
+    locale_of,
     session_parts,
 )
 from simdebrief.services.reports import learner_report, session_summary
@@ -134,10 +134,10 @@ def render_session_documents(session: Session, *, sim_session: SimSession, debri
     def documents() -> Iterator[tuple[str, bytes]]:
         shared: dict[str, SessionParts] = {}
         followups = defaultdict(list)
-        for row in _followups(session, session_id=sim_session.id):
+        for row in load_followups(session, session_id=sim_session.id):
             followups[row.user_id].append(row)
         for learner in learners:
-            locale = _locale_of(learner)
+            locale = locale_of(learner)
             with force_locale(locale):
                 if locale not in shared:
                     shared[locale] = session_parts(sim_session, debrief)

@@ -229,7 +229,7 @@ CONTEXTS = {
 }
 
 
-def _occasion(context) -> str:
+def occasion_text(context) -> str:
     return CONTEXTS[context]() if context in CONTEXTS else _code_text(context)
 
 
@@ -237,7 +237,7 @@ def _code_text(value) -> str:
     return str(getattr(value, "value", value) or "").replace("_", " ").strip()
 
 
-def _stage_title(row) -> str:
+def stage_title(row) -> str:
     """The stage's title from its plan, else a name for its key (``FU1_early``)."""
     title = getattr(getattr(row, "stage", None), "title", None)
     if isinstance(title, str) and title.strip():
@@ -246,6 +246,6 @@ def _stage_title(row) -> str:
     return FOLLOWUP_STAGES[code]() if code in FOLLOWUP_STAGES else _code_text(code)
 
 
-def _status_text(row) -> str:
+def stage_status_text(row) -> str:
     code = str(getattr(row.status, "value", row.status) or "")
     return FOLLOWUP_STATUSES[code]() if code in FOLLOWUP_STATUSES else _code_text(code)

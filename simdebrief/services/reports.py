@@ -33,21 +33,21 @@ from simdebrief.services import (
 from simdebrief.services.followups import answers
 from simdebrief.services.report_data import (
     SessionParts,
-    _checkin_summary,
-    _followup_lines,
-    _followups,
-    _language,
-    _lines,
-    _locale_of,
-    _phase_time_lines,
+    checkin_summary,
+    document_language,
+    followup_lines,
+    load_followups,
+    locale_of,
     objective_lines,
+    phase_time_lines,
     session_parts,
+    text_lines,
 )
 from simdebrief.services.report_wording import (
     DATE,
-    _occasion,
-    _stage_title,
-    _status_text,
+    occasion_text,
+    stage_status_text,
+    stage_title,
     wording,
 )
 from simdebrief.timefmt import local_text
@@ -64,9 +64,9 @@ def learner_report(session: Session, *, sim_session: SimSession, debrief: Debrie
     ``parts`` and ``followup_rows`` let a caller that renders a whole session read the
     shared part and everyone's follow-ups once.
     """
-    with force_locale(_locale_of(learner)):
+    with force_locale(locale_of(learner)):
         if followup_rows is None:
-            followup_rows = _followups(session, session_id=sim_session.id,
+            followup_rows = load_followups(session, session_id=sim_session.id,
                                        learner_id=learner.id)
         return _learner_report(session, sim_session=sim_session, debrief=debrief,
                                learner=learner, now=now, twin_url=twin_url,
@@ -84,9 +84,9 @@ def _learner_report(session, *, sim_session, debrief, learner, now, twin_url,
     if include_checkin:
         answer = checkins.latest_answer(session, user=learner, sim_session=sim_session)
         if answer is not None:
-            checkin = _checkin_summary(answer, zone, w)
+            checkin = checkin_summary(answer, zone, w)
     return data.LearnerReport(
-        language=_language(), wording=w,
+        language=document_language(), wording=w,
         title=_("Debrief feedback for %(name)s", name=learner.name),
         author=f"{sim_session.centre.name} (SimDebrief)",
         subject=_("%(scenario)s, %(date)s", scenario=sim_session.title,
@@ -100,7 +100,7 @@ def _learner_report(session, *, sim_session, debrief, learner, now, twin_url,
                                feedback.learning_goals) if feedback else data.Feedback(),
         story=parts.story,
         support_contacts=parts.support_contacts, urgent_contacts=parts.urgent_contacts,
-        followups=_followup_lines(followup_rows, zone),
+        followups=followup_lines(followup_rows, zone),
         checkin=checkin, amended=parts.amended,
     )
 
@@ -133,14 +133,14 @@ def session_summary(session: Session, *, sim_session: SimSession, debrief: Debri
             reactions=[(str(label), group_figures.count_text(cell))
                        for label, cell in aggregate.symptom_rows])
     stages: dict[str, Counter] = {}
-    for row in _followups(session, session_id=sim_session.id):
-        stages.setdefault(_stage_title(row), Counter())[_status_text(row)] += 1
+    for row in load_followups(session, session_id=sim_session.id):
+        stages.setdefault(stage_title(row), Counter())[stage_status_text(row)] += 1
     followup_status = [
         data.StageStatus(stage, [(status, group_figures.count_text(cell)) for status, cell
                                  in sorted(group_figures.suppress_partition(counts, k).items())])
         for stage, counts in stages.items()]
     return data.SessionSummary(
-        language=_language(), wording=w,
+        language=document_language(), wording=w,
         title=_("Debrief summary: %(scenario)s", scenario=sim_session.title),
         author=f"{sim_session.centre.name} (SimDebrief)",
         subject=_("%(scenario)s, %(date)s", scenario=sim_session.title,
@@ -175,7 +175,7 @@ def session_summary(session: Session, *, sim_session: SimSession, debrief: Debri
                                                                      role.value)))
                     for user, role in debriefing.debriefers(debrief)],
         objectives=objective_lines(debrief),
-        phase_times=_phase_time_lines(debrief, zone),
+        phase_times=phase_time_lines(debrief, zone),
         just_culture=[(problem.description,
                        str(taxonomy.label(taxonomy.JUST_CULTURE_CLASSES, problem.just_culture)))
                       for problem in debrief.problems if problem.just_culture],
@@ -205,12 +205,12 @@ def _amendment_target(target: str, names: dict[int, str]) -> str:
 def progress_report(session: Session, *, learner: User, now: datetime,
                     twin_url: str) -> data.ProgressReport:
     """The learner's own check-ins over time, oldest first, in their language."""
-    with force_locale(_locale_of(learner)):
+    with force_locale(locale_of(learner)):
         w = wording()
         zone = learner.centre.timezone
         rows = [c for c in reversed(checkins.checkins_of(session, learner))
                 if not c.skipped and c.payload]
-        upcoming = _followups(session, learner_id=learner.id, due_from=now)
+        upcoming = load_followups(session, learner_id=learner.id, due_from=now)
         session_ids = {c.session_id for c in rows if c.session_id is not None}
         session_ids |= {row.session_id for row in upcoming if row.session_id is not None}
         titles = {}
@@ -221,21 +221,21 @@ def progress_report(session: Session, *, learner: User, now: datetime,
         points = [data.ProgressPoint(
             when=local_text(c.created_at, zone), short=local_text(c.created_at, zone, "d MMM"),
             day=(c.created_at - first).total_seconds() / 86400, distress=c.distress,
-            occasion=_occasion(c.context),
+            occasion=occasion_text(c.context),
             session=titles.get(c.session_id, w.other_checkins),
             reactions=[str(text) for text in checkin_options.labels(checkin_options.SYMPTOMS,
                                                                   c.symptoms)])
             for c in rows]
         followups = [replace(line, session=_followup_group(row, titles, w))
-                     for row, line in zip(upcoming, _followup_lines(upcoming, zone),
+                     for row, line in zip(upcoming, followup_lines(upcoming, zone),
                                           strict=True)]
         return data.ProgressReport(
-            language=_language(), wording=w,
+            language=document_language(), wording=w,
             title=_("Check-ins of %(name)s", name=learner.name),
             author=f"{learner.centre.name} (SimDebrief)", subject=w.progress_document,
             learner=learner.name, centre=learner.centre.name, generated=local_text(now, zone),
             twin_url=twin_url, points=points,
-            support_contacts=_lines(learner.centre.support_contacts), followups=followups)
+            support_contacts=text_lines(learner.centre.support_contacts), followups=followups)
 
 
 def _followup_group(row, titles: dict[int, str], w: data.Wording) -> str:
