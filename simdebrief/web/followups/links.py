@@ -110,16 +110,15 @@ def stage_by_link(followup: FollowUp, token: str):
             checkin = answers.answered_checkin(db.session, followup)
             if checkin is not None:
                 band = crisis.band_for_checkin(checkin, followup.centre)
-        return render_template("followups/done.html", followup=followup, offer=offer or band
-                               is crisis.Band.URGENT, band=band.value,
-                               just_answered=just_answered, token=token if just_answered else None,
-                               urgent_contacts=crisis.urgent_contacts(db.session,
-                                                                      followup.centre),
-                               urgent_request=support.active_urgent_request(db.session,
-                                                                            followup.user),
-                               centre=followup.centre,
-                               skipped=followup.status is FollowUpStatus.SKIPPED,
-                               **template_context())
+        urgent = band is crisis.Band.URGENT  # only then does the page show the crisis route
+        return render_template(
+            "followups/done.html", followup=followup, offer=offer or urgent, band=band.value,
+            just_answered=just_answered, token=token if just_answered else None,
+            urgent_contacts=crisis.urgent_contacts(db.session, followup.centre) if urgent else [],
+            urgent_request=(support.active_urgent_request(db.session, followup.user)
+                            if urgent else None),
+            centre=followup.centre, skipped=followup.status is FollowUpStatus.SKIPPED,
+            **template_context())
     now = current_now()
     form, skip_form = stage_form(followup.stage), SkipForm()
     if request.method == "POST":
