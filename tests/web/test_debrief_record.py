@@ -218,6 +218,8 @@ def test_co_debriefers_and_an_observer_who_reads_only(app, people, session_id):
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Cora Co-instructor (Observer)" in text
+    # The header's own role label is not replaced by the debriefer roles' one.
+    assert '<span class="role">(Instructor)</span>' in text and "&lt;User" not in text
     assert "You observe this debrief" in text
     assert colleague.post(f"/sessions/{session_id}/debrief",
                           data=notes(version="2")).status_code == 403

@@ -59,7 +59,7 @@ def debrief_page(template: str, sim_session, debrief, status: int = 200, **conte
         action_form=EmptyForm(), learners=debriefing.debrief_learners(sim_session),
         taxonomy_prebrief=taxonomy.PREBRIEF_ITEMS, analysis_labels=ANALYSIS_LABELS,
         editable=editable, team=debriefing.debriefers(debrief) if debrief else [],
-        role_label=lambda code: taxonomy.label(taxonomy.DEBRIEF_ROLES, code),
+        debriefer_role_label=lambda code: taxonomy.label(taxonomy.DEBRIEF_ROLES, code),
         **context), status
 
 
