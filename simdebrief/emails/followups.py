@@ -49,6 +49,7 @@ class Composer:
                 body = render_template(
                     f"emails/{template}.txt", recipient=SimpleNamespace(name=self._name),
                     centre=followup.centre, link=notifications.LINK_PLACEHOLDER,
+                    stop_link=notifications.STOP_LINK_PLACEHOLDER,
                     on_track=followup.track_id is not None, offers_conversation=offers,
                     decline_until=local_text((followup.sent_at or self.now)
                                              + conversations.NOTICE,

@@ -2,7 +2,8 @@
 
 An outbox row with a personal link stores ``LINK_PLACEHOLDER`` in its body and a
 ``link_ref`` naming the link; ``prepare`` signs the token, puts the link in place of the
-placeholder and, for follow-up emails, adds the RFC 8058 one-click unsubscribe headers.
+placeholder and, for follow-up emails, puts the one-click stop link at the foot of the text and
+in the RFC 8058 unsubscribe headers.
 """
 
 from __future__ import annotations
@@ -66,10 +67,12 @@ class LinkBuilder:
             stage = answers.make_link_token(followup, secret_key=self.secret_key, now=self.now)
             stop = answers.make_unsubscribe_token(followup.user, secret_key=self.secret_key,
                                                   now=self.now)
+            stop_url = self._url("followups.unsubscribe", stop)
             return Outgoing(
                 email.body_text.replace(notifications.LINK_PLACEHOLDER,
-                                        self._url("followups.stage_by_link", stage)),
-                {"List-Unsubscribe": f"<{self._url('followups.unsubscribe', stop)}>",
+                                        self._url("followups.stage_by_link", stage))
+                .replace(notifications.STOP_LINK_PLACEHOLDER, stop_url),
+                {"List-Unsubscribe": f"<{stop_url}>",
                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
         raise ValueError(f"unknown link reference kind {kind!r}")
 

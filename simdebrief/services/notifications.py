@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 #: Stands in the stored body where the relay puts the live link just before sending.
 LINK_PLACEHOLDER = "[personal link, added when the email is sent]"
+#: Follow-up emails end with a one-click stop link, signed when the email is sent as well.
+STOP_LINK_PLACEHOLDER = "[stop link, added when the email is sent]"
 #: What remains of a sent email that carried a link, once its retention time is over.
 PURGED_NOTE = "[text removed after sending: this email carried a personal link]"
 #: What is left of any email's text after the centre's outbox retention period.
