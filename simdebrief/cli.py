@@ -30,12 +30,20 @@ reports_cli = AppGroup("reports", help="Feedback documents (PDF).")
 @scenarios_cli.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def validate_scenarios(paths):
-    """Check scenario files; print every problem as FILE:LINE: field: message."""
+    """Check scenario files; print every problem as FILE:LINE: field: message.
+
+    Texts a translation leaves out are printed as warnings; with warnings only, the exit
+    status is 0.
+    """
     from simdebrief import scenarios
 
-    result = scenarios.load_library(list(paths) or [scenarios.default_library_dir()])
-    for problem in result.problems:
+    result = scenarios.load_library(list(paths) or [scenarios.default_library_dir()],
+                                    current_app.config["SIMDEBRIEF_LANGUAGES"])
+    for problem in result.problems + result.warnings:
         click.echo(str(problem))
+    if result.warnings:
+        click.echo(f"{len(result.warnings)} warning(s): untranslated text is shown in English.",
+                   err=True)
     if result.problems:
         click.echo(f"{len(result.problems)} problem(s) found.", err=True)
         raise SystemExit(1)
@@ -59,7 +67,7 @@ def sync_scenarios(directory, allow_empty):
     report = library.sync_library(db.session, directory=directory, now=current_now(),
                                   allow_empty=allow_empty)
     db.session.commit()
-    for problem in report.problems:
+    for problem in report.problems + report.warnings:
         click.echo(str(problem), err=True)
     if report.retirement_held:
         click.echo(report.retirement_held, err=True)

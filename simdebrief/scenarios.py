@@ -8,6 +8,8 @@ support resources handed to learners.
 Loading never raises on a bad file. Every failure becomes a :class:`Problem` that names the
 file, the line of the nearest YAML node and the field path, e.g.
 ``scenarios/x.yaml:42: roles[2].count: expected a whole number, got a string``.
+The optional ``translations:`` block is checked by ``scenario_translations``; a text it leaves
+out is a warning (the English is shown), every other mistake in it a problem.
 
 This module is pure: no Flask app, no database. It compares codes only and never renders a
 translatable label.
@@ -23,7 +25,7 @@ import re
 import types
 import typing
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,6 +42,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from simdebrief import scenario_translations
 from simdebrief.taxonomy import (
     ADVERSE_EVENT_TYPES,
     CLINICAL_SETTINGS,
@@ -66,19 +69,27 @@ STORY_MAX_WORDS = 400
 CENTRE = "centre"
 
 FILE_PATH = "(file)"
+#: Languages a scenario file may translate its text into when no app config says otherwise
+#: (the app passes its SIMDEBRIEF_LANGUAGES).
+TRANSLATION_LANGUAGES = ("da",)
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a scenario file, located by file, 1-based line and field path."""
+    """One thing wrong with a scenario file, located by file, 1-based line and field path.
+
+    A warning (a translation that leaves a text out) does not stop the file from loading.
+    """
 
     file: str
     line: int
     path: str
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.path}: {self.message}"
+        kind = "warning: " if self.warning else ""
+        return f"{self.file}:{self.line}: {kind}{self.path}: {self.message}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,6 +339,9 @@ class ScenarioDoc(_Model):
     instructor_notes: Text | None = None
     equipment: tuple[Text, ...] = ()
     patient: Patient | None = None
+    #: ``{lang: {...}}``, checked by ``scenario_translations`` (not by this schema) and set
+    #: by the loader once it holds no error.
+    translations: dict[str, Any] | None = None
 
     @field_validator("slug")
     @classmethod
@@ -354,30 +368,40 @@ class ScenarioDoc(_Model):
 
 @dataclass(frozen=True)
 class LoadResult:
-    """The scenarios that loaded cleanly, and the problems of those that did not."""
+    """The scenarios that loaded, the problems of those that did not, and warnings."""
 
     scenarios: list[tuple[Path, ScenarioDoc]]
     problems: list[Problem]
+    #: Texts a translation leaves out; their files loaded, showing English there.
+    warnings: list[Problem] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
 # Public API
 
 
-def load_file(path: Path) -> tuple[ScenarioDoc | None, list[Problem]]:
-    """Load and validate one scenario file; the document is None whenever there is a problem."""
-    doc, problems, _root = _load(Path(path))
-    return doc, problems
+def load_file(path: Path, languages: Iterable[str] = TRANSLATION_LANGUAGES
+              ) -> tuple[ScenarioDoc | None, list[Problem]]:
+    """Load and validate one scenario file; the document is None whenever there is a problem.
+
+    Warnings are left out here; :func:`load_library` returns them.
+    """
+    doc, problems, _root = _load(Path(path), tuple(languages))
+    return doc, [p for p in problems if not p.warning]
 
 
-def load_library(paths: Iterable[Path]) -> LoadResult:
+def load_library(paths: Iterable[Path],
+                 languages: Iterable[str] = TRANSLATION_LANGUAGES) -> LoadResult:
     """Load every scenario file under ``paths`` (directories or files) and check slugs are unique.
 
     A directory contributes its ``*.yaml`` and ``*.yml`` files, sorted by name. When two files
-    share a slug, the later one gets the problem and is left out of the result.
+    share a slug, the later one gets the problem and is left out of the result. ``languages``
+    are those a ``translations:`` block may use (English is the files' own language).
     """
+    languages = tuple(languages)
     scenarios: list[tuple[Path, ScenarioDoc]] = []
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     seen_files: set[Path] = set()
     first_by_slug: dict[str, Path] = {}
 
@@ -386,8 +410,9 @@ def load_library(paths: Iterable[Path]) -> LoadResult:
         if key in seen_files:
             continue
         seen_files.add(key)
-        doc, file_problems, root = _load(file)
-        problems.extend(file_problems)
+        doc, file_problems, root = _load(file, languages)
+        problems.extend(p for p in file_problems if not p.warning)
+        warnings.extend(p for p in file_problems if p.warning)
         if doc is None:
             continue
         first = first_by_slug.get(doc.slug)
@@ -403,13 +428,25 @@ def load_library(paths: Iterable[Path]) -> LoadResult:
             continue
         first_by_slug[doc.slug] = file
         scenarios.append((file, doc))
-    return LoadResult(scenarios=scenarios, problems=problems)
+    return LoadResult(scenarios=scenarios, problems=problems, warnings=warnings)
+
+
+def document(doc: ScenarioDoc) -> dict[str, Any]:
+    """The document as stored in a scenario version's JSON.
+
+    A file without translations has no ``translations`` key, so its content (and hash) are
+    what they were before translations existed.
+    """
+    data = doc.model_dump(mode="json")
+    if not data.get("translations"):
+        data.pop("translations", None)
+    return data
 
 
 def content_hash(doc: ScenarioDoc) -> str:
     """Return the SHA-256 hex digest of the document as canonical JSON (sorted keys)."""
     canonical = json.dumps(
-        doc.model_dump(mode="json"),
+        document(doc),
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),
@@ -453,7 +490,8 @@ def _os_message(exc: OSError) -> str:
     return f"cannot read the file: {reason[0].lower()}{reason[1:]}"
 
 
-def _load(path: Path) -> tuple[ScenarioDoc | None, list[Problem], yaml.Node | None]:
+def _load(path: Path, languages: tuple[str, ...] = TRANSLATION_LANGUAGES
+          ) -> tuple[ScenarioDoc | None, list[Problem], yaml.Node | None]:
     name = str(path)
 
     def file_problem(line: int, message: str) -> tuple[None, list[Problem], None]:
@@ -504,12 +542,21 @@ def _load(path: Path) -> tuple[ScenarioDoc | None, list[Problem], yaml.Node | No
         for loc, line, first in duplicates
     ]
     doc: ScenarioDoc | None = None
+    english = {key: value for key, value in data.items() if key != "translations"}
     try:
-        doc = ScenarioDoc.model_validate(data, context={"file_stem": path.stem})
+        doc = ScenarioDoc.model_validate(english, context={"file_stem": path.stem})
     except ValidationError as exc:
         problems.extend(_problems_from(exc, name, root))
-    problems.sort(key=lambda p: (p.line, p.path))
-    return (doc if not problems else None), problems, root
+    problems.extend(
+        Problem(name, _line_of(root, finding.loc), _format_path(finding.loc), finding.message,
+                warning=finding.warning)
+        for finding in scenario_translations.check(data, languages))
+    problems.sort(key=lambda p: (p.warning, p.line, p.path))
+    if doc is not None and isinstance(data.get("translations"), dict):
+        doc = doc.model_copy(
+            update={"translations": scenario_translations.cleaned(data["translations"])})
+    failed = any(not p.warning for p in problems)
+    return (doc if not failed else None), problems, root
 
 
 def _parse(text: str) -> tuple[yaml.Node | None, Any, list[tuple[tuple[Any, ...], int, int]]]:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, func, inspect
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from simdebrief.models.base import Base, UTCDateTime
+from simdebrief.scenario_translations import (
+    SOURCE_LANGUAGE,
+    base_language,
+    current_language,
+    localized,
+    localized_title,
+)
 
 
 class Scenario(Base):
@@ -43,7 +52,7 @@ class ScenarioVersion(Base):
     scenario_id: Mapped[int] = mapped_column(ForeignKey("scenario.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
-    #: The whole validated document, as loaded from its file.
+    #: The whole validated document, as loaded from its file, with its ``translations``.
     content: Mapped[dict] = mapped_column(JSON)
     source_file: Mapped[str] = mapped_column(String(300))
     title: Mapped[str] = mapped_column(String(300))
@@ -59,7 +68,35 @@ class ScenarioVersion(Base):
 
     scenario: Mapped[Scenario] = relationship(back_populates="versions",
                                               foreign_keys=[scenario_id])
+    #: The title in one language, read by SQL (``with_expression(…, title_expression(lang))``)
+    #: by lists that leave the document unloaded.
+    loaded_title: Mapped[str | None] = query_expression()
+
+    @classmethod
+    def title_expression(cls, language: str) -> ColumnElement[str]:
+        """The title in ``language`` (English where it has none), computed by the database."""
+        language = base_language(language)
+        if language == SOURCE_LANGUAGE:
+            return cls.title
+        translated = cls.content[("translations", language, "title")].as_string()
+        return func.coalesce(func.nullif(func.trim(translated), ""), cls.title)
+
+    def title_in(self, language: str) -> str:
+        if base_language(language) == SOURCE_LANGUAGE:
+            return self.title
+        if "content" in inspect(self).unloaded and self.loaded_title is not None:
+            return self.loaded_title
+        return localized_title(self.content, language, self.title)
+
+    @property
+    def display_title(self) -> str:
+        """The title in the language of the request or email being rendered."""
+        return self.title_in(current_language())
+
+    def localized_content(self, language: str | None = None) -> dict[str, Any]:
+        """The document in ``language`` (default: the current one), English where untranslated."""
+        return localized(self.content or {}, language or current_language())
 
     @property
     def label(self) -> str:
-        return f"{self.title} (v{self.number})"
+        return f"{self.display_title} (v{self.number})"

@@ -98,7 +98,8 @@ class SimSession(Base):
 
     @property
     def title(self) -> str:
-        return self.scenario_version.title
+        """The scenario's title in the viewer's (or the email recipient's) language."""
+        return self.scenario_version.display_title
 
     @property
     def is_open_for_changes(self) -> bool:

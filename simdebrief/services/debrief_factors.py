@@ -182,14 +182,18 @@ def suggest_expected_factors(session: Session, *, debrief: Debrief, actor: User,
     """Add the scenario's expected problems and factors; returns how many problems were added.
 
     Problems already in the debrief (same description) are left alone, so the button can be
-    pressed twice without doubling anything.
+    pressed twice without doubling anything. The text is the current language's; a problem
+    added earlier in English (or another language) counts as present too.
     """
     require_draft(debrief)
-    content = debrief.session.scenario_version.content
+    version = debrief.session.scenario_version
+    content = version.localized_content()
     present = {p.description for p in debrief.problems}
     added = 0
-    for expected in content.get("care_delivery_problems", []):
-        if expected["description"] in present:
+    for expected, english in zip(content.get("care_delivery_problems", []),
+                                 version.content.get("care_delivery_problems", []),
+                                 strict=True):
+        if expected["description"] in present or english["description"] in present:
             continue
         problem = CareProblem(debrief=debrief, description=expected["description"])
         for factor in expected.get("expected_factors", []):

@@ -87,8 +87,10 @@ def start_debrief(session: Session, *, sim_session: SimSession, actor: User,
 
 
 def scenario_objectives(debrief: Debrief) -> list[str]:
-    """The learning objectives of the scenario version the session ran."""
-    return list(debrief.session.scenario_version.content.get("learning_objectives") or ())
+    """The learning objectives of the scenario version the session ran, in the current
+    language (outcomes refer to them by position, so every language lists the same ones)."""
+    content = debrief.session.scenario_version.localized_content()
+    return list(content.get("learning_objectives") or ())
 
 
 def framework_phases(debrief: Debrief) -> taxonomy.Choices:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,16 +27,20 @@ class SyncReport:
     retired: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
     problems: list[scenario_files.Problem] = field(default_factory=list)
+    #: Texts a translation leaves out (shown in English); the files were loaded.
+    warnings: list[scenario_files.Problem] = field(default_factory=list)
     #: Why scenarios missing from the folder were not retired, if they were not.
     retirement_held: str = ""
 
 
 def _version_from(doc: scenario_files.ScenarioDoc, *, path: Path, number: int,
                   digest: str, now: datetime) -> ScenarioVersion:
+    from simdebrief import scenarios as scenario_files
+
     return ScenarioVersion(
         number=number,
         content_hash=digest,
-        content=doc.model_dump(mode="json"),
+        content=scenario_files.document(doc),
         source_file=path.name,
         title=doc.title,
         summary=doc.summary,
@@ -49,19 +55,25 @@ def _version_from(doc: scenario_files.ScenarioDoc, *, path: Path, number: int,
 
 
 def sync_library(session: Session, *, directory: Path, now: datetime,
-                 allow_empty: bool = False) -> SyncReport:
+                 allow_empty: bool = False, languages: Iterable[str] | None = None
+                 ) -> SyncReport:
     """Bring the database in line with the files in ``directory``.
 
     A file with problems changes nothing (its scenario keeps its last good version) and is
     not counted as removed; only a file that is gone retires its scenario. Nothing is retired
     while any file has problems, nor from a folder without scenario files unless
     ``allow_empty``: a wrong folder or a broken checkout must not empty the library.
+    A file whose translation leaves texts out is loaded; ``warnings`` lists those texts.
+    ``languages`` defaults to the app's SIMDEBRIEF_LANGUAGES.
     """
     from simdebrief import scenarios as scenario_files  # pydantic and YAML: on use only
 
     report = SyncReport()
-    result = scenario_files.load_library([directory])
+    if languages is None:
+        languages = current_app.config["SIMDEBRIEF_LANGUAGES"]
+    result = scenario_files.load_library([directory], languages)
     report.problems = list(result.problems)
+    report.warnings = list(result.warnings)
     present_slugs = {p.stem for p in directory.iterdir()
                      if p.suffix.lower() in scenario_files.SCENARIO_SUFFIXES}
     existing = {s.slug: s for s in session.scalars(select(Scenario))}

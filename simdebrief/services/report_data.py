@@ -129,7 +129,7 @@ def _levels(debrief: Debrief) -> list[data.FactorLevel]:
 
 
 def _story(sim_session: SimSession) -> data.Story | None:
-    content = sim_session.scenario_version.content or {}
+    content = sim_session.scenario_version.localized_content()
     story = content.get("role_model_story")
     if not isinstance(story, dict) or not str(story.get("text") or "").strip():
         return None
@@ -172,7 +172,7 @@ def _objectives(sim_session: SimSession, debrief: Debrief) -> list[data.Objectiv
 
 def _talked_about(sim_session: SimSession, debrief: Debrief) -> list[data.Titled]:
     """Each point the debrief covered, with the scenario's own teaching text for it."""
-    content = sim_session.scenario_version.content or {}
+    content = sim_session.scenario_version.localized_content()
     texts = {str(point.get("point")): str(point.get("text") or "")
              for point in content.get("teaching_points") or () if isinstance(point, dict)}
     return [data.Titled(label, texts.get(code, "").strip())

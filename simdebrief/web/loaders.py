@@ -7,11 +7,21 @@ from __future__ import annotations
 
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from simdebrief import policy
 from simdebrief.extensions import db
-from simdebrief.models import SimSession
+from simdebrief.models import ScenarioVersion, SimSession
+from simdebrief.scenario_translations import current_language
+
+
+def scenario_title_only() -> _AbstractLoad:
+    """For lists of sessions: the scenario's title in the viewer's language, read by SQL,
+    so the version's document (the largest column of the database) stays unloaded."""
+    return (joinedload(SimSession.scenario_version).load_only(ScenarioVersion.title)
+            .with_expression(ScenarioVersion.loaded_title,
+                             ScenarioVersion.title_expression(current_language())))
 
 
 def visible_session(session_id: int) -> SimSession:

@@ -75,7 +75,7 @@ def _resources(sim_session: SimSession | None) -> list[dict]:
     """The support resources listed with the session's scenario."""
     if sim_session is None:
         return []
-    content = sim_session.scenario_version.content or {}
+    content = sim_session.scenario_version.localized_content()
     resources = []
     for resource in content.get("support_resources") or ():
         if not isinstance(resource, dict):

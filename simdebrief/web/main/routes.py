@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import joinedload
 
 from simdebrief import policy
 from simdebrief.clock import current_now
@@ -19,7 +18,6 @@ from simdebrief.models import (
     OutboxStatus,
     Role,
     Room,
-    ScenarioVersion,
     SessionParticipant,
     SessionStatus,
     SimSession,
@@ -35,6 +33,7 @@ from simdebrief.services import (
 )
 from simdebrief.web import public
 from simdebrief.web.forms import EmptyForm
+from simdebrief.web.loaders import scenario_title_only
 
 bp = Blueprint("main", __name__)
 #: How many past sessions a learner's dashboard lists; "All my sessions" has the rest.
@@ -131,7 +130,7 @@ def _upcoming_sessions(user: User, limit: int = 5) -> list[SimSession]:
     else:
         return []
     # The title, never the scenario's whole document.
-    query = query.options(joinedload(SimSession.scenario_version).load_only(ScenarioVersion.title))
+    query = query.options(scenario_title_only())
     return list(db.session.scalars(query.order_by(SimSession.starts_at).limit(limit)))
 
 

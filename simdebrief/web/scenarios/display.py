@@ -73,10 +73,11 @@ class ScenarioCard:
 
 
 def card(slug: str, version: ScenarioVersion) -> ScenarioCard:
+    text = version.localized_content()
     return ScenarioCard(
         slug=slug,
-        title=version.title,
-        summary=version.summary,
+        title=str(text.get("title") or version.title),
+        summary=str(text.get("summary") or version.summary),
         setting=str(taxonomy.label(taxonomy.CLINICAL_SETTINGS, version.clinical_setting)),
         duration_minutes=version.duration_minutes,
         places=version.role_places,

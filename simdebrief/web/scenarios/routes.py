@@ -35,7 +35,7 @@ def index():
     # so they are matched here rather than with engine-specific SQL.
     active = library.active_scenarios(db.session)
     matching = sorted((s for s in active if filters.matches(s.current_version)),
-                      key=lambda s: s.current_version.title.casefold())
+                      key=lambda s: s.current_version.display_title.casefold())
     return render_template(
         "scenarios/index.html",
         cards=[display.card(s.slug, s.current_version) for s in matching],
@@ -61,7 +61,7 @@ def _render(template: str, scenario: Scenario, version: ScenarioVersion):
         template,
         scenario=scenario,
         version=version,
-        page=display.scenario_page(version.content),
+        page=display.scenario_page(version.localized_content()),
         is_current=version.id == scenario.current_version_id,
         versions=sorted(scenario.versions, key=lambda v: v.number, reverse=True),
         centre_basic_assumption=(centre.basic_assumption or "").strip(),

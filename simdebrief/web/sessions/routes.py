@@ -6,7 +6,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from simdebrief import policy
 from simdebrief.clock import current_now
@@ -16,7 +16,6 @@ from simdebrief.models import (
     Cohort,
     Role,
     Room,
-    ScenarioVersion,
     SessionParticipant,
     SessionStatus,
     SimSession,
@@ -36,7 +35,7 @@ from simdebrief.web import paging
 from simdebrief.web.followups.forms import ChoiceForm
 from simdebrief.web.forms import EmptyForm, apply_service_errors, choices, form_status
 from simdebrief.web.ids import query_int
-from simdebrief.web.loaders import visible_session
+from simdebrief.web.loaders import scenario_title_only, visible_session
 from simdebrief.web.sessions.forms import AttendanceForm, CancelForm, SessionForm
 
 bp = Blueprint("sessions", __name__)
@@ -51,7 +50,7 @@ def _fill_choices(form: SessionForm, sim_session: SimSession | None = None) -> N
         versions.insert(0, sim_session.scenario_version)
     form.scenario_version_id.choices = choices(
         [(0, _("Choose a scenario"))] + [(v.id, v.label) for v in
-                                         sorted(versions, key=lambda v: v.title)])
+                                         sorted(versions, key=lambda v: v.display_title)])
     rooms = db.session.scalars(select(Room).where(Room.centre_id == centre_id).order_by(Room.name))
     form.room_id.choices = choices([(0, _("Choose a room"))] + [
         (r.id, _("%(name)s (%(capacity)d people)", name=r.name, capacity=r.capacity))
@@ -131,7 +130,7 @@ def index():
     # The list shows the scenario's title, never its content: the version's document (the
     # largest column of the database) stays unloaded.
     query = query.options(
-        joinedload(SimSession.scenario_version).load_only(ScenarioVersion.title),
+        scenario_title_only(),
         selectinload(SimSession.instructors).load_only(User.name),
         selectinload(SimSession.participants).load_only(SessionParticipant.id))
     page = paging.window(db.session, query.order_by(SimSession.id), per_page=PAGE_SIZE)
