@@ -48,6 +48,8 @@ def test_each_filter_narrows_the_list(app, people, planning, instructor_client):
         return {i for i in (a, b, c, d) if f'href="/sessions/{i}"' in text}
 
     assert shown("") == {a, b, c, d}
+    plain = instructor_client.get("/sessions/?show=upcoming").get_data(as_text=True)
+    assert 'class="error"' not in plain and "field-error" not in plain
     assert shown("date_from=2026-11-03&date_to=2026-11-04") == {b, c}
     assert shown(f"room={planning.small_room_id}") == {b}
     with app.app_context():

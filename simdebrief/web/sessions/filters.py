@@ -36,9 +36,9 @@ class SessionFilterForm(FlaskForm):
 
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
-    room = SelectField(_l("Room"), coerce=_optional_id, validate_choice=True)
-    scenario = SelectField(_l("Scenario"), coerce=_optional_id, validate_choice=True)
-    status = SelectField(_l("Status"), validate_choice=True)
+    room = SelectField(_l("Room"), coerce=_optional_id, default=0)
+    scenario = SelectField(_l("Scenario"), coerce=_optional_id, default=0)
+    status = SelectField(_l("Status"), default="")
 
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
