@@ -50,3 +50,18 @@ def test_the_feedback_ready_email_names_the_session_by_its_date(app, people, fin
     for body in bodies:
         assert TITLE not in body
         assert "The debrief of your simulation session of" in body
+
+
+def test_the_learners_check_in_and_request_pages_name_no_scenario(app, people, planning,
+                                                                   clock):
+    from tests.web.test_reports import check_in
+
+    session_id = running_session(app, people, planning, clock)
+    learner = client_for(app, people, "student")
+    form = learner.get(f"/me/sessions/{session_id}/check-in").get_data(as_text=True)
+    assert TITLE not in form and "A short check-in after your simulation session of" in form
+    check_in(app, people, session_id)
+    listing = learner.get("/me/check-ins").get_data(as_text=True)
+    assert TITLE not in listing and "Simulation session of" in listing
+    ask = learner.get(f"/me/support/new?session={session_id}").get_data(as_text=True)
+    assert TITLE not in ask and "About: Simulation session of" in ask
