@@ -19,7 +19,7 @@ from simdebrief.models import (
     session_instructor,
 )
 from simdebrief.services import notifications, support
-from tests.conftest import client_for
+from tests.conftest import both_databases, client_for
 from tests.web.test_debriefs import notes, running_session, started
 from tests.web.test_page_queries import counted_queries
 
@@ -33,6 +33,7 @@ def write_feedback(client, session_id, learner_id, text="Clear closed-loop order
     assert response.status_code in (302, 303)
 
 
+@both_databases
 def test_an_instructor_sees_drafts_and_learners_without_feedback_until_done(
         app, people, planning, clock):
     instructor = client_for(app, people, "instructor")
@@ -73,6 +74,7 @@ def test_another_instructors_draft_is_not_on_my_dashboard(app, people, planning,
     assert "No debrief of yours is waiting to be finalised." in admin
 
 
+@both_databases
 def test_the_admin_sees_undelivered_emails_waiting_requests_and_todays_sessions(
         app, people, planning, clock):
     admin = client_for(app, people, "admin")
@@ -156,6 +158,7 @@ def dashboard_queries(app, client) -> tuple[int, str]:
     return len(statements), response.get_data(as_text=True)
 
 
+@both_databases
 def test_the_dashboards_ask_as_many_questions_at_40_drafts_as_at_3(app, people, planning,
                                                                     clock):
     clients = {key: client_for(app, people, key) for key in ("instructor", "admin")}
