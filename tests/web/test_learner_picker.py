@@ -6,7 +6,7 @@ import re
 from simdebrief.extensions import db
 from simdebrief.models import Centre, Role
 from simdebrief.services import accounts
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, both_databases
 from tests.web.test_sessions import schedule, session_id_from
 
 
@@ -39,6 +39,7 @@ def test_the_form_lists_cohorts_before_learners_and_works_without_script(
     assert "Søren Andersen" in detail and "Sara Student" not in detail
 
 
+@both_databases
 def test_the_search_finds_students_of_the_centre_by_name_or_email(app, people,
                                                                   instructor_client):
     assert names(search(instructor_client, "søren")) == ["Søren Andersen"]

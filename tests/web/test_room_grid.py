@@ -8,6 +8,7 @@ from sqlalchemy import select
 from simdebrief.extensions import db
 from simdebrief.models import Centre, Room, SimSession
 from simdebrief.services import directory, room_slots
+from tests.conftest import both_databases
 from tests.web.test_sessions import form_data, schedule, session_id_from
 
 
@@ -69,6 +70,7 @@ def test_a_bad_week_or_room_falls_back_with_a_message(app, people, planning,
     assert student_client.get("/calendar/rooms").status_code == 403
 
 
+@both_databases
 def test_a_room_clash_suggests_a_free_room_and_the_nearest_free_time(
         app, people, planning, instructor_client, admin_client):
     booked(instructor_client, people, planning)  # Sim room 1, Thu 22 Oct 09:00–12:00
