@@ -98,9 +98,11 @@ def cover(title: str, subtitle: str, rows: list[tuple[str, str]]) -> list:
 
 
 def cover_facts(cover: Cover, wording: Wording) -> list[tuple[str, str]]:
-    return [(wording.centre, cover.centre), (wording.scenario, cover.scenario),
+    """The cover's rows; the learner's cover has no scenario (it names no scenario)."""
+    rows = [(wording.centre, cover.centre), (wording.scenario, cover.scenario),
             (wording.date, cover.date), (wording.room, cover.room),
             (wording.instructors, ", ".join(cover.instructors))]
+    return [(label, value) for label, value in rows if value]
 
 
 def table(header: list[str], rows: list[list], shares: list[float], *, extra_style=(),

@@ -33,6 +33,7 @@ from simdebrief.services import (
     debrief_factors,
     debrief_objectives,
     debriefing,
+    demo_worklist,
     directory,
     library,
     support,
@@ -48,6 +49,7 @@ from simdebrief.services.demo_data import (
     DEMO_FOLLOWUP_PAUSED,
     DEMO_OUTCOMES,
     DEMO_PASSWORD,
+    DEMO_RUNNING,
     DEMO_SESSIONS,
     DEMO_URGENT_CONTACTS,
     PEOPLE,
@@ -70,7 +72,7 @@ def ensure_demo_scenarios(session: Session, *, now: datetime, library_dir: Path)
     Returns how many scenarios were added; raises InvalidState naming what is still missing
     (and the command that loads it), so the demo is never loaded half.
     """
-    needed = {slug for _note, slug, *_rest in DEMO_SESSIONS}
+    needed = {slug for _note, slug, *_rest in DEMO_SESSIONS} | {DEMO_RUNNING[1]}
     if needed <= {s.slug for s in library.active_scenarios(session)}:
         return 0
     report = library.sync_library(session, directory=library_dir, now=now) \
@@ -131,6 +133,8 @@ def load_demo(session: Session, *, now: datetime, timezone: str,
     added["follow-ups"] = arrange_demo_followups(session, debrief, now=now) if debrief else 0
     added["crisis route"] = load_demo_crisis_route(session, centre, now=now)
     added["waiting requests"] = load_demo_waiting_requests(session, centre, now=now)
+    added["running sessions"] = demo_worklist.load_running_session(session, centre, now=now)
+    added["failed emails"] = demo_worklist.load_failed_email(session, centre, now=now)
     return added
 
 

@@ -178,3 +178,38 @@ DEMO_FOLLOWUP_PAUSED = "freja@demo.simdebrief.org"
 DEMO_OUTCOMES = (("met", "Seen in the first minutes of the arrest."),
                  ("partly", "Named late; the group found it in the analysis."),
                  ("not_met", "Not reached in this session; it is next term's focus."))
+
+
+#: A session running now whose debrief is a draft, so the instructor's dashboard has a debrief
+#: to finalise and a learner still without feedback: (note, scenario, cohort, room).
+DEMO_RUNNING = ("Demo: running now, debrief in progress",
+                "postpartum-haemorrhage-delayed-escalation", "Master year 2, autumn 2026",
+                "Sim room 2 (ward)")
+#: The draft's notes so far (PEARLS phases), about the postpartum haemorrhage scenario.
+DEMO_DRAFT_NOTES = {
+    "setting_the_scene": "Goals: escalate a bleeding concern with the emergency bell, weigh "
+                         "blood loss rather than guess it, and talk about being brushed off "
+                         "on the phone. 50 minutes; anyone may step out.",
+    "reactions": "Maja said she felt she should have known it was not lochia; William was "
+                 "angry on her behalf about the phone call.",
+    "description": "Fifty minutes after an induced first birth; the midwife called away. The "
+                   "student's report of bleeding was put down to lochia on the phone; the "
+                   "bell was pulled at minute 7, oxytocin and tranexamic acid by minute 12.",
+}
+#: Feedback written so far: Maja has hers, William does not yet.
+DEMO_DRAFT_FEEDBACK = {
+    "maja@demo.simdebrief.org": (
+        "You weighed the pads and said the running total out loud (“650 and rising”), "
+        "which turned the phone call around.",
+        "Pull the emergency bell as soon as you are worried; you do not need permission.",
+        "Practise a ten-second bell message: who, where, what, how much blood."),
+}
+#: An email the relay gave up on after every retry, so the admin's dashboard has one to show.
+DEMO_FAILED_EMAIL = {
+    "key": "demo:failed-reminder",
+    "to": "n.jensen@old-placement.example",
+    "subject": "Reminder: your simulation session next week",
+    "body": "Hello,\n\nThis is a reminder of your simulation session next week at the "
+            "simulation centre. Please arrive ten minutes early.\n\n-- \nSimDebrief",
+    "error": "Connection timed out: the receiving mail server did not answer (after 20 tries).",
+}

@@ -23,7 +23,7 @@ from simdebrief.models import (
     User,
     session_instructor,
 )
-from simdebrief.services import audit, signals
+from simdebrief.services import audit, room_slots, signals
 from simdebrief.timefmt import span_text
 
 MAX_SESSION_LENGTH = timedelta(hours=12)
@@ -108,6 +108,29 @@ def _load_people(session: Session, centre: Centre, plan: SessionPlan, errors):
     return instructors, students
 
 
+def _alternatives(session: Session, centre: Centre, room: Room, plan: SessionPlan,
+                  now: datetime, exclude_id: int | None, places: int) -> list[str]:
+    """What to try instead of a booked room: another room free at that time (the smallest
+    that fits), and the nearest time this room is free for as long."""
+    zone = centre.timezone
+    suggestions = []
+    others = room_slots.free_rooms(session, centre=centre, starts_at=plan.starts_at,
+                                   ends_at=plan.ends_at, places=places,
+                                   exclude_room_id=room.id, exclude_id=exclude_id)
+    if others:
+        suggestions.append(_("%(room)s is free at that time.", room=others[0].name))
+    else:
+        suggestions.append(_("No other room with enough places is free at that time."))
+    start = room_slots.nearest_free_time(session, room=room, starts_at=plan.starts_at,
+                                         ends_at=plan.ends_at, now=now, exclude_id=exclude_id)
+    if start is not None:
+        suggestions.append(_("%(room)s is free nearest to that time on %(when)s.",
+                             room=room.name,
+                             when=span_text(start, start + (plan.ends_at - plan.starts_at),
+                                            zone)))
+    return suggestions
+
+
 def check_plan(
     session: Session, *, centre: Centre, plan: SessionPlan, now: datetime,
     existing: SimSession | None = None, confirmed: bool = False,
@@ -142,6 +165,8 @@ def check_plan(
         errors.setdefault("room_id", []).append(
             _("%(room)s is already booked for %(other)s.", room=room.name,
               other=_describe(clash, zone)))
+        errors["room_id"].extend(_alternatives(session, centre, room, plan, now, exclude,
+                                               places=len(students)))
     for person in instructors:
         clash = session.scalars(overlapping.join(
             session_instructor, and_(session_instructor.c.session_id == SimSession.id,

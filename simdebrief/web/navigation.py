@@ -11,6 +11,7 @@ from flask_login import current_user
 from simdebrief import policy
 from simdebrief.models import Attendance, OutboxStatus, Role, SessionStatus, SupporterTier, User
 from simdebrief.services.group_figures import count_text
+from simdebrief.services.learner_sessions import neutral_title
 from simdebrief.timefmt import local_text, span_text
 
 ROLE_NAMES = {
@@ -137,4 +138,6 @@ def template_helpers() -> dict:
     return {"nav_items": nav_items, "role_label": role_label, "role_name": role_name,
             "outbox_status": outbox_status, "session_status": session_status,
             "attendance_label": attendance_label, "local_text": local_text,
-            "span_text": span_text, "count_text": count_text}
+            "span_text": span_text, "count_text": count_text,
+            # How a learner's pages name a session: by date, never by the scenario.
+            "session_name": neutral_title}

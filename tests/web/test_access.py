@@ -139,6 +139,7 @@ ROUTE_ACCESS = {
     "admin.delete_near_peer": Access(ADMIN),
     "calendar.week": listing(STAFF),
     "calendar.month": listing(STAFF),
+    "calendar.room_week": listing(STAFF),
     "calendar.my_sessions": listing(only("student")),
     "calendar.feeds": listing(ANY_USER),
     "calendar.reset_feed": listing(ANY_USER),
@@ -150,6 +151,8 @@ ROUTE_ACCESS = {
     "scenarios.print_view": listing(STAFF),
     "sessions.index": listing(STAFF),
     "sessions.new": listing(STAFF),
+    # The learner search answers with this centre's students only (test_learner_picker).
+    "sessions.search_learners": listing(STAFF),
     # A student sees the sessions they take part in, not a classmate's; staff of another
     # centre find nothing under /sessions/<id>, whatever their role.
     "sessions.detail": session_bound(SESSION_VIEW),

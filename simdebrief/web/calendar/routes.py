@@ -29,10 +29,11 @@ from simdebrief.errors import NotFound
 from simdebrief.extensions import db
 from simdebrief.models import Room, SimSession, User
 from simdebrief.services import calendar as calendar_service
-from simdebrief.services import scheduling
+from simdebrief.services import room_slots, scheduling
 from simdebrief.timefmt import to_local
 from simdebrief.web import client_ip, public
 from simdebrief.web.forms import EmptyForm
+from simdebrief.web.ids import query_int
 
 bp = Blueprint("calendar", __name__)
 staff_calendar = policy.role_required(policy.may_see_centre_calendar)
@@ -131,6 +132,36 @@ def month():
         "calendar/month.html", first=first, weeks=weeks, by_day=by_day, today=today,
         previous=previous, following=following,
         is_this_month=first == today.replace(day=1))
+
+
+@bp.get("/calendar/rooms")
+@staff_calendar
+def room_week():
+    """One room's week: each working hour booked (with the session) or free (with a link
+    that plans a session there)."""
+    rooms = db.session.scalars(
+        select(Room).where(Room.centre_id == current_user.centre_id, Room.is_active.is_(True))
+        .order_by(Room.name)).all()
+    wanted = query_int("room")
+    room = next((r for r in rooms if r.id == wanted), rooms[0] if rooms else None)
+    if wanted is not None and (room is None or room.id != wanted):
+        flash(_("That room is not one of this centre's rooms; showing %(room)s instead.",
+                room=room.name if room else "—"), "error")
+    today = _today()
+    start = request.args.get("start", "")
+    day = _parse_day(start) if start else today
+    if day is None:
+        flash(_("“%(value)s” is not a date like 2026-10-19; showing this week instead.",
+                value=start[:40]), "error")
+        day = today
+    monday = day - timedelta(days=day.weekday())
+    grid = room_slots.room_week(db.session, room=room, monday=monday) if room else None
+    return render_template(
+        "calendar/room_week.html", rooms=rooms, room=room, grid=grid, monday=monday,
+        today=today, now=current_now(), previous=monday - timedelta(days=7),
+        following=monday + timedelta(days=7),
+        is_this_week=monday <= today < monday + timedelta(days=7),
+        may_plan=policy.may_plan_sessions(current_user))
 
 
 # --- the learner's own sessions --------------------------------------------------------------

@@ -6,6 +6,7 @@ from flask import abort, flash, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from simdebrief import policy
 from simdebrief.clock import current_now
 from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
@@ -71,4 +72,5 @@ def amend(session_id: int):
             return back_to("debriefs.edit", sim_session)
         debrief = debrief_of(sim_session)
     return debrief_page("amend.html", sim_session, debrief, form=form, targets=targets,
+                        may_amend=policy.may_edit_debrief(current_user, sim_session, debrief),
                         status=form_status())

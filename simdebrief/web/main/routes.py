@@ -14,8 +14,6 @@ from simdebrief.errors import InvalidState
 from simdebrief.extensions import db
 from simdebrief.models import (
     Cohort,
-    OutboxEmail,
-    OutboxStatus,
     Role,
     Room,
     SessionParticipant,
@@ -25,6 +23,7 @@ from simdebrief.models import (
     session_instructor,
 )
 from simdebrief.services import (
+    dashboards,
     learner_sessions,
     operations,
     retention,
@@ -70,19 +69,18 @@ def dashboard():
                                          .where(Cohort.centre_id == centre_id)),
             "rooms": db.session.scalar(select(func.count(Room.id))
                                        .where(Room.centre_id == centre_id)),
-            "failed_emails": db.session.scalar(
-                select(func.count(OutboxEmail.id)).where(
-                    OutboxEmail.centre_id == centre_id,
-                    OutboxEmail.status == OutboxStatus.FAILED)),
         }
     purge_at = (retention.upcoming_purge(db.session, current_user, current_now())
                 if policy.may_keep_checkins(current_user) else None)
     waiting = None
     if policy.may_work_support_queue(current_user):
         waiting = support_triage.waiting_count(db.session, current_user)
-    to_check = []
+    to_check, debriefs_to_do, admin_to_do = [], [], None
     if current_user.role in (Role.INSTRUCTOR, Role.ADMIN):
         to_check = tier1_checks.sessions_to_check(db.session, current_user, current_now())
+        debriefs_to_do = dashboards.instructor_todos(db.session, current_user)
+    if current_user.role is Role.ADMIN:
+        admin_to_do = dashboards.admin_todos(db.session, current_user.centre, current_now())
     past, new_feedback = [], []
     if current_user.role is Role.STUDENT:
         past = learner_sessions.past_sessions(db.session, current_user, current_now(),
@@ -91,7 +89,8 @@ def dashboard():
     return render_template("main/dashboard.html", stats=stats, purge_at=purge_at,
                            waiting=waiting, to_check=to_check, tick_form=EmptyForm(),
                            upcoming=_upcoming_sessions(current_user), past=past,
-                           new_feedback=new_feedback)
+                           new_feedback=new_feedback, debriefs_to_do=debriefs_to_do,
+                           admin_to_do=admin_to_do)
 
 
 @bp.post("/sessions/<int:session_id>/checked-in/<int:learner_id>")

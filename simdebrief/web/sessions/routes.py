@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, time
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -36,6 +38,7 @@ from simdebrief.web.followups.forms import ChoiceForm
 from simdebrief.web.forms import EmptyForm, apply_service_errors, choices, form_status
 from simdebrief.web.ids import query_int
 from simdebrief.web.loaders import scenario_title_only, visible_session
+from simdebrief.web.sessions import filters
 from simdebrief.web.sessions.forms import AttendanceForm, CancelForm, SessionForm
 
 bp = Blueprint("sessions", __name__)
@@ -122,11 +125,15 @@ def index():
     query = select(SimSession).where(SimSession.centre_id == current_user.centre_id)
     if show == "past":
         query = query.where(SimSession.ends_at < now).order_by(SimSession.starts_at.desc())
+    elif show == "all":
+        query = query.order_by(SimSession.starts_at.desc())
     else:
         show = "upcoming"
         query = query.where(SimSession.ends_at >= now).order_by(SimSession.starts_at)
     if mine:
         query = query.where(SimSession.instructors.any(User.id == current_user.id))
+    filter_form = filters.filter_form(db.session, current_user.centre_id, request.args)
+    query = filters.apply(query, filter_form, current_user.centre.timezone)
     # The list shows the scenario's title, never its content: the version's document (the
     # largest column of the database) stays unloaded.
     query = query.options(
@@ -134,7 +141,9 @@ def index():
         selectinload(SimSession.instructors).load_only(User.name),
         selectinload(SimSession.participants).load_only(SessionParticipant.id))
     page = paging.window(db.session, query.order_by(SimSession.id), per_page=PAGE_SIZE)
-    return render_template("sessions/index.html", page=page, show=show, mine=mine)
+    return render_template("sessions/index.html", page=page, show=show, mine=mine,
+                           filter_form=filter_form, filtering=filters.active(filter_form),
+                           filter_args=filters.pager_args(filter_form))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -147,6 +156,7 @@ def new():
             form.instructor_ids.data = [current_user.id]
         if query_int("scenario"):
             form.scenario_version_id.data = query_int("scenario")
+        _prefill_slot(form)
     warnings = []
     if form.validate_on_submit():
         now = current_now()
@@ -165,6 +175,21 @@ def new():
             flash(_("Session scheduled. Participants are notified by email."), "success")
             return redirect(url_for("sessions.detail", session_id=change.session.id))
     return _session_form_page(form, warnings=warnings)
+
+
+def _prefill_slot(form: SessionForm) -> None:
+    """A free hour chosen in the room grid: its room, day and times (each only if valid)."""
+    if query_int("room"):
+        form.room_id.data = query_int("room")
+    for name, parse, field in (("day", date.fromisoformat, form.day),
+                               ("start", time.fromisoformat, form.start_time),
+                               ("end", time.fromisoformat, form.end_time)):
+        text = request.args.get(name, "")
+        if 0 < len(text) <= 10:
+            try:
+                field.data = parse(text)
+            except ValueError:
+                continue
 
 
 def _managed_session(session_id: int) -> SimSession:
@@ -312,3 +337,7 @@ def ics(session_id: int):
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": f'attachment; filename="simdebrief-session-{session_id}.ics"'})
 
+
+
+# The learner search registers itself on ``bp`` when imported.
+from simdebrief.web.sessions import picker  # noqa: E402, F401

@@ -1,0 +1,103 @@
+"""The session list's filters: a GET form read from the query string, applied in SQL.
+
+A value that is not valid (a date that is not one, a room of another centre) is named next
+to its field and left out of the query; the list still shows.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import Select, func, select
+from wtforms import DateField, SelectField
+from wtforms.validators import Optional, ValidationError
+
+from simdebrief.models import Room, Scenario, ScenarioVersion, SessionStatus, SimSession
+from simdebrief.timefmt import local_to_utc
+from simdebrief.web.forms import choices
+from simdebrief.web.ids import coerce_id
+from simdebrief.web.navigation import session_status
+
+SHOW = ("upcoming", "past", "all")
+
+
+def _optional_id(value):
+    if value in (None, "", 0, "0"):
+        return 0
+    return coerce_id(value)
+
+
+class SessionFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    room = SelectField(_l("Room"), coerce=_optional_id, default=0)
+    scenario = SelectField(_l("Scenario"), coerce=_optional_id, default=0)
+    status = SelectField(_l("Status"), default="")
+
+    def validate_date_to(self, field) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_("The end date is before the start date."))
+
+
+def filter_form(session, centre_id: int, args) -> SessionFilterForm:
+    """The form bound to the query string, with the centre's rooms and the scenarios."""
+    form = SessionFilterForm(formdata=args)
+    rooms = session.execute(select(Room.id, Room.name).where(Room.centre_id == centre_id)
+                            .order_by(func.lower(Room.name))).all()
+    form.room.choices = choices([(0, _("Any room"))] + [(i, name) for i, name in rooms])
+    scenarios = session.execute(
+        select(Scenario.id, ScenarioVersion.title)
+        .join(ScenarioVersion, ScenarioVersion.id == Scenario.current_version_id)
+        .order_by(func.lower(ScenarioVersion.title))).all()
+    form.scenario.choices = choices([(0, _("Any scenario"))] + [(i, t) for i, t in scenarios])
+    form.status.choices = choices([("", _("Any status"))] + [
+        (status.value, session_status(status)) for status in SessionStatus])
+    form.validate()
+    return form
+
+
+def _valid(field):
+    return field.data if field.raw_data and not field.errors else None
+
+
+def apply(query: Select, form: SessionFilterForm, zone: str) -> Select:
+    """The query narrowed by every filter that was given and is valid. Dates are whole days
+    in the centre's zone; a session counts when any part of it falls in the range."""
+    date_from, date_to = _valid(form.date_from), _valid(form.date_to)
+    if date_to and date_from and date_to < date_from:
+        date_to = None
+    if date_from:
+        query = query.where(SimSession.ends_at > local_to_utc(date_from, time(0, 0), zone))
+    if date_to:
+        query = query.where(SimSession.starts_at < local_to_utc(
+            date_to + timedelta(days=1), time(0, 0), zone))
+    room = _valid(form.room)
+    if room:
+        query = query.where(SimSession.room_id == room)
+    scenario = _valid(form.scenario)
+    if scenario:
+        query = query.where(SimSession.scenario_version_id.in_(
+            select(ScenarioVersion.id).where(ScenarioVersion.scenario_id == scenario)))
+    status = _valid(form.status)
+    if status:
+        query = query.where(SimSession.status == SessionStatus(status))
+    return query
+
+
+def pager_args(form: SessionFilterForm) -> dict[str, str]:
+    """The filters as query parameters, so the pager's links keep them."""
+    values = {"date_from": _valid(form.date_from), "date_to": _valid(form.date_to),
+              "room": _valid(form.room) or None, "scenario": _valid(form.scenario) or None,
+              "status": _valid(form.status) or None}
+    return {name: value.isoformat() if hasattr(value, "isoformat") else str(value)
+            for name, value in values.items() if value}
+
+
+def active(form: SessionFilterForm) -> bool:
+    return bool(pager_args(form))
