@@ -176,7 +176,8 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.globals.update(policy=policy, format_datetime=format_datetime,
                                  date_text=timefmt.date_text, number_text=timefmt.number_text,
                                  percent_text=timefmt.percent_text, html_lang=languages.html_lang,
-                                 local_text=timefmt.local_text, span_text=timefmt.span_text)
+                                 local_text=timefmt.local_text, span_text=timefmt.span_text,
+                                 reader_text=timefmt.reader_text)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

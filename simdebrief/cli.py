@@ -20,7 +20,7 @@ from simdebrief.extensions import db
 from simdebrief.models import Centre, Role, SupporterTier
 
 
-def _(message: str, **variables) -> str:
+def _(message: str, /, **variables) -> str:
     """A message for the person at the terminal, in ``SIMDEBRIEF_LANGUAGE`` (else the
     centre's default language). Babel is imported here, so commands start as fast as before."""
     from flask_babel import force_locale, gettext

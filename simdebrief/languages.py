@@ -87,10 +87,14 @@ def _cli_locale() -> str:
     from simdebrief.extensions import db
     from simdebrief.models import Centre
 
+    query = select(Centre.default_locale).distinct().limit(2)
     try:
-        defaults = db.session.scalars(select(Centre.default_locale).distinct().limit(2)).all()
+        if db.session().in_transaction():
+            defaults = db.session.scalars(query).all()
+        else:  # a short read of its own: no transaction (and SQLite lock) left open
+            with db.engine.connect() as connection:
+                defaults = connection.scalars(query).all()
     except SQLAlchemyError:  # no schema yet (before ``flask db upgrade``)
-        db.session.rollback()
         defaults = []
     if len(defaults) == 1 and _known(defaults[0]):
         return defaults[0]

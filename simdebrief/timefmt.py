@@ -11,7 +11,7 @@ from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import match_skeleton
 from babel.numbers import format_decimal as babel_format_decimal
 from babel.numbers import format_percent as babel_format_percent
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 
 
 class NonexistentLocalTime(ValueError):
@@ -152,3 +152,9 @@ def number_text(value: float | int) -> str:
 def percent_text(rate: float) -> str:
     """A share (0–1) as a whole percentage the current language's way ("45%", "45 %")."""
     return babel_format_percent(rate, locale=current_locale())
+
+
+def reader_text(moment: datetime, style: str = "datetime") -> str:
+    """``moment`` in the time zone of the current page's reader (their centre's), for
+    templates whose macros cannot see the user."""
+    return local_text(moment, str(get_timezone() or "UTC"), style)
