@@ -235,3 +235,21 @@ def test_cli_messages_follow_the_configured_language(app, people):
     app.config["SIMDEBRIEF_LANGUAGE"] = None
     result = app.test_cli_runner().invoke(args=["retention", "purge", "--dry-run"])
     assert "Dry run: nothing was changed." in result.output  # one centre, English by default
+
+
+def test_default_plans_are_stored_in_english_and_read_in_each_readers_language(
+        app, people, clock):
+    from flask_babel import force_locale
+
+    from simdebrief.services.followups import plan_versions
+
+    with app.test_request_context(), force_locale("da"):  # created during a Danish request
+        centre = db.session.get(Centre, people.centre_id)
+        plan = plan_versions.current_plan(db.session, centre, "session", clock.now())
+        db.session.commit()
+        assert plan.stored_name == "Standard follow-up after a session"
+        assert plan.name == "Standardopfølgning efter en session"
+        assert plan.stage("FU1_early").title == "Dagen efter"
+        with force_locale("en"):
+            assert plan.name == "Standard follow-up after a session"
+            assert plan.stage("FU1_early").title == "The day after"
