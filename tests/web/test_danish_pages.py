@@ -108,9 +108,9 @@ def test_every_main_page_is_danish_for_a_danish_user(app, people, objects, role)
 
 def test_the_checker_finds_english_on_an_english_page(app, people, objects):
     client = client_for(app, people, "instructor")
-    left = english_left(client.get("/sessions").get_data(as_text=True))
+    left = english_left(client.get("/dashboard").get_data(as_text=True))
     assert english_left("<p>Mon 30 Nov 2026, 06:27</p>") == ["Mon", "Nov"]
     assert english_left('<button aria-label="Log out">x</button>')
-    assert not english_left("<script>var text = 'Log out';</script><p>SimDebrief</p>")
+    assert not english_left("<script>var text = 'Log out';</script><p>Hej 30. nov.</p>")
     assert left, "an English page should show English messages"
     assert "/account" in main_pages(client) and len(main_pages(client)) > 3
