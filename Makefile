@@ -16,6 +16,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# Compiled catalogues (.mo) are build output, not committed: every install compiles the ones
+# whose .po is newer, so a fresh clone serves and tests in every language it ships.
+CATALOGUES := simdebrief/translations
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard $(CATALOGUES)/*/LC_MESSAGES/messages.po))
+BABEL_KEYWORDS := -k _ -k _l -k gettext -k lazy_gettext -k ngettext
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
@@ -24,9 +30,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed ## Install the app into .venv
+$(CATALOGUES)/%/LC_MESSAGES/messages.mo: $(CATALOGUES)/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
 
-install-dev: $(VENV)/.installed-dev ## Install the app and the test tools into .venv
+install: $(VENV)/.installed $(MO_FILES) ## Install the app into .venv and compile its catalogues
+
+install-dev: $(VENV)/.installed-dev $(MO_FILES) ## Install the app and the test tools into .venv
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
@@ -62,8 +71,8 @@ bench: install-bench ## Run the benchmarks (they print ratios against in-process
 db-revision: install-dev ## Autogenerate a migration: make db-revision MESSAGE="what changed"
 	$(FLASK) db revision --autogenerate -m "$(MESSAGE)"
 
-translations: install-dev ## Extract messages and compile the catalogues
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o simdebrief/translations/messages.pot .
-	@if ls simdebrief/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel update -i simdebrief/translations/messages.pot -d simdebrief/translations; \
-		$(BIN)/pybabel compile -d simdebrief/translations; fi
+translations: install-dev ## Extract messages, update every catalogue and compile them
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --project SimDebrief \
+		-o $(CATALOGUES)/messages.pot .
+	$(BIN)/pybabel update -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel compile --statistics -d $(CATALOGUES)

@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request
-from flask_babel import format_date, format_datetime, format_time
+from flask import Flask, g
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
@@ -127,19 +127,6 @@ def register_calendar_sources() -> None:
     calendar.register_feed_source(followup_events)
 
 
-def _select_locale():
-    languages = app_languages()
-    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
-        return current_user.locale
-    return request.accept_languages.best_match(languages) if request else None
-
-
-def app_languages():
-    from flask import current_app
-
-    return current_app.config["SIMDEBRIEF_LANGUAGES"]
-
-
 def centre_timezone() -> str:
     from flask import current_app
 
@@ -154,7 +141,11 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale, timezone_selector=centre_timezone)
+    from simdebrief import languages
+
+    babel.init_app(app, locale_selector=languages.select_locale,
+                   timezone_selector=centre_timezone)
+    app.before_request(languages.forget_request_locale)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -180,10 +171,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_templating(app: Flask) -> None:
-    from simdebrief import policy
+    from simdebrief import languages, policy, timefmt
 
     app.jinja_env.globals.update(policy=policy, format_datetime=format_datetime,
-                                 format_date=format_date, format_time=format_time)
+                                 date_text=timefmt.date_text, number_text=timefmt.number_text,
+                                 percent_text=timefmt.percent_text, html_lang=languages.html_lang,
+                                 local_text=timefmt.local_text, span_text=timefmt.span_text,
+                                 reader_text=timefmt.reader_text)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -19,6 +19,17 @@ from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
 from simdebrief.models import Centre, Role, SupporterTier
 
+
+def _(message: str, /, **variables) -> str:
+    """A message for the person at the terminal, in ``SIMDEBRIEF_LANGUAGE`` (else the
+    centre's default language). Babel is imported here, so commands start as fast as before."""
+    from flask_babel import force_locale, gettext
+
+    from simdebrief.languages import cli_locale
+
+    with force_locale(cli_locale()):
+        return gettext(message, **variables)
+
 users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="The demo centre.")
 scheduler_cli = AppGroup("scheduler", help="The background job scheduler.")
@@ -45,9 +56,9 @@ def validate_scenarios(paths):
         click.echo(f"{len(result.warnings)} warning(s): untranslated text is shown in English.",
                    err=True)
     if result.problems:
-        click.echo(f"{len(result.problems)} problem(s) found.", err=True)
+        click.echo(_("%(count)d problem(s) found.", count=len(result.problems)), err=True)
         raise SystemExit(1)
-    click.echo(f"{len(result.scenarios)} scenario file(s) valid.")
+    click.echo(_("%(count)d scenario file(s) valid.", count=len(result.scenarios)))
 
 
 @scenarios_cli.command("sync")
@@ -62,7 +73,7 @@ def sync_scenarios(directory, allow_empty):
 
     directory = directory or scenarios.default_library_dir()
     if not directory.is_dir():
-        click.echo(f"No scenario library at {directory}; nothing to sync.")
+        click.echo(_("No scenario library at %(directory)s; nothing to sync.", directory=directory))
         return
     report = library.sync_library(db.session, directory=directory, now=current_now(),
                                   allow_empty=allow_empty)
@@ -71,11 +82,12 @@ def sync_scenarios(directory, allow_empty):
         click.echo(str(problem), err=True)
     if report.retirement_held:
         click.echo(report.retirement_held, err=True)
-    click.echo(
-        f"scenarios: {len(report.added)} added, {len(report.new_versions)} new version(s), "
-        f"{len(report.unchanged)} unchanged, {len(report.retired)} retired, "
-        f"{len(report.restored)} restored, {len(report.problems)} problem(s)"
-    )
+    click.echo(_(
+        "scenarios: %(added)d added, %(versions)d new version(s), %(unchanged)d unchanged, "
+        "%(retired)d retired, %(restored)d restored, %(problems)d problem(s)",
+        added=len(report.added), versions=len(report.new_versions),
+        unchanged=len(report.unchanged), retired=len(report.retired),
+        restored=len(report.restored), problems=len(report.problems)))
     if report.problems or report.retirement_held:
         raise SystemExit(1)
 
@@ -115,10 +127,12 @@ def create_user(role, email, name, tier, centre_name, password):
         db.session.rollback()
         for field, messages in error.errors.items():
             for message in messages:
-                click.echo(f"error: {field or 'input'}: {message}", err=True)
+                click.echo(_("error: %(field)s: %(message)s", field=field or "input",
+                             message=message), err=True)
         raise SystemExit(1) from None
     db.session.commit()
-    click.echo(f"Created {user.role.value} {user.email} in {centre.name}.")
+    click.echo(_("Created %(role)s %(email)s in %(centre)s.", role=user.role.value,
+                 email=user.email, centre=centre.name))
 
 
 @demo_cli.command("load")
@@ -133,14 +147,15 @@ def load_demo_command():
                                library_dir=scenarios.default_library_dir())
     except InvalidState as error:
         db.session.rollback()
-        click.echo(f"error: {error}", err=True)
+        click.echo(_("error: %(error)s", error=error), err=True)
         raise SystemExit(1) from None
     db.session.commit()
     if any(added.values()):
-        click.echo("Demo centre loaded: " + ", ".join(f"{v} {k}" for k, v in added.items() if v))
+        click.echo(_("Demo centre loaded: %(what)s",
+                     what=", ".join(f"{v} {k}" for k, v in added.items() if v)))
     else:
-        click.echo("Demo centre already loaded; nothing changed.")
-    click.echo("Demo logins (role, email, password):")
+        click.echo(_("Demo centre already loaded; nothing changed."))
+    click.echo(_("Demo logins (role, email, password):"))
     for role, email, password in demo.demo_logins():
         click.echo(f"  {role:<26} {email:<36} {password}")
 
@@ -153,11 +168,11 @@ def run_scheduler():
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     scheduler = blocking_scheduler(current_app._get_current_object())
-    click.echo("Scheduler running, one log line per job and tick; press Ctrl+C to stop.")
+    click.echo(_("Scheduler running, one log line per job and tick; press Ctrl+C to stop."))
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
-        click.echo("Scheduler stopped.")
+        click.echo(_("Scheduler stopped."))
 
 
 @outbox_cli.command("send")
@@ -186,12 +201,12 @@ def session_reports(session_id, out_dir):
     sim_session = report_data.load_session(db.session, session_id)
     debrief = report_data.load_debrief(db.session, sim_session) if sim_session else None
     if debrief is None or not debrief.is_final:
-        raise click.ClickException(f"Session {session_id} has no finalised debrief.")
+        raise click.ClickException(_("Session %(id)d has no finalised debrief.", id=session_id))
     out_dir.mkdir(parents=True, exist_ok=True)
     now = current_now()
     documents = report_files.render_session_documents(db.session, sim_session=sim_session,
                                                       debrief=debrief, now=now)
-    with click.progressbar(documents, length=len(documents), label="Rendering",
+    with click.progressbar(documents, length=len(documents), label=_("Rendering"),
                            item_show_func=lambda item: item[0] if item else None) as bar:
         for filename, pdf in bar:
             (out_dir / filename).write_bytes(pdf)
@@ -199,7 +214,8 @@ def session_reports(session_id, out_dir):
                                  object_type="sim_session", object_id=session_id,
                                  detail=f"files={len(documents)}")
     db.session.commit()
-    click.echo(f"{len(documents)} PDF file(s) written to {out_dir}.")
+    click.echo(_("%(count)d PDF file(s) written to %(folder)s.", count=len(documents),
+                 folder=out_dir))
 
 
 followups_cli = AppGroup("followups", help="Staged follow-ups after sessions and events.")
@@ -260,7 +276,7 @@ def recompute_followups_command():
 
     changed = enrolment.recompute_unsent(db.session, now=current_now())
     db.session.commit()
-    click.echo(f"follow-ups: {changed} stage time(s) recomputed")
+    click.echo(_("follow-ups: %(count)d stage time(s) recomputed", count=changed))
 
 
 def served_base_url(host: str, port: int) -> str:
@@ -279,11 +295,11 @@ retention_cli = AppGroup("retention", help="How long data is kept.")
 keys_cli = AppGroup("keys", help="The keys that encrypt emotional data.")
 
 RETENTION_LABELS = {
-    "check_ins": "check-ins (emotional data past its period)",
-    "support_requests": "closed requests for a conversation",
-    "outbox_bodies": "bodies of sent emails",
-    "login_attempts": "failed login attempts",
-    "audit_events": "audit events",
+    "check_ins": lambda: _("check-ins (emotional data past its period)"),
+    "support_requests": lambda: _("closed requests for a conversation"),
+    "outbox_bodies": lambda: _("bodies of sent emails"),
+    "login_attempts": lambda: _("failed login attempts"),
+    "audit_events": lambda: _("audit events"),
 }
 
 
@@ -301,11 +317,12 @@ def retention_purge(dry_run, now_text):
         db.session.rollback()
     else:
         db.session.commit()
-    verb = "would go" if dry_run else "deleted"
+    line = (_("%(count)7d  %(what)s would go") if dry_run
+            else _("%(count)7d  %(what)s deleted"))
     for kind, count in counts.items():
-        click.echo(f"{count:>7}  {RETENTION_LABELS[kind]} {verb}")
+        click.echo(line % {"count": count, "what": RETENTION_LABELS[kind]()})
     if dry_run:
-        click.echo("Dry run: nothing was changed.")
+        click.echo(_("Dry run: nothing was changed."))
 
 
 @keys_cli.command("rotate")
@@ -323,8 +340,9 @@ def rotate_keys(batch):
     with db.engine.connect() as connection:
         remaining = key_rotation.count_to_rotate(connection)
         connection.rollback()
-        click.echo(f"{remaining} value(s) to re-encrypt to key id {keyring.current!r}.")
-        with click.progressbar(length=remaining, label="Re-encrypting") as bar:
+        click.echo(_("%(count)d value(s) to re-encrypt to key id %(key)r.", count=remaining,
+                     key=keyring.current))
+        with click.progressbar(length=remaining, label=_("Re-encrypting")) as bar:
             try:
                 while done := key_rotation.rotate_batch(connection, batch=batch):
                     connection.commit()
@@ -332,11 +350,11 @@ def rotate_keys(batch):
             except crypto.DecryptionError as error:
                 connection.rollback()
                 raise click.ClickException(
-                    f"{error}. Batches before this one are saved; add the missing key and "
-                    "run the command again.") from None
+                    _("%(error)s. Batches before this one are saved; add the missing key and "
+                      "run the command again.", error=error)) from None
             connection.rollback()
         left = key_rotation.count_to_rotate(connection)
-    click.echo(f"Done: {left} value(s) left under older keys.")
+    click.echo(_("Done: %(count)d value(s) left under older keys.", count=left))
     if left:
         raise SystemExit(1)
 
@@ -363,23 +381,24 @@ def serve(host, port, reload, debugger):
     app: Flask = current_app._get_current_object()
     if debugger and not is_loopback(host):
         raise click.UsageError(
-            f"--debugger runs code typed into an error page; it is refused on {host}. "
-            "Use --host 127.0.0.1.", ctx=click.get_current_context())
+            _("--debugger runs code typed into an error page; it is refused on %(host)s. "
+              "Use --host 127.0.0.1.", host=host), ctx=click.get_current_context())
     if debugger and app.config["SIMDEBRIEF_ENV"] == "production":
-        raise click.UsageError("--debugger is refused when SIMDEBRIEF_ENV=production.")
+        raise click.UsageError(_("--debugger is refused when SIMDEBRIEF_ENV=production."))
     # Under the reloader the parent only watches files; start the scheduler in the child alone.
     in_serving_process = not reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
     if app.config["SIMDEBRIEF_SCHEDULER"] and in_serving_process:
         from simdebrief.jobs import background_scheduler
 
         background_scheduler(app).start()
-        click.echo("Scheduler started in-process.")
+        click.echo(_("Scheduler started in-process."))
     if debugger:
-        click.echo("Interactive debugger ON (loopback only). Never expose this server.")
+        click.echo(_("Interactive debugger ON (loopback only). Never expose this server."))
     if app.config["SIMDEBRIEF_BASE_URL_FROM_SERVER"]:
         app.config["SIMDEBRIEF_BASE_URL"] = served_base_url(host, port)
-    click.echo(f"Serving on http://{host}:{port}; links in emails, PDFs and calendar feeds "
-               f"point at {app.config['SIMDEBRIEF_BASE_URL']}")
+    click.echo(_("Serving on http://%(host)s:%(port)d; links in emails, PDFs and calendar "
+                 "feeds point at %(base)s", host=host, port=port,
+                 base=app.config["SIMDEBRIEF_BASE_URL"]))
     run_simple(host, port, app, use_reloader=reload, use_debugger=debugger, threaded=True)
 
 

@@ -105,6 +105,10 @@ def load_settings(instance_path: Path) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "BABEL_DEFAULT_LOCALE": "en",
+        #: The compiled catalogues (``make install`` and ``make translations`` build the .mo).
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
+        #: The CLI's language when no centre sets one (messages for the person at the terminal).
+        "SIMDEBRIEF_LANGUAGE": _env("LANGUAGE"),
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "SIMDEBRIEF_LANGUAGES": ("en", "da"),
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,

@@ -5,8 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
-from flask_babel import get_locale
+from babel.dates import match_skeleton
+from babel.numbers import format_decimal as babel_format_decimal
+from babel.numbers import format_percent as babel_format_percent
+from flask_babel import get_locale, get_timezone
 
 
 class NonexistentLocalTime(ValueError):
@@ -31,16 +36,125 @@ def to_local(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone))
 
 
-def local_text(moment: datetime, zone: str, pattern: str = "EEE d MMM y, HH:mm") -> str:
-    """Format ``moment`` in ``zone`` for the current language (English outside a request)."""
+#: Every way a date or time is shown, by name. English and Danish have patterns of their own
+#: (the house style: "Mon 30 Nov 2026, 06:27", "man. 30. nov. 2026 06.27"); any other locale
+#: gets CLDR's pattern for the (date skeleton, time skeleton) pair.
+STYLES: dict[str, tuple[str | None, str | None]] = {
+    "datetime": ("yMMMEd", "Hm"),
+    "date": ("yMMMd", None),
+    "day_month": ("MMMd", None),
+    "long_date": ("yMMMMd", None),
+    "long_datetime": ("yMMMMd", "Hm"),
+    "weekday_date": ("yMMMMEEEEd", None),
+    "weekday_datetime": ("yMMMMEEEEd", "Hm"),
+    "weekday_day_month": ("MMMMEEEEd", None),
+    "weekday_day_month_time": ("MMMMEEEEd", "Hm"),
+    "day_month_time": ("MMMd", "Hm"),
+    "weekday_time": ("E", "Hm"),
+    "time": (None, "Hm"),
+    "month": ("yMMMM", None),
+    "weekday": ("EEEE", None),
+    "weekday_short": ("E", None),
+}
+
+PATTERNS: dict[str, dict[str, str]] = {
+    "en": {
+        "datetime": "EEE d MMM y, HH:mm",
+        "date": "d MMM y",
+        "day_month": "d MMM",
+        "long_date": "d MMMM y",
+        "long_datetime": "d MMMM y, HH:mm",
+        "weekday_date": "EEEE d MMMM y",
+        "weekday_datetime": "EEEE d MMMM y, HH:mm",
+        "weekday_day_month": "EEEE d MMMM",
+        "weekday_day_month_time": "EEEE d MMMM, HH:mm",
+        "day_month_time": "d MMM, HH:mm",
+        "weekday_time": "EEE HH:mm",
+        "time": "HH:mm",
+        "month": "LLLL y",
+        "weekday": "EEEE",
+        "weekday_short": "EEE",
+    },
+    "da": {
+        "datetime": "EEE d. MMM y HH.mm",
+        "date": "d. MMM y",
+        "day_month": "d. MMM",
+        "long_date": "d. MMMM y",
+        "long_datetime": "d. MMMM y 'kl.' HH.mm",
+        "weekday_date": "EEEE 'den' d. MMMM y",
+        "weekday_datetime": "EEEE 'den' d. MMMM y 'kl.' HH.mm",
+        "weekday_day_month": "EEEE 'den' d. MMMM",
+        "weekday_day_month_time": "EEEE 'den' d. MMMM 'kl.' HH.mm",
+        "day_month_time": "d. MMM HH.mm",
+        "weekday_time": "EEE HH.mm",
+        "time": "HH.mm",
+        "month": "LLLL y",
+        "weekday": "EEEE",
+        "weekday_short": "EEE",
+    },
+}
+
+
+def current_locale() -> Locale:
+    """The locale in force (a request's, or one set by ``force_locale``); English otherwise."""
     try:
-        locale = get_locale() or "en"
+        locale = get_locale()
     except RuntimeError:
-        locale = "en"
-    return babel_format_datetime(moment, pattern, tzinfo=ZoneInfo(zone), locale=locale)
+        locale = None
+    return locale or Locale.parse("en")
+
+
+def pattern(style: str, locale: Locale) -> str:
+    """The Babel pattern of a named style in ``locale``."""
+    own = PATTERNS.get(str(locale)) or PATTERNS.get(locale.language)
+    if own is not None:
+        return own[style]
+    if style in ("weekday", "weekday_short"):  # a single field: the same in every language
+        return PATTERNS["en"][style]
+    date_skeleton, time_skeleton = STYLES[style]
+    parts = [_skeleton_pattern(s, locale) for s in (time_skeleton, date_skeleton) if s]
+    if len(parts) == 1:
+        return parts[0]
+    return locale.datetime_formats["medium"].replace("{0}", parts[0]).replace("{1}", parts[1])
+
+
+def _skeleton_pattern(skeleton: str, locale: Locale) -> str:
+    best = match_skeleton(skeleton, locale.datetime_skeletons) or skeleton
+    return str(locale.datetime_skeletons.get(best, skeleton))
+
+
+def local_text(moment: datetime, zone: str, style: str = "datetime") -> str:
+    """``moment`` in ``zone``, written the current language's way (see ``STYLES``)."""
+    locale = current_locale()
+    return babel_format_datetime(moment, pattern(style, locale), tzinfo=ZoneInfo(zone),
+                                 locale=locale)
+
+
+def date_text(day: date | datetime, style: str = "date", zone: str | None = None) -> str:
+    """A calendar date (or a moment's date in ``zone``) in the current language."""
+    if isinstance(day, datetime):
+        return local_text(day, zone or "UTC", style)
+    locale = current_locale()
+    return babel_format_date(day, pattern(style, locale), locale=locale)
 
 
 def span_text(start: datetime, end: datetime, zone: str) -> str:
     same_day = to_local(start, zone).date() == to_local(end, zone).date()
-    end_text = local_text(end, zone, "HH:mm" if same_day else "EEE d MMM y, HH:mm")
+    end_text = local_text(end, zone, "time" if same_day else "datetime")
     return f"{local_text(start, zone)}–{end_text}"
+
+
+def number_text(value: float | int) -> str:
+    """A figure written the current language's way ("4.5", "4,5")."""
+    return babel_format_decimal(value, format="#,##0.#", locale=current_locale())
+
+
+def percent_text(rate: float) -> str:
+    """A share (0–1) as a whole percentage the current language's way ("45%", "45 %")."""
+    return babel_format_percent(rate, locale=current_locale())
+
+
+def reader_text(moment: datetime, style: str = "datetime") -> str:
+    """``moment`` in the time zone of the current page's reader (their centre's), for
+    templates whose macros cannot see the user."""
+    return local_text(moment, str(get_timezone() or "UTC"), style)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import Message
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -30,6 +31,30 @@ POSTGRES_URL = os.environ.get("SIMDEBRIEF_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("SIMDEBRIEF_REQUIRE_POSTGRES") == "1"
 PASSWORD = "correct horse battery staple"
 START = datetime(2026, 10, 20, 7, 0, tzinfo=UTC)
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "simdebrief" / "translations"
+
+
+def pytest_configure(config):
+    """Compile catalogues whose .po is newer than their .mo, as ``make install`` does.
+
+    Running pytest straight from a clone (without make) then still tests every language.
+    Each worker writes through a temporary file, so parallel workers never see half a file.
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=po_path.parent.parent.name)
+        temporary = mo_path.with_name(f".{os.getpid()}.{mo_path.name}")
+        with temporary.open("wb") as handle:
+            write_mo(handle, catalog)
+        os.replace(temporary, mo_path)
+
 
 both_databases = pytest.mark.parametrize(
     "db_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True

@@ -10,7 +10,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 from flask import current_app, url_for
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from simdebrief.emails.composer import absolute_url, queue_templated, render_templated
 from simdebrief.models import User
@@ -23,7 +23,7 @@ def send_invitation_email(user: User, now, *, inviter: User) -> None:
     queue_templated(
         key=f"invite:{user.id}:{user.security_stamp}:{int(now.timestamp())}",
         to=user, template="invitation",
-        subject=_("You are invited to SimDebrief at %(centre)s", centre=user.centre.name),
+        subject=_l("You are invited to SimDebrief at %(centre)s", centre=user.centre.name),
         now=now, inviter=inviter, valid_days=max(1, hours // 24),
         link_ref=accounts.account_link_ref(user, purpose=accounts.INVITE, now=now,
                                            max_age=timedelta(hours=hours)),
@@ -35,7 +35,7 @@ def send_invitation_elsewhere_email(user: User, now, *, inviter: User) -> None:
     queue_templated(
         key=f"invite-elsewhere:{user.id}:{inviter.centre_id}:{int(now.timestamp())}",
         to=user, template="invitation_elsewhere",
-        subject=_("An invitation to SimDebrief at %(centre)s", centre=inviter.centre.name),
+        subject=_l("An invitation to SimDebrief at %(centre)s", centre=inviter.centre.name),
         now=now, inviter=inviter, login_link=absolute_url(url_for("auth.login")),
     )
 
@@ -44,7 +44,7 @@ def send_reset_email(user: User, now) -> None:
     minutes = current_app.config["SIMDEBRIEF_RESET_MAX_AGE_MINUTES"]
     queue_templated(
         key=f"reset:{user.id}:{user.security_stamp}:{int(now.timestamp())}",
-        to=user, template="password_reset", subject=_("Reset your SimDebrief password"),
+        to=user, template="password_reset", subject=_l("Reset your SimDebrief password"),
         now=now, valid_minutes=minutes,
         link_ref=accounts.account_link_ref(user, purpose=accounts.RESET, now=now,
                                            max_age=timedelta(minutes=minutes)),

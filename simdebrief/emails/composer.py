@@ -10,9 +10,10 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from flask import current_app, has_request_context, render_template
-from flask_babel import force_locale
+from flask_babel import LazyString
 
 from simdebrief.extensions import db
+from simdebrief.languages import locale_of, written_in
 from simdebrief.models import OutboxEmail, User
 from simdebrief.services import notifications
 
@@ -36,10 +37,20 @@ def absolute_url(path: str) -> str:
     return current_app.config["SIMDEBRIEF_BASE_URL"].rstrip("/") + path
 
 
+def recipient_locale(to) -> str:
+    """The language the recipient reads (their choice, else their centre's default)."""
+    return locale_of(None) if isinstance(to, str) else locale_of(to)
+
+
+def later(function, *args, **kwargs) -> LazyString:
+    """A value worked out when the email is written, i.e. in the recipient's language
+    (dates in an email's subject or body: ``later(local_text, moment, zone)``)."""
+    return LazyString(function, *args, **kwargs)
+
+
 def render_templated(*, to: User | str, template: str, **context) -> str:
     """The body of ``emails/<template>.txt`` in the recipient's language."""
-    locale = to.locale if isinstance(to, User) and to.locale else None
-    with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with written_in(recipient_locale(to)):
         return render_template(f"emails/{template}.txt", recipient=to, **context)
 
 
@@ -49,6 +60,9 @@ def queue_templated(
 ) -> OutboxEmail:
     """Render ``emails/<template>.txt`` in the recipient's language and add it to the outbox.
 
+    ``subject`` and any context value may be lazy (``_l``, ``later``): they are worked out in
+    the recipient's language, whatever the language of the request or job that queues it.
+
     With ``link_ref``, the template's ``link`` is the placeholder the relay replaces with the
     live link when sending (``emails.links``): the outbox never holds a usable token.
     """
@@ -56,6 +70,8 @@ def queue_templated(
         context["link"] = notifications.LINK_PLACEHOLDER
     address = to.email if isinstance(to, User) else to
     body = render_templated(to=to, template=template, **context)
+    with written_in(recipient_locale(to)):
+        subject = str(subject)
     return notifications.enqueue_email(
         db.session, key=key, to=address, subject=subject, body=body, now=now,
         mail_from=current_app.config["SIMDEBRIEF_MAIL_FROM"],

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask import url_for
+from flask_babel import lazy_gettext as _l
 
-from simdebrief.emails.composer import absolute_url, queue_templated
+from simdebrief.emails.composer import absolute_url, later, queue_templated
 from simdebrief.services import debriefing, report_files
 from simdebrief.timefmt import span_text
 
@@ -26,12 +25,12 @@ def queue_feedback_ready(debrief, now: datetime) -> int:
     centre = sim_session.centre
     queued = 0
     for learner in debriefing.debrief_learners(sim_session):
-        with force_locale(learner.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-            subject = _("Your feedback from the simulation session is ready")
         email = queue_templated(
             key=f"feedback_ready:{sim_session.id}:{learner.id}", to=learner,
-            template="feedback_ready", subject=subject, now=now, sim_session=sim_session,
-            when=span_text(sim_session.starts_at, sim_session.ends_at, centre.timezone),
+            template="feedback_ready",
+            subject=_l("Your feedback from the simulation session is ready"), now=now,
+            sim_session=sim_session,
+            when=later(span_text, sim_session.starts_at, sim_session.ends_at, centre.timezone),
             link=absolute_url(url_for("reports.learner_page", session_id=sim_session.id,
                                       learner_id=learner.id)),
             attached=centre.attach_feedback_pdf, support_contacts=centre.support_contacts)

@@ -16,6 +16,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from simdebrief.extensions import db
+from simdebrief.languages import locale_of
 from simdebrief.models import FollowUp
 from simdebrief.services import notifications
 from simdebrief.services.followups import claims, conversations
@@ -39,7 +40,7 @@ class Composer:
     def _compose(self, followup: FollowUp, template: str, subject) -> tuple[str, str]:
         if self.item_delay:
             time.sleep(self.item_delay)  # reliability tests: let a kill land mid-batch
-        locale = followup.user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+        locale = locale_of(followup.user)
         offers = bool(followup.stage.offers_conversation)
         key = (template, locale, followup.centre_id, followup.track_id is not None,
                followup.expires_at, offers, followup.sent_at or self.now)
@@ -53,9 +54,9 @@ class Composer:
                     on_track=followup.track_id is not None, offers_conversation=offers,
                     decline_until=local_text((followup.sent_at or self.now)
                                              + conversations.NOTICE,
-                                             followup.centre.timezone, "EEEE d MMMM, HH:mm"),
+                                             followup.centre.timezone, "weekday_day_month_time"),
                     open_until=local_text(followup.expires_at, followup.centre.timezone,
-                                          "EEEE d MMMM, HH:mm"))
+                                          "weekday_day_month_time"))
                 text = self._texts[key] = (str(subject()), body)
         title, body = text
         return title, body.replace(self._name, followup.user.name)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import url_for
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from simdebrief.emails.composer import absolute_url, queue_templated
+from simdebrief.emails.composer import absolute_url, later, queue_templated
 from simdebrief.timefmt import local_text, span_text
 
 SESSION_NOTICES = {
-    "added": ("session_added", lambda: _("You are invited to a simulation session")),
-    "rescheduled": ("session_changed", lambda: _("Your simulation session has changed")),
-    "removed": ("session_removed", lambda: _("You are no longer in a simulation session")),
-    "cancelled": ("session_cancelled", lambda: _("Your simulation session is cancelled")),
+    "added": ("session_added", lambda: _l("You are invited to a simulation session")),
+    "rescheduled": ("session_changed", lambda: _l("Your simulation session has changed")),
+    "removed": ("session_removed", lambda: _l("You are no longer in a simulation session")),
+    "cancelled": ("session_cancelled", lambda: _l("Your simulation session is cancelled")),
 }
 
 
@@ -22,7 +22,7 @@ def _session_context(sim_session) -> dict:
     zone = sim_session.centre.timezone
     return {
         "sim_session": sim_session,
-        "when": span_text(sim_session.starts_at, sim_session.ends_at, zone),
+        "when": later(span_text, sim_session.starts_at, sim_session.ends_at, zone),
         "link": absolute_url(url_for("sessions.detail", session_id=sim_session.id)),
         "support_contacts": sim_session.centre.support_contacts,
     }
@@ -48,8 +48,8 @@ def queue_session_reminder(participant, now: datetime) -> None:
         key=f"session:{sim_session.id}:reminder:{participant.user_id}:"
             f"{int(sim_session.starts_at.timestamp())}",
         to=participant.user, template="session_reminder",
-        subject=_("Reminder: your simulation session on %(day)s",
-                  day=local_text(sim_session.starts_at, sim_session.centre.timezone,
-                                 "EEEE d MMMM")),
+        subject=_l("Reminder: your simulation session on %(day)s",
+                   day=later(local_text, sim_session.starts_at, sim_session.centre.timezone,
+                                 "weekday_day_month")),
         now=now, **_session_context(sim_session))
     participant.reminded_for = sim_session.starts_at

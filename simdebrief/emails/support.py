@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import url_for
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from simdebrief.emails.composer import absolute_url, queue_templated
 from simdebrief.extensions import db
@@ -18,11 +18,11 @@ def queue_support_notice(support_request: SupportRequest, now: datetime) -> int:
     referred = support_request.status is SupportStatus.REFERRED
     urgent = support_request.urgent
     if urgent:
-        subject = _("An urgent request for a conversation is waiting")
+        subject = _l("An urgent request for a conversation is waiting")
     elif referred:
-        subject = _("A request for a conversation was passed on to you")
+        subject = _l("A request for a conversation was passed on to you")
     else:
-        subject = _("A learner asked for a conversation")
+        subject = _l("A learner asked for a conversation")
     link = absolute_url(url_for("support.queue"))
     queued = 0
     for supporter in support.supporters_to_notify(db.session, support_request, now):
@@ -36,8 +36,8 @@ def queue_support_notice(support_request: SupportRequest, now: datetime) -> int:
 
 def queue_overdue_notice(support_request: SupportRequest, now: datetime) -> int:
     """Tell the next tier that a request waited past its target: that it waits, no more."""
-    subject = (_("An urgent request has not been taken in time") if support_request.urgent
-               else _("A request for a conversation has not been taken in time"))
+    subject = (_l("An urgent request has not been taken in time") if support_request.urgent
+               else _l("A request for a conversation has not been taken in time"))
     link = absolute_url(url_for("support.queue"))
     queued = 0
     for person in support_triage.escalation_recipients(db.session, support_request):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask_babel import gettext
 from sqlalchemy import DateTime, MetaData
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -51,3 +53,21 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def shown_in_reader_language(stored: str) -> hybrid_property:
+    """A text attribute whose stored value, when it is one of SimDebrief's own defaults
+    (stored in English), reads in the reader's language; text people typed reads as typed.
+    Queries and assignments go to the stored column."""
+
+    def read(self) -> str:
+        value = getattr(self, stored)
+        return gettext(value) if value else value
+
+    def write(self, value: str) -> None:
+        setattr(self, stored, value)
+
+    def column(cls):
+        return getattr(cls, stored)
+
+    return hybrid_property(read, write, expr=column)

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from simdebrief.models.base import Base, UTCDateTime
+from simdebrief.models.base import Base, UTCDateTime, shown_in_reader_language
 from simdebrief.models.sessions import SimSession
 from simdebrief.models.users import Centre, User
 
@@ -103,8 +103,12 @@ class FollowUpPlan(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), index=True)
     kind: Mapped[PlanKind] = mapped_column(Enum(PlanKind, native_enum=False, length=20))
-    name: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
+    #: The default plans store their English texts; ``name``/``description`` read them in the
+    #: reader's language.
+    stored_name: Mapped[str] = mapped_column("name", String(200))
+    stored_description: Mapped[str] = mapped_column("description", Text, default="")
+    name = shown_in_reader_language("stored_name")
+    description = shown_in_reader_language("stored_description")
     version: Mapped[int] = mapped_column(Integer, default=1)
     #: The version new follow-ups are scheduled with; one per centre and kind.
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -132,7 +136,8 @@ class FollowUpStage(Base):
     position: Mapped[int] = mapped_column(Integer)
     #: Stable across plan versions (e.g. ``FU1_early``): follow-ups are unique per key.
     key: Mapped[str] = mapped_column(String(40))
-    title: Mapped[str] = mapped_column(String(200))
+    stored_title: Mapped[str] = mapped_column("title", String(200))
+    title = shown_in_reader_language("stored_title")
     offset_amount: Mapped[int] = mapped_column(Integer)
     offset_unit: Mapped[OffsetUnit] = mapped_column(
         Enum(OffsetUnit, native_enum=False, length=10))

@@ -6,6 +6,7 @@ import enum
 import secrets
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     func,
     true,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from simdebrief.crypto import Sealed, listen_for_inserts
@@ -53,6 +55,8 @@ class Centre(Base):
     name: Mapped[str] = mapped_column(String(200))
     #: IANA zone the centre's times are shown in; stored times are UTC.
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Copenhagen")
+    #: The language of pages and emails for users who have not chosen one (and for new users).
+    default_locale: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     #: The centre's own basic-assumption statement read out in every pre-brief.
     basic_assumption: Mapped[str] = mapped_column(Text, default="")
     #: Who learners can contact for support, shown in reminders, PDFs and check-ins.
@@ -124,7 +128,8 @@ class User(Base):
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), index=True)
     #: Lower-cased on the way in so that logins and invitations match whatever case is typed.
     email: Mapped[str] = mapped_column(String(254))
-    name: Mapped[str] = mapped_column(String(200))
+    #: The name as stored; read ``name``, which shows erased accounts in the reader's language.
+    stored_name: Mapped[str] = mapped_column("name", String(200))
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
     supporter_tier: Mapped[SupporterTier | None] = mapped_column(
         Enum(SupporterTier, native_enum=False, length=20)
@@ -172,6 +177,27 @@ class User(Base):
 
     def get_id(self) -> str | None:
         return self.auth_session_id
+
+    @hybrid_property
+    def name(self) -> str:
+        """The person's name; an erased account reads "Former participant" in every language."""
+        if self.erased_at is not None:
+            return gettext("Former participant")
+        return self.stored_name
+
+    @name.inplace.setter
+    def _name_setter(self, value: str) -> None:
+        self.stored_name = value
+
+    @name.inplace.expression
+    @classmethod
+    def _name_expression(cls):
+        return cls.stored_name
+
+    @property
+    def language(self) -> str:
+        """The language this person reads: their own choice, else their centre's default."""
+        return self.locale or self.centre.default_locale
 
     @property
     def is_active(self) -> bool:

@@ -61,7 +61,10 @@ def create_user(
     now: datetime,
     password: str | None = None,
 ) -> User:
-    """Create an account; with no password the person sets one through an invitation."""
+    """Create an account; with no password the person sets one through an invitation.
+
+    The account starts in the centre's default language; its owner can change it.
+    """
     email = normalise_email(data.email)
     errors: dict[str, list[str]] = {}
     if find_user_by_email(session, email) is not None:
@@ -82,6 +85,7 @@ def create_user(
         supporter_tier=data.supporter_tier if data.role is Role.SUPPORTER else None,
         created_at=now,
         password_hash=passwords.hash_password(password) if password is not None else None,
+        locale=centre.default_locale,
     )
     session.add(user)
     session.flush()

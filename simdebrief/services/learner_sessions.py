@@ -88,4 +88,4 @@ def neutral_title(sim_session: SimSession) -> str:
     """How a session is named to its learner: by its date, never by the scenario (whose
     title can give away what happens, and which a shared screen should not show)."""
     return _("Simulation session of %(when)s", when=local_text(
-        sim_session.starts_at, sim_session.centre.timezone, "d MMMM y, HH:mm"))
+        sim_session.starts_at, sim_session.centre.timezone, "long_datetime"))

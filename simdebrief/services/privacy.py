@@ -37,9 +37,6 @@ from simdebrief.models import (
 from simdebrief.models.users import new_security_stamp
 from simdebrief.services import accounts, audit
 
-#: What an erased account is called wherever its name used to appear.
-FORMER_PARTICIPANT = "Former participant"
-
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
@@ -189,7 +186,7 @@ def erase_account(session: Session, *, actor: User, user: User, now: datetime,
     session.expire_all()
     accounts.revoke_all_sessions(session, user)
     user.cohorts.clear()  # no longer offered when sessions are planned
-    user.name = FORMER_PARTICIPANT
+    user.stored_name = ""  # User.name reads "Former participant" in the reader's language
     user.email = f"erased-{user.id}-{secrets.token_hex(4)}@invalid"
     user.password_hash = None
     user.is_active_account = False

@@ -6,7 +6,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -99,7 +98,7 @@ class SessionParts:
 def _cover(sim_session: SimSession) -> data.Cover:
     zone = sim_session.centre.timezone
     start = local_text(sim_session.starts_at, zone, DATE_TIME)
-    end = local_text(sim_session.ends_at, zone, "HH:mm")
+    end = local_text(sim_session.ends_at, zone, "time")
     room = sim_session.room
     return data.Cover(
         centre=sim_session.centre.name, scenario=sim_session.title, date=f"{start}–{end}",
@@ -158,8 +157,8 @@ def phase_time_lines(debrief: Debrief, zone: str) -> list[data.PhaseTimeLine]:
             continue
         lines.append(data.PhaseTimeLine(
             phase=str(label),
-            start=local_text(row.started_at, zone, "HH:mm") if row.started_at else "",
-            end=local_text(row.ended_at, zone, "HH:mm") if row.ended_at else ""))
+            start=local_text(row.started_at, zone, "time") if row.started_at else "",
+            end=local_text(row.ended_at, zone, "time") if row.ended_at else ""))
     return lines
 
 
@@ -210,11 +209,6 @@ def session_parts(sim_session: SimSession, debrief: Debrief) -> SessionParts:
                   when=local_text(debrief.amendments[-1].at, zone))
         if debrief.amendments else "",
     )
-
-
-def locale_of(user: User | None) -> str:
-    return (user.locale if user is not None and user.locale
-            else current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def document_language() -> str:

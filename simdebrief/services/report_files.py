@@ -12,9 +12,9 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
+from simdebrief.languages import locale_of, written_in
 from simdebrief.models import (
     Debrief,
     SimSession,
@@ -31,7 +31,6 @@ from simdebrief.services.report_data import (
     load_debrief,
     load_followups,
     load_session,
-    locale_of,
     session_parts,
 )
 from simdebrief.services.reports import learner_report, session_summary
@@ -138,7 +137,7 @@ def render_session_documents(session: Session, *, sim_session: SimSession, debri
             followups[row.user_id].append(row)
         for learner in learners:
             locale = locale_of(learner)
-            with force_locale(locale):
+            with written_in(locale):
                 if locale not in shared:
                     shared[locale] = session_parts(sim_session, debrief)
                 report = learner_report(session, sim_session=sim_session, debrief=debrief,
@@ -185,10 +184,11 @@ def resolve_attachment(session: Session, reference: str, *,
             or not attended(sim_session, learner.id)):
         return None
     try:
-        report = learner_report(session, sim_session=sim_session, debrief=debrief,
-                                learner=learner, now=now,
-                                twin_url=feedback_url(sim_session.id, learner.id))
-        return learner_filename(sim_session, learner), render_learner(report)
+        with written_in(locale_of(learner)):  # the recipient reads it, in their language
+            report = learner_report(session, sim_session=sim_session, debrief=debrief,
+                                    learner=learner, now=now,
+                                    twin_url=feedback_url(sim_session.id, learner.id))
+            return learner_filename(sim_session, learner), render_learner(report)
     except Exception as error:  # any failure to render: retry the email, do not drop it
         raise AttachmentError(repr(error)) from error
 

@@ -12,9 +12,9 @@ from simdebrief.models import (
 )
 from simdebrief.reports import data
 
-#: Date formats of every document (Babel patterns, in the reader's locale).
-DATE = "EEEE d MMMM y"
-DATE_TIME = "EEEE d MMMM y, HH:mm"
+#: Date styles of every document (simdebrief.timefmt.STYLES, written the reader's way).
+DATE = "weekday_date"
+DATE_TIME = "weekday_datetime"
 
 
 def wording() -> data.Wording:

@@ -11,12 +11,12 @@ from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from simdebrief import checkin_options, taxonomy
+from simdebrief.languages import written_in
 from simdebrief.models import (
     Attendance,
     Debrief,
@@ -37,7 +37,6 @@ from simdebrief.services.report_data import (
     document_language,
     followup_lines,
     load_followups,
-    locale_of,
     objective_lines,
     phase_time_lines,
     session_parts,
@@ -50,7 +49,7 @@ from simdebrief.services.report_wording import (
     stage_title,
     wording,
 )
-from simdebrief.timefmt import local_text
+from simdebrief.timefmt import local_text, number_text
 
 # --- the learner's document ---------------------------------------------------------------
 
@@ -58,13 +57,16 @@ from simdebrief.timefmt import local_text
 def learner_report(session: Session, *, sim_session: SimSession, debrief: Debrief,
                    learner: User, now: datetime, twin_url: str,
                    include_checkin: bool = False, parts: SessionParts | None = None,
-                   followup_rows: list | None = None) -> data.LearnerReport:
-    """The learner's document in their language; their check-in only when asked for.
+                   followup_rows: list | None = None,
+                   locale: str | None = None) -> data.LearnerReport:
+    """The learner's document; their check-in only when asked for.
 
-    ``parts`` and ``followup_rows`` let a caller that renders a whole session read the
-    shared part and everyone's follow-ups once.
+    Written in ``locale`` when given (an emailed copy: the recipient's language), else in the
+    language in force (a download: the downloading user's). ``parts`` and ``followup_rows``
+    let a caller that renders a whole session read the shared part and everyone's follow-ups
+    once.
     """
-    with force_locale(locale_of(learner)):
+    with written_in(locale):
         if followup_rows is None:
             followup_rows = load_followups(session, session_id=sim_session.id,
                                        learner_id=learner.id)
@@ -128,7 +130,7 @@ def session_summary(session: Session, *, sim_session: SimSession, debrief: Debri
     if aggregate is not None:
         group = data.GroupCheckIn(
             answered=aggregate.answered,
-            distress_median=(f"{aggregate.distress_median:g}"
+            distress_median=(number_text(aggregate.distress_median)
                              if aggregate.distress_median is not None else w.too_few_scores),
             reactions=[(str(label), group_figures.count_text(cell))
                        for label, cell in aggregate.symptom_rows])
@@ -204,38 +206,37 @@ def _amendment_target(target: str, names: dict[int, str]) -> str:
 
 def progress_report(session: Session, *, learner: User, now: datetime,
                     twin_url: str) -> data.ProgressReport:
-    """The learner's own check-ins over time, oldest first, in their language."""
-    with force_locale(locale_of(learner)):
-        w = wording()
-        zone = learner.centre.timezone
-        rows = [c for c in reversed(checkins.checkins_of(session, learner))
-                if not c.skipped and c.payload]
-        upcoming = load_followups(session, learner_id=learner.id, due_from=now)
-        session_ids = {c.session_id for c in rows if c.session_id is not None}
-        session_ids |= {row.session_id for row in upcoming if row.session_id is not None}
-        titles = {}
-        if session_ids:
-            titles = {s.id: learner_sessions.neutral_title(s) for s in session.scalars(
-                select(SimSession).where(SimSession.id.in_(session_ids)))}
-        first = rows[0].created_at if rows else now
-        points = [data.ProgressPoint(
-            when=local_text(c.created_at, zone), short=local_text(c.created_at, zone, "d MMM"),
-            day=(c.created_at - first).total_seconds() / 86400, distress=c.distress,
-            occasion=occasion_text(c.context),
-            session=titles.get(c.session_id, w.other_checkins),
-            reactions=[str(text) for text in checkin_options.labels(checkin_options.SYMPTOMS,
-                                                                  c.symptoms)])
-            for c in rows]
-        followups = [replace(line, session=_followup_group(row, titles, w))
-                     for row, line in zip(upcoming, followup_lines(upcoming, zone),
-                                          strict=True)]
-        return data.ProgressReport(
-            language=document_language(), wording=w,
-            title=_("Check-ins of %(name)s", name=learner.name),
-            author=f"{learner.centre.name} (SimDebrief)", subject=w.progress_document,
-            learner=learner.name, centre=learner.centre.name, generated=local_text(now, zone),
-            twin_url=twin_url, points=points,
-            support_contacts=text_lines(learner.centre.support_contacts), followups=followups)
+    """The learner's own check-ins over time, oldest first, in the downloader's language."""
+    w = wording()
+    zone = learner.centre.timezone
+    rows = [c for c in reversed(checkins.checkins_of(session, learner))
+            if not c.skipped and c.payload]
+    upcoming = load_followups(session, learner_id=learner.id, due_from=now)
+    session_ids = {c.session_id for c in rows if c.session_id is not None}
+    session_ids |= {row.session_id for row in upcoming if row.session_id is not None}
+    titles = {}
+    if session_ids:
+        titles = {s.id: learner_sessions.neutral_title(s) for s in session.scalars(
+            select(SimSession).where(SimSession.id.in_(session_ids)))}
+    first = rows[0].created_at if rows else now
+    points = [data.ProgressPoint(
+        when=local_text(c.created_at, zone), short=local_text(c.created_at, zone, "day_month"),
+        day=(c.created_at - first).total_seconds() / 86400, distress=c.distress,
+        occasion=occasion_text(c.context),
+        session=titles.get(c.session_id, w.other_checkins),
+        reactions=[str(text) for text in checkin_options.labels(checkin_options.SYMPTOMS,
+                                                              c.symptoms)])
+        for c in rows]
+    followups = [replace(line, session=_followup_group(row, titles, w))
+                 for row, line in zip(upcoming, followup_lines(upcoming, zone),
+                                      strict=True)]
+    return data.ProgressReport(
+        language=document_language(), wording=w,
+        title=_("Check-ins of %(name)s", name=learner.name),
+        author=f"{learner.centre.name} (SimDebrief)", subject=w.progress_document,
+        learner=learner.name, centre=learner.centre.name, generated=local_text(now, zone),
+        twin_url=twin_url, points=points,
+        support_contacts=text_lines(learner.centre.support_contacts), followups=followups)
 
 
 def _followup_group(row, titles: dict[int, str], w: data.Wording) -> str:

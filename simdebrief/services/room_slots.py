@@ -35,6 +35,8 @@ class Cell:
     ends_at: datetime
     #: The session booking (part of) this slot, or None when the slot is free.
     booking: SimSession | None
+    #: The slot's local end as the scheduling form takes it ("10:00").
+    end_label: str = ""
 
 
 @dataclass
@@ -80,7 +82,7 @@ def room_week(session: Session, *, room: Room, monday: date) -> RoomWeek:
                            None)
             if booking is not None:
                 shown.add(booking.id)
-            cells.append(Cell(day, start, end, booking))
+            cells.append(Cell(day, start, end, booking, f"{(hour + 1) % 24:02d}:00"))
         rows.append((f"{hour:02d}:00", cells))
     return RoomWeek(room, monday, days, rows, [s for s in bookings if s.id not in shown])
 

@@ -107,6 +107,7 @@ ROUTE_ACCESS = {
     "auth.two_factor_setup": listing(ANY_USER),
     "auth.two_factor_settings": listing(ANY_USER),
     "auth.change_password": listing(ANY_USER),
+    "auth.account": listing(ANY_USER),
     "main.dashboard": listing(ANY_USER),
     # The instructor's tier-1 tick for a learner of a session they taught.
     "main.tier1_check": session_bound({"admin": 403, "instructor": 200, "student": 403,

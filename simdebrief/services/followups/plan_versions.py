@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -55,8 +56,9 @@ class StageInput:
 
     @classmethod
     def of(cls, stage: FollowUpStage) -> StageInput:
-        return cls(stage.key, stage.title, stage.offset_amount, OffsetUnit(stage.offset_unit),
-                   stage.window_days, tuple(stage.parts or ()), tuple(stage.questions or ()),
+        return cls(stage.key, stage.stored_title, stage.offset_amount,
+                   OffsetUnit(stage.offset_unit), stage.window_days,
+                   tuple(stage.parts or ()), tuple(stage.questions or ()),
                    tuple(stage.content or ()), stage.reminder_after_days,
                    stage.expires_after_days, stage.send_hour, bool(stage.offers_conversation),
                    stage.on_event)
@@ -218,7 +220,8 @@ def current_plan(session: Session, centre: Centre, kind: PlanKind | str,
     plan = session.scalar(query)
     if plan is not None:
         return plan
-    name, description, stages = default_plan(kind)
+    with force_locale("en"):  # stored in English; the model shows it in the reader's language
+        name, description, stages = default_plan(kind)
     plan = FollowUpPlan(centre_id=centre.id, kind=kind, name=name, description=description,
                         version=1, is_current=True, created_at=now, stages=_stage_rows(stages))
     try:
@@ -311,8 +314,16 @@ def revise_plan(session: Session, *, plan: FollowUpPlan, actor: User, name: str,
     for version in versions:
         version.is_current = False
     session.flush()
+    # A default text the admin left as shown (in their language) stays the stored English,
+    # so every reader keeps getting it in their own language.
+    name = plan.stored_name if name == plan.name else name
+    description = (description or "").strip()
+    description = plan.stored_description if description == plan.description else description
+    shown = {stage.key: stage for stage in plan.stages}
+    stages = [replace(s, title=shown[s.key].stored_title)
+              if s.key in shown and s.title == shown[s.key].title else s for s in stages]
     revised = FollowUpPlan(centre_id=plan.centre_id, kind=plan.kind, name=name,
-                           description=(description or "").strip(),
+                           description=description,
                            version=max(v.version for v in versions) + 1, is_current=True,
                            created_at=now, created_by_id=actor.id, stages=_stage_rows(stages))
     session.add(revised)

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from simdebrief import policy
+from simdebrief import languages, policy
 from simdebrief.clock import current_now
 from simdebrief.errors import InvalidInput
 from simdebrief.extensions import db
@@ -45,8 +45,10 @@ from simdebrief.web.forms import EmptyForm, apply_service_errors
 def centre_settings():
     centre = current_user.centre
     form = CentreForm(obj=centre)
+    form.default_locale.choices = languages.language_choices()
     if form.validate_on_submit():
         form.country.data = (form.country.data or "").upper()
+        form.default_locale.data = form.default_locale.data or centre.default_locale
         try:
             ZoneInfo(form.timezone.data)
         except (ZoneInfoNotFoundError, ValueError):

@@ -99,6 +99,12 @@ class CentreForm(FlaskForm):
     timezone = StringField(_l("Time zone"), filters=[strip],
                            description=_l("An IANA zone such as Europe/Copenhagen."),
                            validators=[DataRequired(_l("Enter a time zone.")), Length(max=64)])
+    #: Choices are the installation's languages, set by the view; left out, it stays as it was.
+    default_locale = SelectField(
+        _l("Default language"),
+        description=_l("Pages and emails are in this language for everyone who has not chosen "
+                       "one on their account page; new accounts start with it."),
+        validators=[Optional()])
     basic_assumption = TextAreaField(
         _l("Basic assumption statement"), filters=[strip],
         description=_l("Read out in every pre-brief: what the centre believes about its "

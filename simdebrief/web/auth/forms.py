@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from simdebrief.web.forms import no_nul, strip
@@ -47,6 +47,13 @@ class ChangePasswordForm(SetPasswordForm):
     current = PasswordField(_l("Current password"),
                             validators=[DataRequired(_l("Enter your current password."))],
                             render_kw={"autocomplete": "current-password"})
+
+
+class LanguageForm(FlaskForm):
+    #: Choices are the installation's languages in their own names, set by the view.
+    locale = SelectField(_l("Language"),
+                         description=_l("The language of your pages, emails and documents."))
+    submit = SubmitField(_l("Save language"))
 
 
 class SecondFactorForm(FlaskForm):

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
+from simdebrief import languages
 from simdebrief.clock import current_now
 from simdebrief.emails.accounts import rehearse_reset_email, send_reset_email
 from simdebrief.errors import (
@@ -39,6 +40,7 @@ from simdebrief.web.auth.forms import (
     ChangePasswordForm,
     DisableTwoFactorForm,
     EnrolForm,
+    LanguageForm,
     LoginForm,
     RequestResetForm,
     SecondFactorForm,
@@ -233,6 +235,21 @@ def change_password():
     status = form_status()
     return render_template("auth/change_password.html", form=form), status
 
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """The user's own settings: their language, and the ways to password and second factor."""
+    user = current_user._get_current_object()
+    form = LanguageForm(locale=languages.locale_of(user))
+    form.locale.choices = languages.language_choices()
+    if form.validate_on_submit():
+        user.locale = form.locale.data
+        db.session.commit()
+        languages.forget_request_locale()  # the message below is already in the new language
+        flash(_("Your language is saved."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form), form_status()
 
 
 # --- second factor -------------------------------------------------------------------------

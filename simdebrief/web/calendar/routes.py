@@ -10,14 +10,12 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -27,7 +25,8 @@ from simdebrief.clock import current_now
 from simdebrief.emails.composer import absolute_url
 from simdebrief.errors import NotFound
 from simdebrief.extensions import db
-from simdebrief.models import Room, SimSession, User
+from simdebrief.languages import locale_of, written_in
+from simdebrief.models import Centre, Room, SimSession, User
 from simdebrief.services import calendar as calendar_service
 from simdebrief.services import room_slots, scheduling
 from simdebrief.timefmt import to_local
@@ -242,7 +241,7 @@ def user_feed(token: str):
     user = db.session.scalar(select(User).where(User.calendar_token == token))
     if user is None or not user.is_active_account:
         raise NotFound()
-    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with written_in(locale_of(user)):
         body = calendar_service.feed_for_user(db.session, user, current_now())
     return _ics(body)
 
@@ -253,6 +252,6 @@ def room_feed(token: str):
     room = db.session.scalar(select(Room).where(Room.calendar_token == token))
     if room is None:
         raise NotFound()
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with written_in(locale_of(centre=db.session.get(Centre, room.centre_id))):
         body = calendar_service.feed_for_room(db.session, room, current_now())
     return _ics(body)

@@ -158,7 +158,7 @@ def mark_phase(session_id: int, phase: str, edge: str):
     else:
         db.session.commit()
         flash(_("Time recorded: %(time)s.", time=local_text(
-            current_now(), sim_session.centre.timezone, "HH:mm")), "success")
+            current_now(), sim_session.centre.timezone, "time")), "success")
     return redirect(url_for("debriefs.objectives", session_id=session_id,
                             _anchor="phase-times"))
 

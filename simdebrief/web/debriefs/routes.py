@@ -146,7 +146,7 @@ def save(session_id: int):
             if autosave:
                 return {"version": debrief.version, "message": _(
                     "Saved automatically at %(time)s.",
-                    time=local_text(current_now(), sim_session.centre.timezone, "HH:mm"))}
+                    time=local_text(current_now(), sim_session.centre.timezone, "time"))}
             flash(_("Debrief saved."), "success")
             return back_to("debriefs.edit", sim_session)
     if autosave:

@@ -77,13 +77,13 @@ def _trend(points: list[tuple[datetime, int]], zone: str) -> str | None:
         return None
     first = points[0][0]
     days = [((moment - first).total_seconds() / 86400, score) for moment, score in points]
-    labels = {round(day, 3): local_text(moment, zone, "d MMM")
+    labels = {round(day, 3): local_text(moment, zone, "day_month")
               for (day, _s), (moment, _t) in zip(days, points, strict=True)}
     from simdebrief.reports.charts import checkin_trend_drawing, inline_svg, web_font
 
     drawing = checkin_trend_drawing(
         days, day_label=lambda day: labels.get(round(day, 3), ""), font=web_font())
-    summary = "; ".join(f"{local_text(moment, zone, 'd MMM y')}: {score}"
+    summary = "; ".join(f"{local_text(moment, zone, 'date')}: {score}"
                         for moment, score in points)
     return inline_svg(drawing, title=_("Your distress scores over time (0–10)"),
                       description=summary, element_id="distress-trend")
@@ -186,7 +186,7 @@ def start_track():
     form = TrackForm()
     form.session_id.choices = choices(
         [("", _("None"))]
-        + [(str(s.id), f"{s.title} ({local_text(s.starts_at, _zone(), 'd MMM y')})")
+        + [(str(s.id), f"{s.title} ({local_text(s.starts_at, _zone(), 'date')})")
            for s in sessions])
     if request.method == "GET" and request.args.get("kind") in {k.value for k in TrackKind}:
         form.kind.data = request.args["kind"]

@@ -1,0 +1,120 @@
+"""Which language a page, an email, a document or a CLI message is written in.
+
+Pages: the user's own choice, else their centre's default; anonymous pages follow the
+browser's ``Accept-Language``. Emails and documents: the language of the person who will
+read them (``locale_of``), whatever the language of the request that made them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import current_app, g, has_request_context, request
+from flask_babel import force_locale
+from flask_login import current_user
+
+#: Each language in its own name, as a person looking for their language reads it.
+LANGUAGE_NAMES = {"en": "English", "da": "Dansk"}
+
+
+def available() -> tuple[str, ...]:
+    return tuple(current_app.config["SIMDEBRIEF_LANGUAGES"])
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(code, own name) for every language this installation offers."""
+    return [(code, LANGUAGE_NAMES.get(code, code)) for code in available()]
+
+
+def _known(code: str | None) -> str | None:
+    return code if code in available() else None
+
+
+def locale_of(user=None, centre=None) -> str:
+    """The language ``user`` reads: their choice, else their centre's default, else the app's."""
+    if user is not None:
+        centre = centre or getattr(user, "centre", None)
+        chosen = _known(getattr(user, "locale", None))
+        if chosen:
+            return chosen
+    centre_default = _known(getattr(centre, "default_locale", None))
+    if centre_default:
+        return centre_default
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_locale() -> str | None:
+    """Flask-Babel's selector for the current request, worked out once per request.
+
+    The result is kept on ``g`` so the user and their centre are read once, however often
+    Babel asks; ``forget_request_locale`` clears it at the start of each request.
+    """
+    if not has_request_context():
+        return None
+    if "_simdebrief_locale" not in g:
+        if getattr(current_user, "is_authenticated", False):
+            g._simdebrief_locale = locale_of(current_user)
+        else:
+            g._simdebrief_locale = request.accept_languages.best_match(available())
+    return g._simdebrief_locale
+
+
+def forget_request_locale() -> None:
+    """Start each request with no locale worked out (tests reuse one app context)."""
+    g.pop("_simdebrief_locale", None)
+    g.pop("_flask_babel", None)
+
+
+def cli_locale() -> str:
+    """The language of messages to the person at the terminal.
+
+    ``SIMDEBRIEF_LANGUAGE`` when set, else the default the installation's centres share,
+    else the app's default. Worked out once per command (kept on ``g``).
+    """
+    if "_simdebrief_cli_locale" not in g:
+        g._simdebrief_cli_locale = _cli_locale()
+    return g._simdebrief_cli_locale
+
+
+def _cli_locale() -> str:
+    configured = _known(current_app.config.get("SIMDEBRIEF_LANGUAGE"))
+    if configured:
+        return configured
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from simdebrief.extensions import db
+    from simdebrief.models import Centre
+
+    query = select(Centre.default_locale).distinct().limit(2)
+    try:
+        if db.session().in_transaction():
+            defaults = db.session.scalars(query).all()
+        else:  # a short read of its own: no transaction (and SQLite lock) left open
+            with db.engine.connect() as connection:
+                defaults = connection.scalars(query).all()
+    except SQLAlchemyError:  # no schema yet (before ``flask db upgrade``)
+        defaults = []
+    if len(defaults) == 1 and _known(defaults[0]):
+        return defaults[0]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def html_lang() -> str:
+    """The current locale as an HTML ``lang`` value (``da``, ``en-GB``)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return str(locale).replace("_", "-") if locale else "en"
+
+
+@contextmanager
+def written_in(locale: str | None) -> Iterator[None]:
+    """Write what follows in ``locale`` (works in an app context without a request too);
+    None keeps the language in force, e.g. the downloading user's."""
+    if locale is None:
+        yield
+        return
+    with force_locale(locale):
+        yield

@@ -1,0 +1,45 @@
+"""Named date styles: English as the house style, Danish its own way, others by CLDR."""
+
+from datetime import UTC, datetime
+
+import pytest
+from babel import Locale
+from babel.dates import format_datetime
+
+from simdebrief import timefmt
+
+MOMENT = datetime(2026, 11, 30, 5, 27, tzinfo=UTC)  # 06:27 in Copenhagen
+
+
+def written(style: str, locale: str) -> str:
+    parsed = Locale.parse(locale)
+    return format_datetime(MOMENT, timefmt.pattern(style, parsed), tzinfo=timefmt.ZoneInfo(
+        "Europe/Copenhagen"), locale=parsed)
+
+
+@pytest.mark.parametrize(("style", "english", "danish"), [
+    ("datetime", "Mon 30 Nov 2026, 06:27", "man. 30. nov. 2026 06.27"),
+    ("date", "30 Nov 2026", "30. nov. 2026"),
+    ("time", "06:27", "06.27"),
+    ("weekday_date", "Monday 30 November 2026", "mandag den 30. november 2026"),
+    ("month", "November 2026", "november 2026"),
+    ("weekday_time", "Mon 06:27", "man. 06.27"),
+])
+def test_english_and_danish_write_each_style_their_own_way(style, english, danish):
+    assert written(style, "en") == english
+    assert written(style, "en_GB") == english
+    assert written(style, "da") == danish
+
+
+def test_every_style_has_an_english_and_a_danish_pattern_and_a_skeleton():
+    assert set(timefmt.PATTERNS["en"]) == set(timefmt.PATTERNS["da"]) == set(timefmt.STYLES)
+
+
+def test_other_languages_get_cldr_patterns_with_their_own_names():
+    assert written("datetime", "de") == "Mo., 30. Nov. 2026, 06:27"
+    assert written("weekday", "fr") == "lundi"
+
+
+def test_outside_a_request_dates_and_figures_are_english():
+    assert timefmt.local_text(MOMENT, "Europe/Copenhagen") == "Mon 30 Nov 2026, 06:27"
+    assert timefmt.number_text(4.5) == "4.5" and timefmt.percent_text(0.46) == "46%"
