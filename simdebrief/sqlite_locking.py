@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import has_request_context, request
+from flask import g, has_app_context, request, request_started, request_tearing_down
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -42,10 +42,21 @@ def reads_first() -> Iterator[None]:
         _reads_first.reset(token)
 
 
+def _mark_reading_request(_app, **_extra) -> None:
+    """Only requests being served: a job's made-up request context (for links) still writes."""
+    g.sqlite_reads_first = request.method in READING_METHODS
+
+
+def _unmark(_app, **_extra) -> None:
+    g.pop("sqlite_reads_first", None)
+
+
+request_started.connect(_mark_reading_request, weak=False)
+request_tearing_down.connect(_unmark, weak=False)
+
+
 def _reading() -> bool:
-    if _reads_first.get():
-        return True
-    return has_request_context() and request.method in READING_METHODS
+    return _reads_first.get() or (has_app_context() and g.get("sqlite_reads_first", False))
 
 
 @event.listens_for(Engine, "connect")
