@@ -7,7 +7,8 @@ Create Date: 2026-11-30 09:50:00
 The staff's distress-per-stage figure reads encrypted tallies instead of decrypting every
 answer on every view. The tables start empty: the first view of a centre's figures counts its
 closed batches once (the app's key ring is at hand there, not in a migration), and every
-later view counts only batches that changed.
+later view counts only batches that changed. An index serves the learner's last follow-up
+(the retention clock the learner's home page shows).
 """
 import sqlalchemy as sa
 from alembic import op
@@ -53,8 +54,13 @@ def upgrade():
         sa.UniqueConstraint('centre_id', 'plan_kind', 'stage_key',
                             name=op.f('uq_distress_pool_tally_centre_id_plan_kind_stage_key')),
     )
+    with op.batch_alter_table('follow_up', schema=None) as batch_op:
+        batch_op.create_index('ix_follow_up_user_expires', ['user_id', 'expires_at'],
+                              unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('follow_up', schema=None) as batch_op:
+        batch_op.drop_index('ix_follow_up_user_expires')
     op.drop_table('distress_pool_tally')
     op.drop_table('distress_batch_tally')

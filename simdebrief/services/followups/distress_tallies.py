@@ -43,28 +43,31 @@ def _answered_batches(centre: Centre, k: int):
 
 
 def _stale(session: Session, centre: Centre, k: int,
-           open_batches: set[tuple]) -> tuple[list[tuple], list[DistressBatchTally]]:
+           open_query) -> tuple[list[tuple], list[DistressBatchTally]]:
     """(batches to count again, tallies to take out): decided in SQL, only changes return."""
     answered = _answered_batches(centre, k)
+    still_open = open_query.subquery()
     same_batch = and_(DistressBatchTally.centre_id == centre.id,
                       DistressBatchTally.session_id.is_not_distinct_from(answered.c.session_id),
                       DistressBatchTally.stage_id == answered.c.stage_id)
-    changed = [(sid, stage) for sid, stage in session.execute(
+    changed = session.execute(
         select(answered.c.session_id, answered.c.stage_id)
         .outerjoin(DistressBatchTally, same_batch)
-        .where(or_(DistressBatchTally.id.is_(None),
+        .outerjoin(still_open, and_(
+            still_open.c.session_id.is_not_distinct_from(answered.c.session_id),
+            still_open.c.stage_id == answered.c.stage_id))
+        .where(still_open.c.stage_id.is_(None),
+               or_(DistressBatchTally.id.is_(None),
                    DistressBatchTally.answered != answered.c.answered,
-                   DistressBatchTally.checkin_ids != answered.c.checkin_ids)))
-        if (sid, stage) not in open_batches]
+                   DistressBatchTally.checkin_ids != answered.c.checkin_ids))).all()
     gone = list(session.scalars(
         select(DistressBatchTally).outerjoin(answered, same_batch)
         .where(DistressBatchTally.centre_id == centre.id, answered.c.stage_id.is_(None))))
-    open_names = {batch_name(sid, stage) for sid, stage in open_batches}
-    if open_names:
-        gone += session.scalars(select(DistressBatchTally).where(
-            DistressBatchTally.centre_id == centre.id,
-            DistressBatchTally.batch.in_(open_names))).all()
-    return changed, gone
+    gone += session.scalars(select(DistressBatchTally).join(still_open, and_(
+        DistressBatchTally.session_id.is_not_distinct_from(still_open.c.session_id),
+        DistressBatchTally.stage_id == still_open.c.stage_id))
+        .where(DistressBatchTally.centre_id == centre.id)).all()
+    return [tuple(row) for row in changed], gone
 
 
 def _reset_if_k_changed(session: Session, centre: Centre, k: int) -> None:
@@ -103,11 +106,12 @@ def _recount(session: Session, centre: Centre, batches: list[tuple]) -> dict[str
     return found
 
 
-def refresh(session: Session, centre: Centre, k: int, open_batches: set[tuple]) -> None:
+def refresh(session: Session, centre: Centre, k: int, open_query) -> None:
     """Bring the centre's tallies up to date with its closed batches (flushes; the caller
-    commits, so the work is done once)."""
+    commits, so the work is done once). ``open_query`` selects the (session id, stage id)
+    of the batches someone can still answer."""
     _reset_if_k_changed(session, centre, k)
-    changed, gone = _stale(session, centre, k, open_batches)
+    changed, gone = _stale(session, centre, k, open_query)
     if not changed and not gone:
         return
     # One counter at a time per centre: the row lock (the write lock on SQLite) is taken
@@ -115,7 +119,7 @@ def refresh(session: Session, centre: Centre, k: int, open_batches: set[tuple]) 
     session.execute(update(Centre).where(Centre.id == centre.id)
                     .values(min_group_size=Centre.min_group_size)
                     .execution_options(synchronize_session=False))
-    changed, gone = _stale(session, centre, k, open_batches)
+    changed, gone = _stale(session, centre, k, open_query)
     pools = {(p.plan_kind, p.stage_key): p for p in session.scalars(
         select(DistressPoolTally).where(DistressPoolTally.centre_id == centre.id))}
     deltas: dict[tuple, Counter] = defaultdict(Counter)

@@ -247,6 +247,11 @@ def _open_batches(session: Session, centre: Centre, now: datetime) -> set[tuple]
     """(session id, stage id) of the stages that someone can still answer: waiting, open, or
     held within their window (a resume could still send them). Decided in SQL, so only the
     batches still open come back, however long the centre's history."""
+    return set(session.execute(open_batches_query(session, centre, now)).all())
+
+
+def open_batches_query(session: Session, centre: Centre, now: datetime):
+    """The select behind ``_open_batches``, for joining in SQL."""
     windows = session.scalars(select(FollowUpStage.window_days).distinct()).all()
     held_in_window = [and_(FollowUpStage.window_days == days,
                            FollowUp.due_at >= now - timedelta(days=days)) for days in windows]
@@ -254,12 +259,11 @@ def _open_batches(session: Session, centre: Centre, now: datetime) -> set[tuple]
         FollowUp.status.in_((FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED)),
         and_(FollowUp.status == FollowUpStatus.SENT, FollowUp.expires_at > now),
         and_(FollowUp.status.in_(HELD), or_(*held_in_window)) if held_in_window else false())
-    return set(session.execute(
-        select(FollowUp.session_id, FollowUp.stage_id).distinct()
-        .join(FollowUpStage, FollowUpStage.id == FollowUp.stage_id)
-        # The status list first, so the (status, due) index does the narrowing.
-        .where(FollowUp.status.in_(STILL_ANSWERABLE), FollowUp.centre_id == centre.id,
-               still_open)).all())
+    return (select(FollowUp.session_id, FollowUp.stage_id).distinct()
+            .join(FollowUpStage, FollowUpStage.id == FollowUp.stage_id)
+            # The status list first, so the (status, due) index does the narrowing.
+            .where(FollowUp.status.in_(STILL_ANSWERABLE), FollowUp.centre_id == centre.id,
+                   still_open))
 
 
 def distress_per_stage(session: Session, centre: Centre,
@@ -274,7 +278,7 @@ def distress_per_stage(session: Session, centre: Centre,
     """
     now = now or datetime.now(UTC)
     k = group_figures.k_for(centre.min_group_size)
-    distress_tallies.refresh(session, centre, k, _open_batches(session, centre, now))
+    distress_tallies.refresh(session, centre, k, open_batches_query(session, centre, now))
     scores = distress_tallies.pooled_counts(session, centre)
     stage_info = {}
     for plan in plans_of(session, centre):
