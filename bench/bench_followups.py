@@ -59,6 +59,8 @@ from simdebrief.services.followups import enrolment  # noqa: E402
 LEARNERS = 2_000
 STAGES = LEARNERS * 5
 GOAL = 0.5
+#: Two scheduler processes against the bare loop (the issue's goal).
+TWO_SCHEDULER_GOAL = 1.0
 MAIL_FROM = "SimDebrief <no-reply@bench.example.org>"
 NOW = datetime(2026, 10, 20, 13, 0, tzinfo=UTC)
 SCHEMA = "bench_followups"
@@ -67,11 +69,23 @@ SCHEMA = "bench_followups"
 # --- the SMTP server, in a process of its own ------------------------------------------------
 
 
-def _serve(port: int, received, ready) -> None:
+def _serve(port: int, received, duplicates, forget, ready) -> None:
+    from email.parser import BytesHeaderParser
+
     from aiosmtpd.controller import Controller
+
+    seen: set[str] = set()
 
     class Counting:
         async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd)
+            if forget.is_set():
+                seen.clear()
+                forget.clear()
+            message_id = BytesHeaderParser().parsebytes(envelope.content)["Message-ID"]
+            if message_id in seen:
+                with duplicates.get_lock():
+                    duplicates.value += 1
+            seen.add(message_id)
             with received.get_lock():
                 received.value += 1
             return "250 OK"
@@ -89,9 +103,13 @@ class Server:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.received = multiprocessing.Value("l", 0)
+        #: Messages whose Message-ID had arrived before: a follow-up sent twice.
+        self.duplicates = multiprocessing.Value("l", 0)
+        self.forget = multiprocessing.Event()
         ready = multiprocessing.Event()
         self.process = multiprocessing.Process(target=_serve,
-                                               args=(self.port, self.received, ready),
+                                               args=(self.port, self.received,
+                                                     self.duplicates, self.forget, ready),
                                                daemon=True)
         self.process.start()
         if not ready.wait(15):
@@ -176,6 +194,59 @@ def dispatch_pass(app, server: Server) -> float:
     elapsed = time.perf_counter() - start
     assert result.sent == STAGES and relayed.delivered == STAGES, (result, relayed)
     return elapsed
+
+
+class _Port:
+    def __init__(self, port: int):
+        self.port = port
+
+
+def _scheduler_process(url: str, port: int, engine_options: dict | None) -> None:
+    """One ``scheduler run`` process's work, repeated until there is nothing left."""
+    app = make_app(url, _Port(port), engine_options)
+    while True:
+        claimed = dispatch_followups(app, now=NOW)
+        relayed = relay_outbox(app, now=NOW)
+        if not claimed.sent and not relayed.claimed:
+            return
+
+
+def two_schedulers(url: str, server: Server, engine_options: dict | None) -> float:
+    """Two scheduler processes on one database share the due stages and their emails;
+    seconds until the last message arrived."""
+    server.forget.set()  # earlier runs sent the same Message-IDs
+    server.duplicates.value = 0
+    start_count = server.count
+    start = time.perf_counter()
+    processes = [multiprocessing.Process(target=_scheduler_process,
+                                         args=(url, server.port, engine_options))
+                 for _ in range(2)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    server.wait_for(start_count + STAGES)
+    elapsed = time.perf_counter() - start
+    time.sleep(1)  # anything sent twice would arrive now
+    assert server.count == start_count + STAGES, (server.count - start_count, STAGES)
+    return elapsed
+
+
+def measure_two_schedulers(label: str, app, url: str, server: Server,
+                           engine_options: dict | None) -> bool:
+    seed(app)
+    with app.app_context():
+        db.engine.dispose()  # the children open their own connections
+    ours = two_schedulers(url, server, engine_options)
+    duplicates = server.duplicates.value  # before the bare loop resends the same messages
+    bare = bare_loop(outbox_contents(app), server)
+    ratio = bare / ours
+    met = ratio >= TWO_SCHEDULER_GOAL and duplicates == 0
+    print(f"{label}, two scheduler processes: {STAGES:,} due follow-ups in {ours:.2f} s = "
+          f"{STAGES / ours:,.0f}/s, {duplicates} sent twice; bare smtplib loop "
+          f"{bare:.2f} s = {STAGES / bare:,.0f}/s; ratio {ratio:.2f} "
+          f"(goal >= {TWO_SCHEDULER_GOAL}, no duplicates) {'OK' if met else 'MISSED'}")
+    return met
 
 
 def outbox_contents(app) -> list[tuple[str, str, str, str, datetime]]:
@@ -273,7 +344,13 @@ def main() -> int:
             try:
                 app = make_app(url, server, {
                     "connect_args": {"options": f"-c search_path={SCHEMA}"}})
+                options = {"connect_args": {"options": f"-c search_path={SCHEMA}"}}
                 results.append(measure("PostgreSQL", app, server))
+                with app.app_context():
+                    db.drop_all()
+                    db.create_all()
+                results.append(measure_two_schedulers("PostgreSQL", app, url, server,
+                                                      options))
                 with app.app_context():
                     db.engine.dispose()
             finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,11 +10,9 @@ from flask import Flask, g
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from simdebrief import crypto, key_rotation, passwords
+from simdebrief import crypto, key_rotation, passwords, sqlite_locking  # noqa: F401 (hooks)
 from simdebrief.clock import SystemClock, current_now
 from simdebrief.config import load_settings, validate_config
 from simdebrief.extensions import babel, csrf, db, login_manager, migrate
@@ -23,29 +20,6 @@ from simdebrief.extensions import babel, csrf, db, login_manager, migrate
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
-
-
-@event.listens_for(Engine, "connect")
-def _configure_sqlite(dbapi_connection, _record):
-    """SQLite: foreign keys on, WAL, wait for locks, and let SQLAlchemy own BEGIN.
-
-    Python 3.11's sqlite3 starts transactions lazily and never for SELECT; turning that off
-    here and emitting ``BEGIN IMMEDIATE`` below gives real transactions that take the write
-    lock up front, so a read-then-write can never fail half way on a busy database.
-    """
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()
-
-
-@event.listens_for(Engine, "begin")
-def _begin_sqlite(connection):
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

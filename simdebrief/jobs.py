@@ -262,6 +262,19 @@ def apply_retention(app: Flask, now: datetime | None = None) -> dict[str, int]:
     return {"notices": notices, **counts}
 
 
+THROTTLING_CLEANUP_INTERVAL_HOURS = 1
+
+
+def forget_old_throttling(app: Flask, now: datetime | None = None) -> dict[str, int]:
+    """Hourly: failed logins and reset/invitation requests past the limits' windows go."""
+    from simdebrief.services import accounts
+
+    with job_context(app):
+        counts = accounts.forget_old_throttling(db.session, now or current_now())
+        db.session.commit()
+    return counts
+
+
 ESCALATION_INTERVAL_SECONDS = 60
 
 
@@ -321,6 +334,11 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     scheduler.add_job(
         _safely(apply_retention, app), "interval", hours=RETENTION_INTERVAL_HOURS,
         id="apply_retention", replace_existing=True, next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        _safely(forget_old_throttling, app), "interval",
+        hours=THROTTLING_CLEANUP_INTERVAL_HOURS, id="forget_old_throttling",
+        replace_existing=True, next_run_time=datetime.now(UTC),
     )
     scheduler.add_job(
         _safely(recompute_followup_times, app), "date", run_date=datetime.now(UTC),

@@ -17,6 +17,7 @@ from simdebrief.models.debriefs import (
     ObjectiveOutcome,
     PhaseTime,
 )
+from simdebrief.models.distress_tallies import DistressBatchTally, DistressPoolTally
 from simdebrief.models.followups import (
     EventTrack,
     FollowUp,
@@ -74,6 +75,8 @@ __all__ = [
     "DebriefStatus",
     "ObjectiveOutcome",
     "PhaseTime",
+    "DistressBatchTally",
+    "DistressPoolTally",
     "EventTrack",
     "FollowUp",
     "FollowUpChoice",

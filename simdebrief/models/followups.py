@@ -202,6 +202,8 @@ class FollowUp(Base):
         Index("ix_follow_up_user_anchor", "user_id", "anchor_at"),
         # The completion figures count per plan, stage and status from the index alone.
         Index("ix_follow_up_plan_stage_status", "plan_id", "stage_id", "status"),
+        # The learner's last follow-up (retention's clock) from the index alone.
+        Index("ix_follow_up_user_expires", "user_id", "expires_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -53,7 +53,8 @@ class ScenarioVersion(Base):
     number: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
     #: The whole validated document, as loaded from its file, with its ``translations``.
-    content: Mapped[dict] = mapped_column(JSON)
+    #: Deferred: every session loads its version joined, and only a few pages need this.
+    content: Mapped[dict] = mapped_column(JSON, deferred=True)
     source_file: Mapped[str] = mapped_column(String(300))
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text)

@@ -303,6 +303,24 @@ def count_request(
     session.flush()
 
 
+def forget_old_throttling(session: Session, now: datetime,
+                          limits: LoginLimits | None = None) -> dict[str, int]:
+    """Delete failed logins and counted requests that no limit looks at any more.
+
+    Failed logins are remembered for the growing delay (24 hours), requests for the longest
+    request window; beyond that they only make the tables grow under an attack. (The
+    audit log keeps its own record of refused logins.)"""
+    limits = limits or LoginLimits()
+    window = max(RESET_LIMIT.window, INVITE_LIMIT.window)
+    logins = session.execute(
+        delete(LoginAttempt).where(LoginAttempt.attempted_at <= now - limits.memory)
+        .execution_options(synchronize_session=False)).rowcount
+    requests = session.execute(
+        delete(ThrottleEvent).where(ThrottleEvent.at <= now - window)
+        .execution_options(synchronize_session=False)).rowcount
+    return {"login_attempts": logins, "throttle_events": requests}
+
+
 def clear_requests(session: Session, *, kind: str, account: str) -> None:
     """Forget an account's counted requests of one kind (after a code finally worked)."""
     session.execute(delete(ThrottleEvent).where(

@@ -3,6 +3,7 @@ the count at 10 sessions equals the count at 200 (no query per row, no page that
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -191,3 +192,25 @@ def test_the_learners_timeline_shows_one_page_of_sessions_at_a_time(app, people,
     last = learner.get("/me/follow-ups?page=3").get_data(as_text=True)
     assert last.count('<h2 id="group-') == 25 - 20  # 24 sessions over and the first one
     assert 'rel="next"' not in last
+
+
+#: The learner's home: the login session with its user and centre, then the page's own six.
+LEARNER_HOME_QUERIES = 7
+
+
+def tables_read(statement: str) -> set[str]:
+    return set(re.findall(r"(?:FROM|JOIN) (\w+)", statement))
+
+
+@both_databases
+def test_the_login_session_user_and_centre_are_loaded_once_per_request(app, people, clock):
+    History(app, people, clock.now()).grow_to(20)
+    learner = client_for(app, people, "student")
+    with counted_queries(app) as statements:
+        assert learner.get("/dashboard").status_code == 200
+    queries = [s for s in statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
+    assert len(queries) == LEARNER_HOME_QUERIES, queries
+    for table in ("auth_session", "user_account", "centre"):
+        reading = [s for s in queries if table in tables_read(s)]
+        assert len(reading) == 1, (table, reading)
+        assert "auth_session" in tables_read(reading[0])  # one joined query for all three

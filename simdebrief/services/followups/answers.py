@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from simdebrief.errors import InvalidInput, InvalidState, LinkExpired, LinkInvalid
@@ -191,38 +191,62 @@ TRACK_NAMES = {TrackKind.COMPLAINT: _l("After a patient complaint"),
 TIMELINE_GROUPS_PER_PAGE = 10
 
 
+def _group_keys(session: Session, user: User, *, skip: int, take: int) -> list[tuple]:
+    """(session id, track id) of the learner's groups, the latest anchor first.
+
+    Reading the learner's stages newest anchor first (their index), each group first shows up
+    at its latest anchor, so the scan stops once it has seen the groups the page needs:
+    page one reads a few dozen rows whatever the learner's history."""
+    keys: list[tuple] = []
+    seen: set[tuple] = set()
+    rows = session.execute(
+        select(FollowUp.session_id, FollowUp.track_id)
+        .where(FollowUp.user_id == user.id)
+        .order_by(FollowUp.anchor_at.desc(), FollowUp.session_id.desc(),
+                  FollowUp.track_id.desc())
+        .execution_options(yield_per=200))
+    for session_id, track_id in rows:
+        key = (session_id, track_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        keys.append(key)
+        if len(keys) == skip + take:
+            break
+    rows.close()
+    return keys[skip:]
+
+
 def timeline_of(session: Session, user: User, *, page: int = 1,
                 per_page: int = TIMELINE_GROUPS_PER_PAGE) -> tuple[list[TimelineGroup], bool]:
     """One page of the learner's stages grouped by session or track, the most recent group
     first, and whether older groups follow. The groups are paged in SQL: a learner with years
     of sessions loads one page of them, not all."""
-    anchor = func.max(FollowUp.anchor_at).label("anchor")
-    keys = session.execute(
-        select(FollowUp.session_id, FollowUp.track_id, anchor)
-        .where(FollowUp.user_id == user.id)
-        .group_by(FollowUp.session_id, FollowUp.track_id)
-        .order_by(anchor.desc(), FollowUp.session_id.desc(), FollowUp.track_id.desc())
-        .limit(per_page + 1).offset((max(page, 1) - 1) * per_page)).all()
+    keys = _group_keys(session, user, skip=(max(page, 1) - 1) * per_page, take=per_page + 1)
     has_more = len(keys) > per_page
-    keys = [(session_id, track_id) for session_id, track_id, _anchor in keys[:per_page]]
+    keys = keys[:per_page]
     if not keys:
         return [], False
-    in_groups = [and_(FollowUp.session_id == session_id if session_id is not None
-                      else FollowUp.session_id.is_(None),
-                      FollowUp.track_id == track_id if track_id is not None
-                      else FollowUp.track_id.is_(None))
-                 for session_id, track_id in keys]
+    session_ids = {session_id for session_id, _track in keys if session_id is not None}
+    track_ids = {track_id for _session, track_id in keys if track_id is not None}
     rows = session.scalars(
-        select(FollowUp).where(FollowUp.user_id == user.id, or_(*in_groups))
+        select(FollowUp).where(or_(FollowUp.session_id.in_(session_ids),
+                                   FollowUp.track_id.in_(track_ids)),
+                               # "+ 0" keeps SQLite on the session and track indexes (a
+                               # page's few groups) rather than every stage of the learner.
+                               FollowUp.user_id + literal(0) == user.id)
         .options(selectinload(FollowUp.stage),
                  # Named by date in the centre's zone, never by the scenario.
                  selectinload(FollowUp.session).load_only(SimSession.id, SimSession.starts_at,
                                                           SimSession.centre_id),
                  selectinload(FollowUp.track))
         .order_by(FollowUp.due_at, FollowUp.id))
+    wanted = set(keys)
     groups: dict[tuple, TimelineGroup] = {}
     for followup in rows:
         key = (followup.session_id, followup.track_id)
+        if key not in wanted:
+            continue
         if key not in groups:
             if followup.track is not None:
                 groups[key] = TimelineGroup(str(TRACK_NAMES[followup.track.kind]), [],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from simdebrief.models import (
     Centre,
-    CheckIn,
     Cohort,
     FollowUp,
     FollowUpPlan,
@@ -24,6 +23,7 @@ from simdebrief.models import (
     User,
 )
 from simdebrief.services import group_figures
+from simdebrief.services.followups import distress_tallies
 from simdebrief.services.followups.plan_versions import plans_of
 from simdebrief.services.followups.stage_catalogue import PLAN_KIND_NAMES, at_local
 from simdebrief.services.group_figures import Count
@@ -247,6 +247,11 @@ def _open_batches(session: Session, centre: Centre, now: datetime) -> set[tuple]
     """(session id, stage id) of the stages that someone can still answer: waiting, open, or
     held within their window (a resume could still send them). Decided in SQL, so only the
     batches still open come back, however long the centre's history."""
+    return set(session.execute(open_batches_query(session, centre, now)).all())
+
+
+def open_batches_query(session: Session, centre: Centre, now: datetime):
+    """The select behind ``_open_batches``, for joining in SQL."""
     windows = session.scalars(select(FollowUpStage.window_days).distinct()).all()
     held_in_window = [and_(FollowUpStage.window_days == days,
                            FollowUp.due_at >= now - timedelta(days=days)) for days in windows]
@@ -254,12 +259,11 @@ def _open_batches(session: Session, centre: Centre, now: datetime) -> set[tuple]
         FollowUp.status.in_((FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED)),
         and_(FollowUp.status == FollowUpStatus.SENT, FollowUp.expires_at > now),
         and_(FollowUp.status.in_(HELD), or_(*held_in_window)) if held_in_window else false())
-    return set(session.execute(
-        select(FollowUp.session_id, FollowUp.stage_id).distinct()
-        .join(FollowUpStage, FollowUpStage.id == FollowUp.stage_id)
-        # The status list first, so the (status, due) index does the narrowing.
-        .where(FollowUp.status.in_(STILL_ANSWERABLE), FollowUp.centre_id == centre.id,
-               still_open)).all())
+    return (select(FollowUp.session_id, FollowUp.stage_id).distinct()
+            .join(FollowUpStage, FollowUpStage.id == FollowUp.stage_id)
+            # The status list first, so the (status, due) index does the narrowing.
+            .where(FollowUp.status.in_(STILL_ANSWERABLE), FollowUp.centre_id == centre.id,
+                   still_open))
 
 
 def distress_per_stage(session: Session, centre: Centre,
@@ -269,41 +273,13 @@ def distress_per_stage(session: Session, centre: Centre,
     A batch is one stage of one session (a learner's track stages form one batch per stage
     version); it counts once nobody can answer it any more, and only with at least k scores.
     So a figure changes only when a whole batch of at least k learners closes, never by one
-    learner's answer. Batches are counted in SQL; only the answers of batches that qualify
-    are decrypted.
+    learner's answer. The scores come from the centre's encrypted tallies
+    (``distress_tallies``), brought up to date first; the caller commits that.
     """
     now = now or datetime.now(UTC)
     k = group_figures.k_for(centre.min_group_size)
-    open_batches = _open_batches(session, centre, now)
-    completed = (FollowUp.centre_id == centre.id, FollowUp.status == FollowUpStatus.COMPLETED,
-                 CheckIn.skipped.is_(False))
-    sizes = session.execute(
-        select(FollowUp.session_id, FollowUp.stage_id, func.count(FollowUp.id))
-        .join(CheckIn, CheckIn.id == FollowUp.checkin_id).where(*completed)
-        .group_by(FollowUp.session_id, FollowUp.stage_id)).all()
-    candidates = {(sid, stage) for sid, stage, size in sizes
-                  if size >= k and (sid, stage) not in open_batches}
-    batches: dict[tuple, list[int]] = defaultdict(list)
-    kinds: dict[tuple, tuple[PlanKind, str]] = {}
-    if candidates:
-        rows = session.execute(
-            select(FollowUp.session_id, FollowUp.stage_id, FollowUp.stage_key,
-                   FollowUpPlan.kind, CheckIn)
-            .join(CheckIn, CheckIn.id == FollowUp.checkin_id)
-            .join(FollowUpPlan, FollowUpPlan.id == FollowUp.plan_id)
-            .where(*completed,
-                   FollowUp.stage_id.in_({stage for _sid, stage in candidates})))
-        for session_id, stage_id, stage_key, kind, checkin in rows:
-            batch = (session_id, stage_id)
-            if batch not in candidates:
-                continue
-            kinds[batch] = (PlanKind(kind), stage_key)
-            if checkin.distress is not None:
-                batches[batch].append(checkin.distress)
-    scores: dict[tuple[PlanKind, str], list[int]] = defaultdict(list)
-    for batch, values in batches.items():
-        if len(values) >= k:
-            scores[kinds[batch]].extend(values)
+    distress_tallies.refresh(session, centre, k, open_batches_query(session, centre, now))
+    scores = distress_tallies.pooled_counts(session, centre)
     stage_info = {}
     for plan in plans_of(session, centre):
         for stage in plan.stages:
@@ -316,7 +292,7 @@ def distress_per_stage(session: Session, centre: Centre,
     result = []
     for kind, key in {(PlanKind(kind), key) for kind, key in answered_keys}:
         stage = stage_info.get((kind, key))
-        values = scores.get((kind, key), [])
+        values = list(scores.get((str(kind), key), Counter()).elements())
         result.append(StageDistress(
             key, stage.title if stage else key, stage.position if stage else 99, kind,
             len(values) if values else None, group_figures.median_of(values, k)))

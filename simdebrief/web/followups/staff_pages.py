@@ -157,11 +157,13 @@ def analytics():
     centre = current_user.centre
     now = current_now()
     overdue, weeks = figures.weekly_load(db.session, centre, now)
+    distress = figures.distress_per_stage(db.session, centre, now)
+    db.session.commit()  # the tallies it brought up to date: counted once, not per view
     return render_template(
         "followups/analytics.html", overdue=overdue, weeks=weeks,
         most=max([w.count for w in weeks] + [1]),
         per_stage=figures.completion_per_stage(db.session, centre),
         per_plan=figures.completion_per_plan(db.session, centre),
         per_cohort=figures.completion_per_cohort(db.session, centre),
-        distress=figures.distress_per_stage(db.session, centre, now),
+        distress=distress,
         minimum=group_figures.k_for(centre.min_group_size), **template_context())

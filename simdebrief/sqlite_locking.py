@@ -1,0 +1,98 @@
+"""SQLite connections: foreign keys, WAL, a busy timeout, and who takes the write lock when.
+
+Python 3.11's sqlite3 starts transactions lazily and never for SELECT; the connect hook turns
+that off so SQLAlchemy's ``begin`` event owns BEGIN. A write (POST, jobs, most commands)
+begins ``BEGIN IMMEDIATE``: it takes the write lock up front, so a read-then-write never fails
+half way on a busy database. A read (GET/HEAD requests, and code run inside
+:func:`reads_first`) begins a deferred transaction, which in WAL mode never waits for a
+writer. Should such a transaction write after all (a login session's last-seen time, an
+audit event on a read), it is restarted as ``BEGIN IMMEDIATE`` just before its first write:
+it has only read, so nothing is lost, and a deferred transaction is never upgraded in place
+(which SQLite refuses with "database is locked" when another write came in between). The
+reads before the restart and the writes after it therefore see the database as PostgreSQL's
+READ COMMITTED would, which the code already allows for.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from flask import g, has_app_context, request, request_started, request_tearing_down
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+#: Methods whose requests begin deferred transactions.
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: First words of statements that only read (and BEGIN itself, emitted by the hook below).
+_READING_WORDS = frozenset({"SELECT", "WITH", "PRAGMA", "EXPLAIN", "BEGIN"})
+_DEFERRED = "simdebrief.sqlite_deferred"
+_reads_first: ContextVar[bool] = ContextVar("simdebrief_reads_first", default=False)
+
+
+@contextmanager
+def reads_first() -> Iterator[None]:
+    """Begin this block's SQLite transactions deferred (e.g. a command that only reports)."""
+    token = _reads_first.set(True)
+    try:
+        yield
+    finally:
+        _reads_first.reset(token)
+
+
+def _mark_reading_request(_app, **_extra) -> None:
+    """Only requests being served: a job's made-up request context (for links) still writes."""
+    g.sqlite_reads_first = request.method in READING_METHODS
+
+
+def _unmark(_app, **_extra) -> None:
+    g.pop("sqlite_reads_first", None)
+
+
+request_started.connect(_mark_reading_request, weak=False)
+request_tearing_down.connect(_unmark, weak=False)
+
+
+def _reading() -> bool:
+    return _reads_first.get() or (has_app_context() and g.get("sqlite_reads_first", False))
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection, _record):
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite(connection):
+    if connection.dialect.name != "sqlite":
+        return
+    deferred = _reading()
+    connection.info[_DEFERRED] = False
+    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+    connection.info[_DEFERRED] = deferred
+
+
+def _writes(statement: str, context) -> bool:
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        return True
+    words = statement.split(None, 1)
+    return bool(words) and words[0].upper() not in _READING_WORDS
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _take_write_lock_before_first_write(connection, cursor, statement, parameters, context,
+                                        executemany):
+    if not connection.info.get(_DEFERRED) or not _writes(statement, context):
+        return
+    connection.info[_DEFERRED] = False
+    dbapi_connection = connection.connection.dbapi_connection
+    dbapi_connection.execute("ROLLBACK")
+    dbapi_connection.execute("BEGIN IMMEDIATE")

@@ -1,0 +1,235 @@
+"""The distress-per-stage figure from encrypted tallies equals counting every answer afresh,
+and a learner's erasure changes it exactly as if their answer had never existed."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, select, update
+
+from simdebrief.extensions import db
+from simdebrief.models import (
+    Centre,
+    CheckIn,
+    Debrief,
+    DistressBatchTally,
+    DistressPoolTally,
+    FollowUp,
+    FollowUpPlan,
+    FollowUpStatus,
+    PlanKind,
+    SessionStatus,
+    User,
+)
+from simdebrief.services import checkins, group_figures, privacy
+from simdebrief.services.followups import answers, enrolment, figures
+from tests.conftest import both_databases, client_for
+from tests.web.test_group_figures import new_learners, new_session
+
+serial = itertools.count()
+
+
+def recomputed(centre, now) -> dict:
+    """The figure as it was computed before the tallies: every answer decrypted, per view."""
+    k = group_figures.k_for(centre.min_group_size)
+    open_batches = figures._open_batches(db.session, centre, now)
+    batches: dict[tuple, list[int]] = defaultdict(list)
+    kinds = {}
+    for session_id, stage_id, stage_key, kind, checkin in db.session.execute(
+            select(FollowUp.session_id, FollowUp.stage_id, FollowUp.stage_key,
+                   FollowUpPlan.kind, CheckIn)
+            .join(CheckIn, CheckIn.id == FollowUp.checkin_id)
+            .join(FollowUpPlan, FollowUpPlan.id == FollowUp.plan_id)
+            .where(FollowUp.centre_id == centre.id,
+                   FollowUp.status == FollowUpStatus.COMPLETED, CheckIn.skipped.is_(False))):
+        if (session_id, stage_id) in open_batches:
+            continue
+        kinds[(session_id, stage_id)] = (PlanKind(kind), stage_key)
+        if checkin.distress is not None:
+            batches[(session_id, stage_id)].append(checkin.distress)
+    scores: dict[tuple, list[int]] = defaultdict(list)
+    for batch, values in batches.items():
+        if len(values) >= k:
+            scores[kinds[batch]].extend(values)
+    answered = db.session.execute(
+        select(FollowUpPlan.kind, FollowUp.stage_key)
+        .join(FollowUpPlan, FollowUpPlan.id == FollowUp.plan_id)
+        .where(FollowUp.centre_id == centre.id,
+               FollowUp.status == FollowUpStatus.COMPLETED).distinct()).all()
+    return {(PlanKind(kind), key): (len(scores[(PlanKind(kind), key)]) or None,
+                                    group_figures.median_of(scores[(PlanKind(kind), key)], k))
+            for kind, key in answered}
+
+
+def shown(centre, now) -> dict:
+    return {(row.plan_kind, row.key): (row.answered, row.median)
+            for row in figures.distress_per_stage(db.session, centre, now)}
+
+
+def centre_with_sessions(planning, sizes, start) -> tuple[Centre, list]:
+    centre = Centre(name=f"Centre {next(serial)}", timezone="Europe/Copenhagen",
+                    created_at=start)
+    db.session.add(centre)
+    db.session.flush()
+    groups = []
+    for size in sizes:
+        learners = new_learners(centre, size, start)
+        sim_session = new_session(centre, learners, planning, status=SessionStatus.DEBRIEFED)
+        debrief = Debrief(session_id=sim_session.id, framework="pearls", created_at=start,
+                          updated_at=start, finalised_at=start)
+        db.session.add(debrief)
+        db.session.flush()
+        enrolment.schedule_for_debrief(db.session, debrief, start)
+        groups.append((sim_session, learners))
+    db.session.execute(update(FollowUp).where(FollowUp.centre_id == centre.id)
+                       .values(status=FollowUpStatus.SENT, sent_at=start))
+    db.session.flush()
+    return centre, groups
+
+
+def answer(sim_session, learner, stage_key, distress, now, *, skip=False) -> None:
+    followup = db.session.scalar(select(FollowUp).where(
+        FollowUp.session_id == sim_session.id, FollowUp.user_id == learner.id,
+        FollowUp.stage_key == stage_key))
+    if skip:
+        answers.skip_stage(db.session, followup=followup, now=now)
+    else:
+        answers.complete_stage(db.session, followup=followup,
+                               answers=checkins.Answers(distress=distress),
+                               stage_answers={}, now=now)
+
+
+def first_stage_keys(centre) -> list[str]:
+    return sorted(set(db.session.scalars(
+        select(FollowUp.stage_key).where(FollowUp.centre_id == centre.id))))
+
+
+def rebuilt(centre, now) -> dict:
+    """The figure counted from empty tallies."""
+    for model in (DistressBatchTally, DistressPoolTally):
+        db.session.execute(delete(model).where(model.centre_id == centre.id))
+    db.session.expire_all()
+    return shown(centre, now)
+
+
+#: Per session, learner and stage (of the first two): what they do and after how many hours.
+plan_strategy = st.lists(st.tuples(
+    st.sampled_from(["answer"] * 6 + ["skip", "nothing"]),
+    st.sampled_from([*range(11), None]), st.integers(0, 60)), min_size=48, max_size=48)
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(sizes=st.tuples(st.sampled_from([5, 6, 8]), st.sampled_from([5, 7, 8]),
+                       st.sampled_from([3, 6, 8])),
+       plan=plan_strategy, looks=st.lists(st.integers(0, 30 * 24), min_size=1, max_size=3),
+       erased=st.sets(st.tuples(st.integers(0, 2), st.integers(0, 7)), max_size=3),
+       k=st.sampled_from([5, 6, 7]))
+def test_the_tallied_figure_equals_counting_every_answer(app, people, planning, clock, sizes,
+                                                         plan, looks, erased, k):
+    with app.app_context():
+        start = clock.now()
+        centre, groups = centre_with_sessions(planning, sizes, start)
+        keys = first_stage_keys(centre)[:2]
+        steps = sorted(
+            (hours, g, n, s, action, distress)
+            for (g, n, s), (action, distress, hours) in zip(
+                itertools.product(range(3), range(8), range(2)), plan, strict=True)
+            if action != "nothing" and n < sizes[g])
+        for hours, g, n, s, action, distress in steps:
+            sim_session, learners = groups[g]
+            answer(sim_session, learners[n], keys[s], distress, start + timedelta(hours=hours),
+                   skip=action == "skip")
+        later = start + timedelta(days=400)
+        for hours in sorted(looks):
+            now = start + timedelta(hours=hours)
+            assert shown(centre, now) == recomputed(centre, now)
+        assert shown(centre, later) == recomputed(centre, later)
+        for g, n in sorted(erased):
+            if n < sizes[g]:
+                privacy.delete_emotional_data(db.session, user=groups[g][1][n], now=later)
+        centre.min_group_size = k
+        db.session.flush()
+        assert shown(centre, later) == recomputed(centre, later) == rebuilt(centre, later)
+        db.session.rollback()
+
+
+def test_erasure_takes_out_exactly_that_answer(app, people, planning, clock):
+    with app.app_context():
+        start = clock.now()
+        centre, [(sim_session, learners)] = centre_with_sessions(planning, [6], start)
+        key = first_stage_keys(centre)[0]
+        for learner, distress in zip(learners, [1, 2, 3, 4, 5, 10], strict=True):
+            answer(sim_session, learner, key, distress, start)
+        later = start + timedelta(days=400)
+        kind_key = (PlanKind.SESSION, key)
+        assert shown(centre, later)[kind_key] == (6, 3.5)
+        db.session.commit()
+
+        admin = db.session.get(User, people.ids["admin"])
+        learners[5].erasure_requested_at = later
+        privacy.erase_account(db.session, actor=admin, user=learners[5], now=later)
+        db.session.commit()
+        assert shown(centre, later)[kind_key] == (5, 3)  # as if the 10 had never been given
+        db.session.commit()
+
+        privacy.delete_emotional_data(db.session, user=learners[0], now=later)
+        db.session.commit()
+        assert shown(centre, later)[kind_key] == (None, None)  # four scores: fewer than k
+        assert shown(centre, later) == recomputed(centre, later)
+
+
+def test_a_view_decrypts_only_batches_that_changed(app, people, planning, clock, monkeypatch):
+    with app.app_context():
+        start = clock.now()
+        centre, groups = centre_with_sessions(planning, [6, 6], start)
+        key = first_stage_keys(centre)[0]
+        for sim_session, learners in groups:
+            for learner in learners:
+                answer(sim_session, learner, key, 4, start)
+        later = start + timedelta(days=400)
+        shown(centre, later)
+        db.session.commit()
+        opened = []
+        original = CheckIn.distress.fget
+        monkeypatch.setattr(CheckIn, "distress",
+                            property(lambda self: opened.append(self.id) or original(self)))
+        assert shown(centre, later)[(PlanKind.SESSION, key)] == (12, 4)
+        assert opened == []  # nothing changed: only the tallies were read
+        privacy.delete_emotional_data(db.session, user=groups[0][1][0], now=later)
+        shown(centre, later)
+        assert len(opened) == 5  # that one batch counted again; the other untouched
+
+
+@both_databases
+def test_the_admin_overview_counts_a_batch_once_and_keeps_it(app, people, planning, clock):
+    with app.app_context():
+        centre = db.session.get(Centre, people.centre_id)
+        start = clock.now()
+        learners = new_learners(centre, 5, start)
+        sim_session = new_session(centre, learners, planning, status=SessionStatus.DEBRIEFED)
+        debrief = Debrief(session_id=sim_session.id, framework="pearls", created_at=start,
+                          updated_at=start, finalised_at=start)
+        db.session.add(debrief)
+        db.session.flush()
+        enrolment.schedule_for_debrief(db.session, debrief, start)
+        db.session.execute(update(FollowUp).where(FollowUp.session_id == sim_session.id)
+                           .values(status=FollowUpStatus.SENT, sent_at=start))
+        key = first_stage_keys(centre)[0]
+        for learner in learners:
+            answer(sim_session, learner, key, 7, start)
+        db.session.commit()
+    clock.advance(days=400)
+    admin = client_for(app, people, "admin")
+    assert admin.get("/admin/follow-ups").status_code == 200
+    assert admin.get("/admin/follow-ups").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(func.count(DistressBatchTally.id))) == 1
+        pool = db.session.scalars(select(DistressPoolTally)).one()
+        assert pool.counts == {"7": 5}
+        stored = db.session.scalar(select(DistressPoolTally.counts_sealed))
+        assert "7" not in stored.split(":", 1)[0] and not stored.startswith("{")
