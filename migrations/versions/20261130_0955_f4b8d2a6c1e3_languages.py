@@ -1,7 +1,7 @@
 """languages: a centre's default language; erased names shown in the reader's language
 
 Revision ID: f4b8d2a6c1e3
-Revises: e5a7c3d9b1f2
+Revises: a4c8e2f6b9d1
 Create Date: 2026-11-30 09:50:00
 
 Users who have not chosen a language read their centre's default (new users start with it).
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'f4b8d2a6c1e3'
-down_revision = 'e5a7c3d9b1f2'
+down_revision = 'a4c8e2f6b9d1'
 branch_labels = None
 depends_on = None
 
