@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from flask_babel import gettext
@@ -55,6 +56,22 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+#: Defaults stored with a number in them ("Month 3 of the waiting time"): the stored English
+#: is matched back to its message, which is then read with the same number.
+NUMBERED_DEFAULTS = (
+    (re.compile(r"Month (\d+) of the waiting time"), "Month %(number)d of the waiting time"),
+)
+
+
+def reader_text(value: str) -> str:
+    """A stored English default in the reader's language; other text unchanged."""
+    for pattern, message in NUMBERED_DEFAULTS:
+        match = pattern.fullmatch(value)
+        if match:
+            return gettext(message, number=int(match.group(1)))
+    return gettext(value)
+
+
 def shown_in_reader_language(stored: str) -> hybrid_property:
     """A text attribute whose stored value, when it is one of SimDebrief's own defaults
     (stored in English), reads in the reader's language; text people typed reads as typed.
@@ -62,7 +79,7 @@ def shown_in_reader_language(stored: str) -> hybrid_property:
 
     def read(self) -> str:
         value = getattr(self, stored)
-        return gettext(value) if value else value
+        return reader_text(value) if value else value
 
     def write(self, value: str) -> None:
         setattr(self, stored, value)

@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 
 from simdebrief.extensions import db
 from simdebrief.models import User
-from tests.conftest import client_for
+from tests.conftest import SEED, client_for
 
 ROOT = Path(__file__).resolve().parents[2]
 POT = ROOT / "simdebrief" / "translations" / "messages.pot"
@@ -30,7 +30,9 @@ ENGLISH_DATES = re.compile(
     r"(?= \d| \d\d|,))\b")
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*[sdfirg]|%[sdfr]|\{\w*\}")
 #: Names the test data gives its objects ("Room mine"): the data's words, not the app's.
-TEST_DATA = re.compile(r"\b(?:Cohort|Room|Line|Story|Peer) (?:mine|person|other)\b")
+TEST_DATA = re.compile(r"\b(?:Cohort|Room|Line|Story|Peer) (?:mine|person|other)\b|"
+                       + "|".join(re.escape(name) for name, _role, _tier in SEED.values())
+                       + r"|Herlev Sim Centre|Other Centre")
 VISIBLE_ATTRIBUTES = re.compile(r'\b(?:aria-label|title|alt|placeholder)="([^"]*)"')
 
 
@@ -42,7 +44,11 @@ def english_phrases() -> list[tuple[str, re.Pattern]]:
         danish = read_po(handle, locale="da")
     with POT.open("rb") as handle:
         template = read_po(handle)
-    phrases = set()
+    phrases, danish_words = set(), set()
+    for message in danish:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in strings:
+            danish_words.update(fragments(text or ""))
     for message in template:
         if not message.id:
             continue
@@ -53,17 +59,23 @@ def english_phrases() -> list[tuple[str, re.Pattern]]:
         for english in ids:
             if english in strings:
                 continue  # the same in both languages: SimDebrief, PEARLS, ISBAR
-            for part in PLACEHOLDER.split(english):
-                part = " ".join(part.split()).strip(" ,.:;()–-")
-                if len(part) > 3:
-                    phrases.add(part)
+            # A part that Danish uses as well ("Session", "Status") is no sign of English.
+            phrases.update(part for part in fragments(english) if part not in danish_words)
     return [(p, re.compile(r"(?<![\w-])" + re.escape(p) + r"(?![\w-])"))
             for p in sorted(phrases)]
+
+
+def fragments(message: str) -> list[str]:
+    """The literal parts of a message between its placeholders, longer than 3 characters."""
+    parts = (" ".join(part.split()).strip(" ,.:;()–-") for part in PLACEHOLDER.split(message))
+    return [part for part in parts if len(part) > 3]
 
 
 def visible_text(page: str) -> str:
     """The words a person sees or hears: tags, scripts and styles removed, entities read."""
     page = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", page)
+    # An email's subject in the outbox is shown as its recipient got it, in their language.
+    page = re.sub(r'(?is)<(\w+)[^>]*\bclass="as-sent"[^>]*>.*?</\1>', " ", page)
     attributes = " ".join(VISIBLE_ATTRIBUTES.findall(page))
     text = re.sub(r"(?s)<[^>]+>", "\n", page) + "\n" + attributes
     return "\n".join(" ".join(line.split()) for line in html.unescape(text).splitlines())

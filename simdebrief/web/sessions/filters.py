@@ -16,6 +16,7 @@ from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
 from simdebrief.models import Room, Scenario, ScenarioVersion, SessionStatus, SimSession
+from simdebrief.scenario_translations import current_language
 from simdebrief.timefmt import local_to_utc
 from simdebrief.web.forms import choices
 from simdebrief.web.ids import coerce_id
@@ -51,10 +52,11 @@ def filter_form(session, centre_id: int, args) -> SessionFilterForm:
     rooms = session.execute(select(Room.id, Room.name).where(Room.centre_id == centre_id)
                             .order_by(func.lower(Room.name))).all()
     form.room.choices = choices([(0, _("Any room"))] + [(i, name) for i, name in rooms])
+    title = ScenarioVersion.title_expression(current_language())
     scenarios = session.execute(
-        select(Scenario.id, ScenarioVersion.title)
+        select(Scenario.id, title)
         .join(ScenarioVersion, ScenarioVersion.id == Scenario.current_version_id)
-        .order_by(func.lower(ScenarioVersion.title))).all()
+        .order_by(func.lower(title))).all()
     form.scenario.choices = choices([(0, _("Any scenario"))] + [(i, t) for i, t in scenarios])
     form.status.choices = choices([("", _("Any status"))] + [
         (status.value, session_status(status)) for status in SessionStatus])
