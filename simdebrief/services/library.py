@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from simdebrief.models import Scenario, ScenarioVersion
 
@@ -122,7 +122,10 @@ def sync_library(session: Session, *, directory: Path, now: datetime,
 
 
 def active_scenarios(session: Session) -> list[Scenario]:
+    """The library's scenarios with their current version's document loaded in the same
+    query: the library page searches it and every title reads it in the reader's language."""
     return list(session.scalars(
         select(Scenario).where(Scenario.retired_at.is_(None),
                                Scenario.current_version_id.is_not(None))
+        .options(joinedload(Scenario.current_version).undefer(ScenarioVersion.content))
     ).unique())

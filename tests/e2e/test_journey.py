@@ -12,6 +12,7 @@ desktop and at 390 px. Screenshots are kept under ``test-artifacts/journey``.
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 from datetime import UTC, datetime, timedelta
 from email.message import Message
@@ -175,6 +176,7 @@ def submit(page, form: str = "main form") -> None:
 
 @pytest.fixture
 def journey(tmp_path, clock, smtp_server, browser):
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)  # one run's screenshots, numbered in order
     app = make_app(f"sqlite:///{tmp_path / 'journey.sqlite3'}", clock, WTF_CSRF_ENABLED=True,
                    SIMDEBRIEF_SMTP_HOST="127.0.0.1", SIMDEBRIEF_SMTP_PORT=smtp_server.port,
                    SIMDEBRIEF_SMTP_TIMEOUT=3)
