@@ -11,7 +11,10 @@ the smallest to the largest size. The figures are printed, never asserted: the m
 other load moves them. Runs on a temporary SQLite file, and on PostgreSQL too when
 SIMDEBRIEF_BENCH_POSTGRES_URL names a database it may empty.
 
-    python bench/bench_web.py [--sizes 1000,10000] [--seconds 10]
+Each learner attends at most ``SESSIONS_PER_LEARNER`` sessions, as in a real centre; the
+measured student has a full history of that size.
+
+    python bench/bench_web.py [--sizes 1000,10000] [--seconds 10] [--pages who:/path,...]
 """
 
 from __future__ import annotations
