@@ -11,7 +11,10 @@ the smallest to the largest size. The figures are printed, never asserted: the m
 other load moves them. Runs on a temporary SQLite file, and on PostgreSQL too when
 SIMDEBRIEF_BENCH_POSTGRES_URL names a database it may empty.
 
-    python bench/bench_web.py [--sizes 1000,10000] [--seconds 10]
+Each learner attends at most ``SESSIONS_PER_LEARNER`` sessions, as in a real centre; the
+measured student has a full history of that size.
+
+    python bench/bench_web.py [--sizes 1000,10000] [--seconds 10] [--pages who:/path,...]
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ from simdebrief.models import (  # noqa: E402
     SupporterTier,
     SupportRequest,
     SupportStatus,
+    User,
     session_instructor,
 )
 from simdebrief.services import accounts  # noqa: E402
@@ -88,10 +92,22 @@ def environment(url: str) -> dict:
     return env
 
 
+#: Sessions a learner attends over their studies, and learners in each session (the
+#: scenario's role places): a centre's history grows in sessions and learners, never in one
+#: learner attending every session.
+SESSIONS_PER_LEARNER = 30
+LEARNERS_PER_SESSION = 4
+#: Of the measured learner's sessions, how many are still to come.
+UPCOMING_OF_MEASURED = 5
+
+
 def seed(url: str, sessions: int) -> None:
     """The centre's people, then ``sessions`` sessions (half over, half to come), each taught
-    by the instructor with the student present; the past ones with follow-up stages and now
-    and then a request to talk. Core inserts copy one session scheduled by the service."""
+    by the instructor with ``LEARNERS_PER_SESSION`` learners present, each learner attending
+    at most ``SESSIONS_PER_LEARNER`` sessions. The measured student has a full history of that
+    size: the sessions nearest now, mostly past. Past sessions carry follow-up stages for
+    their learners and now and then a request to talk. Core inserts copy one session (and
+    one learner) made by the services."""
     now = datetime.now(UTC)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET,
                       "SIMDEBRIEF_CHECKIN_KEYS": KEYS, "SIMDEBRIEF_SCHEDULER": False})
@@ -131,9 +147,12 @@ def seed(url: str, sessions: int) -> None:
         every = [first.id, *new_ids]
         db.session.execute(insert(session_instructor), [
             {"session_id": s, "user_id": ids["instructor"]} for s in every])
+        attending = attendance(every, [first.ends_at, *(r["ends_at"] for r in rows)], now,
+                               ids["student"], learner_pool(centre.id, ids["student"],
+                                                            len(every)))
         db.session.execute(insert(SessionParticipant), [
-            {"session_id": s, "user_id": ids["student"], "attendance": Attendance.PRESENT}
-            for s in every])
+            {"session_id": s, "user_id": u, "attendance": Attendance.PRESENT}
+            for s, learners in attending.items() for u in learners])
         debrief = Debrief(session_id=first.id, framework="PEARLS", status=DebriefStatus.FINAL,
                           created_at=now, updated_at=now, finalised_at=now)
         db.session.add(debrief)
@@ -142,19 +161,59 @@ def seed(url: str, sessions: int) -> None:
         enrolment.schedule_for_debrief(db.session, debrief, now)
         columns = [c.key for c in FollowUp.__table__.columns if c.key != "id"]
         pattern = [{key: getattr(f, key) for key in columns}
-                   for f in db.session.scalars(select(FollowUp))]
+                   for f in db.session.scalars(select(FollowUp).where(
+                       FollowUp.user_id == ids["student"]))]
         past = [i for i, row in zip(new_ids, rows, strict=True) if row["ends_at"] < now]
-        for start in range(0, len(past), 2_000):
+        for start in range(0, len(past), 500):
             db.session.execute(insert(FollowUp), [
-                aged(p, s, timedelta(hours=6 * (n + 1)), now)
-                for n, s in enumerate(past[start:start + 2_000], start) for p in pattern])
+                aged({**p, "user_id": learner}, s, timedelta(hours=6 * (n + 1)), now)
+                for n, s in enumerate(past[start:start + 500], start)
+                for learner in attending[s] for p in pattern])
         db.session.execute(insert(SupportRequest), [
-            {"centre_id": centre.id, "learner_id": ids["student"], "session_id": s,
+            {"centre_id": centre.id, "learner_id": attending[s][0], "session_id": s,
              "tier": SupporterTier.PEER, "status": SupportStatus.OPEN, "created_at": now,
              "updated_at": now} for s in past[::50]])
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
+
+
+def learner_pool(centre_id: int, student_id: int, sessions: int) -> list[int]:
+    """Enough other learners for every session's places at ``SESSIONS_PER_LEARNER`` each:
+    copies of the measured student's account under other addresses (no password hashing)."""
+    needed = LEARNERS_PER_SESSION * -(-sessions // SESSIONS_PER_LEARNER)
+    table = User.__table__
+    student = db.session.execute(select(table).where(table.c.id == student_id)).one()
+    template = {key: value for key, value in student._mapping.items() if key != "id"}
+    pool = []
+    for start in range(0, needed, 2_000):
+        pool += db.session.scalars(insert(table).returning(table.c.id), [
+            {**template, "centre_id": centre_id, "email": f"learner{n}@bench.example.org",
+             "name": f"Learner {n}", "calendar_token": f"bench-calendar-{n}",
+             "security_stamp": f"bench-stamp-{n}"}
+            for n in range(start, min(needed, start + 2_000))])
+    return pool
+
+
+def attendance(session_ids: list[int], ends: list[datetime], now: datetime, student_id: int,
+               pool: list[int]) -> dict[int, list[int]]:
+    """Each session's learners. The measured student takes the sessions nearest now
+    (``UPCOMING_OF_MEASURED`` to come, the rest past). Every other learner holds one place
+    in ``SESSIONS_PER_LEARNER`` consecutive sessions, so nobody attends more than that."""
+    order = sorted(range(len(session_ids)), key=lambda i: abs(ends[i] - now))
+    past = [session_ids[i] for i in order if ends[i] <= now]
+    coming = [session_ids[i] for i in order if ends[i] > now]
+    mine = set(past[:SESSIONS_PER_LEARNER - UPCOMING_OF_MEASURED]
+               + coming[:UPCOMING_OF_MEASURED])
+    per_place = len(pool) // LEARNERS_PER_SESSION
+    attending = {}
+    for index, session_id in enumerate(session_ids):
+        learners = [pool[place * per_place + index // SESSIONS_PER_LEARNER]
+                    for place in range(LEARNERS_PER_SESSION)]
+        if session_id in mine:
+            learners[0] = student_id
+        attending[session_id] = learners
+    return attending
 
 
 def aged(pattern: dict, session_id: int, earlier: timedelta, now: datetime) -> dict:
@@ -305,7 +364,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--pages", default="",
+                        help="measure only these pages, e.g. student:/dashboard,student:/me/"
+                             "follow-ups (default: every page)")
     options = parser.parse_args()
+    if options.pages:
+        wanted = {tuple(page.split(":", 1)) for page in options.pages.split(",")}
+        PAGES[:] = [page for page in PAGES if page in wanted]
     sizes = [int(s) for s in options.sizes.split(",")]
     print(f"load generator: {'wrk -t2 -c16' if shutil.which('wrk') else 'Python, 16 connections'}"
           f", {options.seconds} s per page; gunicorn, 2 workers")

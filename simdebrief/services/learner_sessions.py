@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from simdebrief.models import (
@@ -42,25 +42,30 @@ def past_sessions(session: Session, user: User, now: datetime,
     return list(session.scalars(query))
 
 
-def _read_session_ids(session: Session, user: User) -> set[int]:
-    return {int(object_id) for object_id in session.scalars(
-        select(AuditEvent.object_id).where(AuditEvent.actor_id == user.id,
-                                           AuditEvent.action == FEEDBACK_READ,
-                                           AuditEvent.object_type == "sim_session"))
-        if object_id.isdigit()}
+#: New-feedback notices on the learner's home: the most recent few, whatever the history.
+UNREAD_ON_DASHBOARD = 5
 
 
-def unread_feedback(session: Session, user: User) -> list[SimSession]:
-    """Finalised debriefs the learner attended and has not opened yet, recent first."""
-    rows = session.scalars(
+def unread_feedback(session: Session, user: User,
+                    limit: int = UNREAD_ON_DASHBOARD) -> list[SimSession]:
+    """Finalised debriefs the learner attended and has not opened yet, recent first.
+
+    The "read" events are matched in SQL (through the audit trail's object index) and only
+    ``limit`` sessions are loaded, so a long history costs no more than a short one."""
+    opened = (select(AuditEvent.id)
+              .where(AuditEvent.object_type == "sim_session",
+                     AuditEvent.object_id == cast(SimSession.id, String),
+                     AuditEvent.actor_id == user.id,
+                     AuditEvent.action == FEEDBACK_READ)
+              .correlate(SimSession))
+    return list(session.scalars(
         select(SimSession).join(SessionParticipant).join(Debrief,
                                                          Debrief.session_id == SimSession.id)
         .where(SessionParticipant.user_id == user.id,
                SessionParticipant.attendance == Attendance.PRESENT,
-               Debrief.status == DebriefStatus.FINAL)
-        .order_by(Debrief.finalised_at.desc(), SimSession.id.desc()))
-    read = _read_session_ids(session, user)
-    return [sim_session for sim_session in rows if sim_session.id not in read]
+               Debrief.status == DebriefStatus.FINAL, ~opened.exists())
+        .order_by(Debrief.finalised_at.desc(), SimSession.id.desc())
+        .limit(limit)))
 
 
 def has_read_feedback(session: Session, user: User, sim_session: SimSession) -> bool:

@@ -259,12 +259,19 @@ def timeline_of(session: Session, user: User, *, page: int = 1,
     return [groups[key] for key in keys if key in groups], has_more
 
 
-def distress_points(session: Session, user: User) -> list[tuple[datetime, int]]:
-    """(when, distress) of each of the learner's own answers that has a score, oldest first."""
-    points = []
-    for checkin in session.scalars(select(CheckIn).where(CheckIn.user_id == user.id,
-                                                         CheckIn.skipped.is_(False))
-                                   .order_by(CheckIn.created_at, CheckIn.id)):
-        if checkin.distress is not None:
-            points.append((checkin.created_at, checkin.distress))
-    return points
+#: Answers the learner's trend reads (and so decrypts) per view: the most recent ones.
+TREND_ANSWERS = 60
+
+
+def distress_points(session: Session, user: User,
+                    limit: int = TREND_ANSWERS) -> list[tuple[datetime, int]]:
+    """(when, distress) of the learner's latest ``limit`` answers that have a score, oldest
+    first. Each answer is sealed, so only the latest ones are read and decrypted: the cost of
+    a view stays the same however long the learner's history grows."""
+    latest = session.scalars(
+        select(CheckIn).where(CheckIn.user_id == user.id, CheckIn.skipped.is_(False),
+                              CheckIn.payload_sealed.is_not(None))
+        .order_by(CheckIn.created_at.desc(), CheckIn.id.desc()).limit(limit))
+    points = [(checkin.created_at, checkin.distress) for checkin in latest
+              if checkin.distress is not None]
+    return points[::-1]

@@ -92,9 +92,13 @@ def set_choice(session: Session, *, user: User, action: str, now: datetime,
     return state
 
 
-def choices_of(session: Session, user: User) -> list[FollowUpChoice]:
-    return list(session.scalars(select(FollowUpChoice).where(FollowUpChoice.user_id == user.id)
-                                .order_by(FollowUpChoice.at.desc(), FollowUpChoice.id.desc())))
+def choices_of(session: Session, user: User, limit: int | None = None) -> list[FollowUpChoice]:
+    """The learner's choices, the latest first (``limit`` of them when given)."""
+    query = (select(FollowUpChoice).where(FollowUpChoice.user_id == user.id)
+             .order_by(FollowUpChoice.at.desc(), FollowUpChoice.id.desc()))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
 
 
 

@@ -102,7 +102,7 @@ def mine():
         timeline=paging.Window(groups, page, has_more),
         state=preference.state if preference else PreferenceState.ACTIVE,
         preference=preference, choice_form=ChoiceForm(), now=now,
-        history=learner_choices.choices_of(db.session, current_user)[:10],
+        history=learner_choices.choices_of(db.session, current_user, limit=10),
         choice_names=CHOICE_NAMES, state_text=STATE_TEXT,
         trend=_trend(points, _zone()), points=points,
         tracks=learner_choices.tracks_of(db.session, current_user), **template_context())
