@@ -57,7 +57,7 @@ run: demo ## Install, migrate, load scenarios and the demo centre, and serve wit
 	$(FLASK) serve --host $(HOST) --port $(PORT)
 
 test: install-dev ## Install the test tools and run the whole suite (one worker per core)
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --durations=15
 
 lint: install-dev ## Check the code with ruff
 	$(BIN)/ruff check .
