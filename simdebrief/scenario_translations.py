@@ -201,10 +201,6 @@ def _overlay(base: Any, text: Any) -> Any:
 
 def current_language() -> str:
     """The language of the request or of ``force_locale`` around it; English elsewhere."""
-    try:
-        from flask_babel import get_locale
+    from simdebrief.timefmt import current_locale
 
-        locale = get_locale()
-    except (RuntimeError, AttributeError):
-        locale = None
-    return base_language(locale)
+    return base_language(current_locale())

@@ -99,7 +99,7 @@ def current_locale() -> Locale:
     """The locale in force (a request's, or one set by ``force_locale``); English otherwise."""
     try:
         locale = get_locale()
-    except RuntimeError:
+    except (RuntimeError, AttributeError):  # outside an app, or before Babel is set up
         locale = None
     return locale or Locale.parse("en")
 

@@ -63,7 +63,7 @@ NUMBERED_DEFAULTS = (
 )
 
 
-def reader_text(value: str) -> str:
+def stored_default_text(value: str) -> str:
     """A stored English default in the reader's language; other text unchanged."""
     for pattern, message in NUMBERED_DEFAULTS:
         match = pattern.fullmatch(value)
@@ -79,7 +79,7 @@ def shown_in_reader_language(stored: str) -> hybrid_property:
 
     def read(self) -> str:
         value = getattr(self, stored)
-        return reader_text(value) if value else value
+        return stored_default_text(value) if value else value
 
     def write(self, value: str) -> None:
         setattr(self, stored, value)
