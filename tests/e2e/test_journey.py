@@ -27,6 +27,7 @@ from simdebrief.models import Centre, User
 from simdebrief.services import directory
 from tests.conftest import PASSWORD, make_app, seed_people, sync_shipped_library
 from tests.web.test_danish_pages import english_left
+from tests.web.test_data_protection import pdf_text
 
 pytestmark = pytest.mark.e2e
 
@@ -58,10 +59,7 @@ class Journey:
         """Go to ``path``; when the login session has lapsed (the clock moved), log in again."""
         page.goto(self.base + path)
         if "/login" in page.url and not path.startswith("/login"):
-            email, password = self.credentials[who]
-            page.locator("#email").fill(email)
-            page.locator("#password").fill(password)
-            page.locator("form button[type=submit], form input[type=submit]").first.click()
+            submit_login(page, *self.credentials[who])
             page.wait_for_load_state("load")
             if not page.url.endswith(path):
                 page.goto(self.base + path)
@@ -111,14 +109,6 @@ class Journey:
         return match.group(1)
 
 
-def pdf_text(data: bytes) -> str:
-    from io import BytesIO
-
-    from pypdf import PdfReader
-
-    return "\n".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
-
-
 def text_of(message: Message) -> str:
     for part in message.walk():
         if part.get_content_type() == "text/plain":
@@ -126,11 +116,16 @@ def text_of(message: Message) -> str:
     raise AssertionError("no text part")
 
 
-def log_in(page, journey: Journey, email: str, password: str = PASSWORD) -> None:
-    page.goto(journey.base + "/login")
+def submit_login(page, email: str, password: str) -> None:
+    """Fill in and send the login form the page shows."""
     page.locator("#email").fill(email)
     page.locator("#password").fill(password)
     page.locator("form button[type=submit], form input[type=submit]").first.click()
+
+
+def log_in(page, journey: Journey, email: str, password: str = PASSWORD) -> None:
+    page.goto(journey.base + "/login")
+    submit_login(page, email, password)
     page.wait_for_url(re.compile(r".*/dashboard$"))
 
 

@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po
 from simdebrief.extensions import db
 from simdebrief.models import User
 from tests.conftest import SEED, client_for
+from tests.unit.test_catalogue import PLACEHOLDER
 
 ROOT = Path(__file__).resolve().parents[2]
 POT = ROOT / "simdebrief" / "translations" / "messages.pot"
@@ -28,7 +29,6 @@ ENGLISH_DATES = re.compile(
     r"April|June|July|August|September|October|November|December|"
     r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
     r"(?= \d| \d\d|,))\b")
-PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*[sdfirg]|%[sdfr]|\{\w*\}")
 #: Names the test data gives its objects ("Room mine"): the data's words, not the app's.
 TEST_DATA = re.compile(r"\b(?:Cohort|Room|Line|Story|Peer) (?:mine|person|other)\b|"
                        + "|".join(re.escape(name) for name, _role, _tier in SEED.values())

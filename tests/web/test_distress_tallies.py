@@ -28,9 +28,7 @@ from simdebrief.models import (
 from simdebrief.services import checkins, group_figures, privacy
 from simdebrief.services.followups import answers, enrolment, figures
 from tests.conftest import both_databases, client_for
-from tests.web.test_group_figures import new_learners, new_session
-
-serial = itertools.count()
+from tests.web.test_group_figures import centre_with_sessions, new_learners, new_session
 
 
 def recomputed(centre, now) -> dict:
@@ -68,27 +66,6 @@ def recomputed(centre, now) -> dict:
 def shown(centre, now) -> dict:
     return {(row.plan_kind, row.key): (row.answered, row.median)
             for row in figures.distress_per_stage(db.session, centre, now)}
-
-
-def centre_with_sessions(planning, sizes, start) -> tuple[Centre, list]:
-    centre = Centre(name=f"Centre {next(serial)}", timezone="Europe/Copenhagen",
-                    created_at=start)
-    db.session.add(centre)
-    db.session.flush()
-    groups = []
-    for size in sizes:
-        learners = new_learners(centre, size, start)
-        sim_session = new_session(centre, learners, planning, status=SessionStatus.DEBRIEFED)
-        debrief = Debrief(session_id=sim_session.id, framework="pearls", created_at=start,
-                          updated_at=start, finalised_at=start)
-        db.session.add(debrief)
-        db.session.flush()
-        enrolment.schedule_for_debrief(db.session, debrief, start)
-        groups.append((sim_session, learners))
-    db.session.execute(update(FollowUp).where(FollowUp.centre_id == centre.id)
-                       .values(status=FollowUpStatus.SENT, sent_at=start))
-    db.session.flush()
-    return centre, groups
 
 
 def answer(sim_session, learner, stage_key, distress, now, *, skip=False) -> None:

@@ -188,6 +188,29 @@ stage_plan = st.lists(st.tuples(
     st.sampled_from([*range(11), None]), st.integers(0, 80)), min_size=32, max_size=32)
 
 
+def centre_with_sessions(planning, sizes, start) -> tuple[Centre, list]:
+    """A new centre with one debriefed session per group size, every stage sent at once so
+    any of them can be answered in any order."""
+    centre = Centre(name=f"Centre {next(serial)}", timezone="Europe/Copenhagen",
+                    created_at=start)
+    db.session.add(centre)
+    db.session.flush()
+    groups = []
+    for size in sizes:
+        learners = new_learners(centre, size, start)
+        sim_session = new_session(centre, learners, planning, status=SessionStatus.DEBRIEFED)
+        debrief = Debrief(session_id=sim_session.id, framework="pearls", created_at=start,
+                          updated_at=start, finalised_at=start)
+        db.session.add(debrief)
+        db.session.flush()
+        enrolment.schedule_for_debrief(db.session, debrief, start)
+        groups.append((sim_session, learners))
+    db.session.execute(update(FollowUp).where(FollowUp.centre_id == centre.id)
+                       .values(status=FollowUpStatus.SENT, sent_at=start))
+    db.session.flush()
+    return centre, groups
+
+
 @settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(sizes=st.tuples(st.sampled_from([7, 5, 3, 6, 8]), st.sampled_from([6, 4, 8])),
@@ -196,25 +219,7 @@ def test_follow_up_figures_change_only_by_whole_closed_batches(app, people, plan
                                                                sizes, plan):
     with app.app_context():
         start = clock.now()
-        centre = Centre(name=f"Centre {next(serial)}", timezone="Europe/Copenhagen",
-                        created_at=start)
-        db.session.add(centre)
-        db.session.flush()
-        groups = []
-        for size in sizes:
-            learners = new_learners(centre, size, start)
-            sim_session = new_session(centre, learners, planning,
-                                      status=SessionStatus.DEBRIEFED)
-            debrief = Debrief(session_id=sim_session.id, framework="pearls", created_at=start,
-                              updated_at=start, finalised_at=start)
-            db.session.add(debrief)
-            db.session.flush()
-            enrolment.schedule_for_debrief(db.session, debrief, start)
-            groups.append((sim_session, learners))
-        # Every stage sent at once, so any of them can be answered in any order.
-        db.session.execute(update(FollowUp).where(FollowUp.centre_id == centre.id)
-                           .values(status=FollowUpStatus.SENT, sent_at=start))
-        db.session.flush()
+        centre, groups = centre_with_sessions(planning, sizes, start)
         stage_keys = sorted({key for key in db.session.scalars(
             select(FollowUp.stage_key).where(FollowUp.centre_id == centre.id))})[:2]
         steps = sorted(
