@@ -31,12 +31,31 @@ def browser():
         browser.close()
 
 
+def buffered(app):
+    """Read each response whole, and close it, before the server writes a byte.
+
+    When the browser drops a connection mid-response (it navigates on before the icon
+    arrives), the development server abandons the body; a static file left open then
+    surfaces later as an unraisable ResourceWarning in whichever test happens to run.
+    """
+
+    def respond(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return respond
+
+
 @pytest.fixture
 def live_app(tmp_path, clock):
     """The app on a free loopback port, with a file database and the test clock."""
     app = make_app(f"sqlite:///{tmp_path / 'live.sqlite3'}", clock, WTF_CSRF_ENABLED=True,
                    SIMDEBRIEF_AUTOSAVE_SECONDS=1)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
