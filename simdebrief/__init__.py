@@ -15,10 +15,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from simdebrief import crypto, key_rotation, passwords, sqlite_locking  # noqa: F401 (hooks)
 from simdebrief.clock import SystemClock, current_now
 from simdebrief.config import load_settings, validate_config
-from simdebrief.extensions import babel, csrf, db, login_manager, migrate
+from simdebrief.extensions import babel, csrf, db, login_manager
+from simdebrief.schema import CommandsWithLazyMigrations, schema_is_current
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 
 
@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__, instance_path=str(PROJECT_ROOT / "instance"), template_folder=str(TEMPLATES_DIR)
     )
+    app.cli = CommandsWithLazyMigrations(app)
     instance_path = Path(app.instance_path)
     instance_path.mkdir(parents=True, exist_ok=True)
 
@@ -62,26 +63,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _schema_is_current(connection) -> bool:
-    """Whether the database is at the newest migration (or was made without migrations).
-
-    A database waiting for ``flask db upgrade`` may still hold values in an older format;
-    the check waits until it is upgraded, so the upgrade itself can start.
-    """
-    from alembic.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-    from sqlalchemy import inspect
-
-    if "alembic_version" not in inspect(connection).get_table_names():
-        return True
-    current = set(MigrationContext.configure(connection).get_current_heads())
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return current == set(ScriptDirectory.from_config(config).get_heads())
-
-
 def check_encryption_keys(app: Flask) -> None:
     """Refuse to start when the key ring cannot read the stored emotional data.
 
@@ -89,7 +70,7 @@ def check_encryption_keys(app: Flask) -> None:
     An empty database (e.g. before ``flask db upgrade``) has nothing to check.
     """
     with app.app_context(), db.engine.connect() as connection:
-        if _schema_is_current(connection):
+        if schema_is_current(connection):
             key_rotation.check_stored_values(connection)
 
 
@@ -113,7 +94,6 @@ def register_extensions(app: Flask) -> None:
     import simdebrief.models  # noqa: F401  (every table known to the metadata)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     from simdebrief import languages
 

@@ -184,7 +184,7 @@ def test_the_demo_debrief_records_objectives_phase_times_and_discussion(app):
         assert 0 < sum(f.suggested for f in factors) < len(factors)
 
 
-def test_starting_the_app_loads_no_pdf_scenario_schema_or_calendar_library():
+def test_starting_the_app_loads_no_pdf_scenario_schema_calendar_or_migration_library():
     """Every ``flask … --once`` pays the app's start-up: the heavy libraries wait until used."""
     import os
     import subprocess
@@ -192,7 +192,7 @@ def test_starting_the_app_loads_no_pdf_scenario_schema_or_calendar_library():
     from pathlib import Path
 
     probe = ("import sys, app; print(sorted({m.split('.')[0] for m in sys.modules} & "
-             "{'reportlab', 'pydantic', 'icalendar', 'yaml'}))")
+             "{'reportlab', 'pydantic', 'icalendar', 'yaml', 'alembic', 'flask_migrate'}))")
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root),
            "SIMDEBRIEF_DATABASE_URL": "sqlite://", "SIMDEBRIEF_SCHEDULER": "off",

@@ -21,6 +21,7 @@ from simdebrief.extensions import db
 from simdebrief.key_rotation import KeyCheckError
 from simdebrief.models import CheckIn, SupportRequest, User
 from simdebrief.models.base import UTCDateTime
+from simdebrief.schema import attach_migrations
 from simdebrief.services import checkins, support
 from tests.conftest import both_databases, make_app, seed_people
 
@@ -127,10 +128,12 @@ def test_rotation_moves_every_value_to_the_newest_key_resumably(db_url, clock):
 
 
 def create_app_with(db_url, clock, keys: str):
-    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url,
-                       "SECRET_KEY": "x" * 40, "SIMDEBRIEF_CLOCK": clock,
-                       "SIMDEBRIEF_PASSWORD_HASH_PROFILE": "test",
-                       "SIMDEBRIEF_CHECKIN_KEYS": keys})
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url,
+                      "SECRET_KEY": "x" * 40, "SIMDEBRIEF_CLOCK": clock,
+                      "SIMDEBRIEF_PASSWORD_HASH_PROFILE": "test",
+                      "SIMDEBRIEF_CHECKIN_KEYS": keys})
+    attach_migrations(app)
+    return app
 
 
 def stored_with_old_key(db_url, clock) -> None:
