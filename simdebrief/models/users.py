@@ -160,7 +160,10 @@ class User(Base):
     #: A supporter's own switch: unavailable supporters are not emailed about new requests.
     supporter_available: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    centre: Mapped[Centre] = relationship(lazy="joined")
+    #: Loaded on first use, from the identity map when the centre is already there (it is
+    #: for every logged-in request: the login session loads it with the user). Joining it to
+    #: every user of a list parsed the centre's JSON settings once per row.
+    centre: Mapped[Centre] = relationship()
     cohorts: Mapped[list[Cohort]] = relationship(
         secondary=cohort_membership, back_populates="students", order_by="Cohort.name"
     )

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from simdebrief import passwords
 from simdebrief.errors import (
@@ -355,7 +355,8 @@ def start_session(
 def resume_session(
     session: Session, *, session_id: str, now: datetime, idle: timedelta, absolute: timedelta
 ) -> User | None:
-    auth_session = session.get(AuthSession, session_id)
+    auth_session = session.get(AuthSession, session_id, options=[
+        joinedload(AuthSession.user).joinedload(User.centre)])
     if auth_session is None or auth_session.revoked:
         return None
     if now - auth_session.last_seen_at > idle or now - auth_session.created_at > absolute:

@@ -139,7 +139,8 @@ def index():
     query = query.options(
         scenario_title_only(),
         selectinload(SimSession.instructors).load_only(User.name),
-        selectinload(SimSession.participants).load_only(SessionParticipant.id))
+        selectinload(SimSession.participants).load_only(SessionParticipant.id)
+        .lazyload(SessionParticipant.user))
     page = paging.window(db.session, query.order_by(SimSession.id), per_page=PAGE_SIZE)
     return render_template("sessions/index.html", page=page, show=show, mine=mine,
                            filter_form=filter_form, filtering=filters.active(filter_form),
