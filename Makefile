@@ -74,5 +74,5 @@ db-revision: install-dev ## Autogenerate a migration: make db-revision MESSAGE="
 translations: install-dev ## Extract messages, update every catalogue and compile them
 	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --ignore-dirs ".*" --project SimDebrief \
 		-o $(CATALOGUES)/messages.pot .
-	$(BIN)/pybabel update -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel update -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) --ignore-obsolete --no-fuzzy-matching --width 100
 	$(BIN)/pybabel compile --statistics -d $(CATALOGUES)

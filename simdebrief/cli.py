@@ -298,7 +298,6 @@ RETENTION_LABELS = {
     "check_ins": lambda: _("check-ins (emotional data past its period)"),
     "support_requests": lambda: _("closed requests for a conversation"),
     "outbox_bodies": lambda: _("bodies of sent emails"),
-    "login_attempts": lambda: _("failed login attempts"),
     "audit_events": lambda: _("audit events"),
 }
 

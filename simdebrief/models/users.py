@@ -80,8 +80,6 @@ class Centre(Base):
     retention_support_months: Mapped[int] = mapped_column(Integer, default=12)
     #: Bodies of sent emails: days after sending.
     retention_outbox_days: Mapped[int] = mapped_column(Integer, default=30)
-    #: Failed login attempts: days.
-    retention_login_attempt_days: Mapped[int] = mapped_column(Integer, default=90)
     #: Audit events: years.
     retention_audit_years: Mapped[int] = mapped_column(Integer, default=5)
     #: Whether admins, instructors and supporters must log in with a second factor (TOTP).

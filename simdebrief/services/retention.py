@@ -22,7 +22,6 @@ from simdebrief.models import (
     Centre,
     CheckIn,
     FollowUp,
-    LoginAttempt,
     SupportRequest,
     SupportStatus,
     User,
@@ -31,10 +30,11 @@ from simdebrief.services import audit, notifications
 
 #: How long before their emotional data goes a learner is told.
 NOTICE_AHEAD = timedelta(days=14)
-KINDS = ("check_ins", "support_requests", "outbox_bodies", "login_attempts", "audit_events")
+KINDS = ("check_ins", "support_requests", "outbox_bodies", "audit_events")
+#: Failed logins are no centre's setting: the login limits keep them for a day
+#: (``accounts.forget_old_throttling``), and the audit log records refused logins.
 DEFAULTS = {"retention_emotional_months": 6, "retention_support_months": 12,
-            "retention_outbox_days": 30, "retention_login_attempt_days": 90,
-            "retention_audit_years": 5}
+            "retention_outbox_days": 30, "retention_audit_years": 5}
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -101,20 +101,17 @@ def mark_notified(user: User, purge_at: datetime) -> None:
 @dataclass(frozen=True)
 class GlobalPeriods:
     outbox: timedelta
-    login_attempts: timedelta
     audit_years: int
 
 
 def global_periods(session: Session) -> GlobalPeriods:
     """For data no single centre owns: the shortest period any centre set."""
     row = session.execute(select(
-        func.min(Centre.retention_outbox_days), func.min(Centre.retention_login_attempt_days),
-        func.min(Centre.retention_audit_years))).one()
-    outbox, logins, audit_years = (
+        func.min(Centre.retention_outbox_days), func.min(Centre.retention_audit_years))).one()
+    outbox, audit_years = (
         value if value is not None else DEFAULTS[name] for value, name in zip(
-            row, ("retention_outbox_days", "retention_login_attempt_days",
-                  "retention_audit_years"), strict=True))
-    return GlobalPeriods(timedelta(days=outbox), timedelta(days=logins), audit_years)
+            row, ("retention_outbox_days", "retention_audit_years"), strict=True))
+    return GlobalPeriods(timedelta(days=outbox), audit_years)
 
 
 def _purge_check_ins(session: Session, now: datetime) -> int:
@@ -164,9 +161,6 @@ def _purge(session: Session, now: datetime, *, record: bool) -> dict[str, int]:
         "support_requests": _purge_support_requests(session, now),
         "outbox_bodies": notifications.purge_sent_bodies(session, now=now)
         + notifications.purge_old_bodies(session, now=now, older_than=periods.outbox),
-        "login_attempts": session.execute(
-            delete(LoginAttempt).where(LoginAttempt.attempted_at <= now - periods.login_attempts)
-            .execution_options(synchronize_session=False)).rowcount,
         "audit_events": session.execute(
             delete(AuditEvent).where(AuditEvent.at <= add_months(now, -12 * periods.audit_years))
             .execution_options(synchronize_session=False)).rowcount,

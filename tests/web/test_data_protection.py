@@ -13,7 +13,6 @@ from simdebrief.jobs import apply_retention
 from simdebrief.models import (
     AuditEvent,
     CheckIn,
-    LoginAttempt,
     OutboxEmail,
     SupportRequest,
     User,
@@ -71,8 +70,6 @@ def test_each_kind_goes_after_its_period_and_a_dry_run_changes_nothing(app, peop
             db.session, key="t:1", to="student@example.org", subject="Hi", body="secret link",
             now=clock.now(), mail_from="a@example.org")
         notifications.mark_delivered(email, now=clock.now(), logged_only=False)
-        db.session.add(LoginAttempt(email="x@example.org", ip_address="1.2.3.4",
-                                    attempted_at=clock.now()))
         audit.record(db.session, action="test.old", now=clock.now())
         db.session.commit()
 
@@ -97,8 +94,8 @@ def test_each_kind_goes_after_its_period_and_a_dry_run_changes_nothing(app, peop
         email = db.session.scalar(select(OutboxEmail).where(OutboxEmail.idempotency_key == "t:1"))
         assert email.body_text == notifications.RETENTION_NOTE and email.subject == "Hi"
 
-    clock.advance(days=60)  # 91 days: failed logins
-    assert purge()["login_attempts"] == 1
+    clock.advance(days=60)  # 91 days: nothing (failed logins are the throttling job's, after 24 h)
+    assert set(purge().values()) == {0}
     assert count(app, CheckIn) == 1
 
     clock.advance(days=100)  # ~6.3 months: the check-in
@@ -373,7 +370,7 @@ def test_centre_retention_periods_are_settings_with_defaults(app, people, admin_
             "reminder_hours": "24", "debrief_framework": "PEARLS", "distress_threshold": "4",
             "min_group_size": "5", "retention_emotional_months": "3",
             "retention_support_months": "", "retention_outbox_days": "7",
-            "retention_login_attempt_days": "30", "retention_audit_years": "2",
+            "retention_audit_years": "2",
             "urgent_distress_threshold": "8", "peer_response_hours": "48",
             "professional_response_hours": "24", "urgent_response_minutes": "60",
             "country": "DK"}
@@ -383,8 +380,7 @@ def test_centre_retention_periods_are_settings_with_defaults(app, people, admin_
     with app.app_context():
         centre = db.session.get(Centre, people.centre_id)
         assert (centre.retention_emotional_months, centre.retention_support_months,
-                centre.retention_outbox_days, centre.retention_login_attempt_days,
-                centre.retention_audit_years) == (3, 12, 7, 30, 2)
+                centre.retention_outbox_days, centre.retention_audit_years) == (3, 12, 7, 2)
     bad = admin_client.post("/admin/centre", data={**data, "retention_outbox_days": "0"})
     assert bad.status_code == 400
     assert "Enter a number from 1 to 365." in bad.get_data(as_text=True)

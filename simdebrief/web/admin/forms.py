@@ -159,10 +159,6 @@ class CentreForm(FlaskForm):
         description=_l("Afterwards the outbox shows only address, subject and times. "
                        "Empty: 30."),
         validators=[Optional(), NumberRange(1, 365, _l("Enter a number from 1 to 365."))])
-    retention_login_attempt_days = IntegerField(
-        _l("Keep failed login attempts (days)"),
-        description=_l("Empty: 90."),
-        validators=[Optional(), NumberRange(1, 365, _l("Enter a number from 1 to 365."))])
     retention_audit_years = IntegerField(
         _l("Keep the audit log (years)"),
         description=_l("Empty: 5."),
