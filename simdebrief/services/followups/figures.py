@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from simdebrief.models import (
@@ -136,24 +136,25 @@ class WeekLoad:
 
 def weekly_load(session: Session, centre: Centre, now: datetime,
                 weeks: int = 12) -> tuple[int, list[WeekLoad]]:
-    """(stages overdue and still waiting, stages falling due per local week ahead)."""
+    """(stages overdue and still waiting, stages falling due per local week ahead).
+
+    One counting query: each local week's bounds are worked out here (daylight saving
+    included) and SQL counts the stages between them, however many there are."""
     zone = ZoneInfo(centre.timezone)
     waiting = (FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED)
-    overdue = session.scalar(select(func.count(FollowUp.id)).where(
-        FollowUp.centre_id == centre.id, FollowUp.status.in_(waiting),
-        FollowUp.due_at <= now)) or 0
     today = now.astimezone(zone).date()
-    first_monday = today - timedelta(days=today.weekday())
-    end = at_local(first_monday + timedelta(weeks=weeks), 0, zone)
-    per_week: Counter = Counter()
-    for (due_at,) in session.execute(select(FollowUp.due_at).where(
-            FollowUp.centre_id == centre.id, FollowUp.status.in_(waiting),
-            FollowUp.due_at > now, FollowUp.due_at < end)):
-        day = due_at.astimezone(zone).date()
-        per_week[day - timedelta(days=day.weekday())] += 1
-    return overdue, [WeekLoad(first_monday + timedelta(weeks=n),
-                              per_week[first_monday + timedelta(weeks=n)])
-                     for n in range(weeks)]
+    mondays = [today - timedelta(days=today.weekday()) + timedelta(weeks=n)
+               for n in range(weeks + 1)]
+    bounds = [at_local(monday, 0, zone) for monday in mondays]
+    per_week = [func.count(case((and_(FollowUp.due_at > now, FollowUp.due_at >= start,
+                                      FollowUp.due_at < end), 1)))
+                for start, end in zip(bounds, bounds[1:], strict=False)]
+    overdue, *counts = session.execute(
+        select(func.count(case((FollowUp.due_at <= now, 1))), *per_week)
+        .where(FollowUp.centre_id == centre.id, FollowUp.status.in_(waiting),
+               FollowUp.due_at < bounds[-1])).one()
+    return overdue or 0, [WeekLoad(monday, count or 0)
+                          for monday, count in zip(mondays, counts, strict=False)]
 
 
 @dataclass
