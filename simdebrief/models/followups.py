@@ -202,6 +202,8 @@ class FollowUp(Base):
         Index("ix_follow_up_user_anchor", "user_id", "anchor_at"),
         # The completion figures count per plan, stage and status from the index alone.
         Index("ix_follow_up_plan_stage_status", "plan_id", "stage_id", "status"),
+        # ...and the learners per plan version (each counted once), from the index alone.
+        Index("ix_follow_up_plan_user", "plan_id", "user_id"),
         # The learner's last follow-up (retention's clock) from the index alone.
         Index("ix_follow_up_user_expires", "user_id", "expires_at"),
     )
@@ -216,7 +218,7 @@ class FollowUp(Base):
         ForeignKey("event_track.id", ondelete="CASCADE"))
     #: The cohort the learner took part through, for the centre's per-cohort figures.
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id", ondelete="SET NULL"))
-    plan_id: Mapped[int] = mapped_column(ForeignKey("follow_up_plan.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("follow_up_plan.id"))
     stage_id: Mapped[int] = mapped_column(ForeignKey("follow_up_stage.id"))
     stage_key: Mapped[str] = mapped_column(String(40))
     #: What offsets count from: the end of the debrief, or the start of the track.

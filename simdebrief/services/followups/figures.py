@@ -93,12 +93,15 @@ class StageFigures:
         return self.cells[name]
 
 
-def _figures(session: Session, query, k: int) -> list[StageFigures]:
-    """query yields (stage_id, status, count); figures per stage key, in plan order."""
-    rows = list(session.execute(query))
+def _figures(session: Session, rows, k: int,
+             stages: dict[int, FollowUpStage] | None = None) -> list[StageFigures]:
+    """rows are (stage_id, status, count); figures per stage key, in plan order. ``stages``
+    are the stages by id when the caller has them already."""
+    rows = list(rows)
     ids = {stage_id for stage_id, _status, _count in rows}
-    stages = {s.id: s for s in session.scalars(
-        select(FollowUpStage).where(FollowUpStage.id.in_(ids)))} if ids else {}
+    if stages is None:
+        stages = {s.id: s for s in session.scalars(
+            select(FollowUpStage).where(FollowUpStage.id.in_(ids)))} if ids else {}
     figures: dict[str, StageFigures] = {}
     for stage_id, status, count in rows:
         stage = stages[stage_id]
@@ -110,10 +113,11 @@ def _figures(session: Session, query, k: int) -> list[StageFigures]:
 
 def completion_for_session(session: Session, sim_session: SimSession) -> list[StageFigures]:
     """How many of the session's learners answered each stage (counts only)."""
-    return _figures(session, select(FollowUp.stage_id, FollowUp.status, func.count(FollowUp.id))
-                    .where(FollowUp.session_id == sim_session.id)
-                    .group_by(FollowUp.stage_id, FollowUp.status),
-                    group_figures.k_for(sim_session.centre.min_group_size))
+    return _figures(session, session.execute(
+        select(FollowUp.stage_id, FollowUp.status, func.count(FollowUp.id))
+        .where(FollowUp.session_id == sim_session.id)
+        .group_by(FollowUp.stage_id, FollowUp.status)),
+        group_figures.k_for(sim_session.centre.min_group_size))
 
 
 def sessions_with_followups_taught_by(session: Session, user: User) -> list[SimSession]:
@@ -164,52 +168,72 @@ class FigureGroup:
     plan_kind: PlanKind | None = None
 
 
-def _learner_counts(session: Session, centre: Centre, column) -> dict:
+def _learners_per_plan(session: Session, plan_ids: list[int]) -> dict[int, int]:
+    """Learners who have a stage of each plan version, from the (plan, learner) index."""
     return dict(session.execute(
-        select(column, func.count(func.distinct(FollowUp.user_id)))
-        .where(FollowUp.centre_id == centre.id).group_by(column)).all())
+        select(FollowUp.plan_id, func.count(func.distinct(FollowUp.user_id)))
+        .where(FollowUp.plan_id.in_(plan_ids)).group_by(FollowUp.plan_id)).all())
 
 
-def completion_per_plan(session: Session, centre: Centre) -> list[FigureGroup]:
-    """Per plan version. Plans of learner-started tracks appear only when at least the
-    minimum group size of learners started one: a single complaint track is nobody's
+def _learners_of(session: Session, plan_ids: list[int]) -> int:
+    """Learners who have a stage of any of these plan versions (each counted once)."""
+    return session.scalar(select(func.count(func.distinct(FollowUp.user_id)))
+                          .where(FollowUp.plan_id.in_(plan_ids))) or 0
+
+
+def _stage_counts_per_plan(session: Session, plan_ids: list[int]) -> dict[int, list]:
+    """(stage, status, count) rows per plan version, read from the (plan, stage, status)
+    index alone: one pass serves both the per-plan and the per-kind figures."""
+    rows: dict[int, list] = {plan_id: [] for plan_id in plan_ids}
+    for plan_id, stage_id, status, count in session.execute(
+            select(FollowUp.plan_id, FollowUp.stage_id, FollowUp.status, func.count())
+            .where(FollowUp.plan_id.in_(plan_ids))
+            .group_by(FollowUp.plan_id, FollowUp.stage_id, FollowUp.status)):
+        rows[plan_id].append((stage_id, status, count))
+    return rows
+
+
+@dataclass
+class Completion:
+    per_stage: list[FigureGroup]
+    per_plan: list[FigureGroup]
+
+
+def completion(session: Session, centre: Centre) -> Completion:
+    """Completion per plan version, and per stage across every version of each kind.
+
+    Plans of learner-started tracks appear only when at least the minimum group size of
+    learners started one (per version, and per kind): a single complaint track is nobody's
     business but the learner's."""
     minimum = group_figures.k_for(centre.min_group_size)
-    learners = _learner_counts(session, centre, FollowUp.plan_id)
-    groups = []
-    for plan in plans_of(session, centre):
+    plans = plans_of(session, centre)
+    if not plans:
+        return Completion([], [])
+    ids = [plan.id for plan in plans]
+    learners = _learners_per_plan(session, ids)
+    counts = _stage_counts_per_plan(session, ids)
+    stages = {stage.id: stage for plan in plans for stage in plan.stages}
+    per_plan = []
+    for plan in plans:
         if plan.id not in learners:
             continue
         if plan.kind is not PlanKind.SESSION and learners[plan.id] < minimum:
             continue
-        stages = _figures(session, select(FollowUp.stage_id, FollowUp.status,
-                                          func.count(FollowUp.id))
-                          .where(FollowUp.plan_id == plan.id)
-                          .group_by(FollowUp.stage_id, FollowUp.status), minimum)
-        groups.append(FigureGroup(_("%(name)s, version %(version)d", name=plan.name,
-                                    version=plan.version), stages, plan.kind))
-    return groups
-
-
-def completion_per_stage(session: Session, centre: Centre) -> list[FigureGroup]:
-    """Per stage across every version of each kind of plan (same k-rule for tracks)."""
-    minimum = group_figures.k_for(centre.min_group_size)
-    kinds = dict(session.execute(
-        select(FollowUpPlan.kind, func.count(func.distinct(FollowUp.user_id)))
-        .join(FollowUpPlan, FollowUpPlan.id == FollowUp.plan_id)
-        .where(FollowUp.centre_id == centre.id).group_by(FollowUpPlan.kind)).all())
-    groups = []
+        per_plan.append(FigureGroup(_("%(name)s, version %(version)d", name=plan.name,
+                                      version=plan.version),
+                                    _figures(session, counts[plan.id], minimum, stages),
+                                    plan.kind))
+    per_stage = []
     for kind in PlanKind:
-        count = kinds.get(kind, 0)
-        if not count or (kind is not PlanKind.SESSION and count < minimum):
+        kind_ids = [plan.id for plan in plans if plan.kind is kind and plan.id in learners]
+        if not kind_ids:
             continue
-        stages = _figures(session, select(FollowUp.stage_id, FollowUp.status,
-                                          func.count(FollowUp.id))
-                          .join(FollowUpPlan, FollowUpPlan.id == FollowUp.plan_id)
-                          .where(FollowUp.centre_id == centre.id, FollowUpPlan.kind == kind)
-                          .group_by(FollowUp.stage_id, FollowUp.status), minimum)
-        groups.append(FigureGroup(str(PLAN_KIND_NAMES[kind]), stages, kind))
-    return groups
+        if kind is not PlanKind.SESSION and _learners_of(session, kind_ids) < minimum:
+            continue
+        rows = [row for plan_id in kind_ids for row in counts[plan_id]]
+        per_stage.append(FigureGroup(str(PLAN_KIND_NAMES[kind]),
+                                     _figures(session, rows, minimum, stages), kind))
+    return Completion(per_stage, per_plan)
 
 
 def completion_per_cohort(session: Session, centre: Centre) -> list[FigureGroup]:
@@ -218,11 +242,11 @@ def completion_per_cohort(session: Session, centre: Centre) -> list[FigureGroup]
                               .order_by(Cohort.name)).all()
     groups = []
     for cohort in cohorts:
-        stages = _figures(session, select(FollowUp.stage_id, FollowUp.status,
-                                          func.count(FollowUp.id))
-                          .where(FollowUp.cohort_id == cohort.id)
-                          .group_by(FollowUp.stage_id, FollowUp.status),
-                          group_figures.k_for(centre.min_group_size))
+        stages = _figures(session, session.execute(
+            select(FollowUp.stage_id, FollowUp.status, func.count(FollowUp.id))
+            .where(FollowUp.cohort_id == cohort.id)
+            .group_by(FollowUp.stage_id, FollowUp.status)),
+            group_figures.k_for(centre.min_group_size))
         groups.append(FigureGroup(cohort.name, stages, PlanKind.SESSION))
     return groups
 

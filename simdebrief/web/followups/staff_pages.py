@@ -159,11 +159,11 @@ def analytics():
     overdue, weeks = figures.weekly_load(db.session, centre, now)
     distress = figures.distress_per_stage(db.session, centre, now)
     db.session.commit()  # the tallies it brought up to date: counted once, not per view
+    completion = figures.completion(db.session, centre)
     return render_template(
         "followups/analytics.html", overdue=overdue, weeks=weeks,
         most=max([w.count for w in weeks] + [1]),
-        per_stage=figures.completion_per_stage(db.session, centre),
-        per_plan=figures.completion_per_plan(db.session, centre),
+        per_stage=completion.per_stage, per_plan=completion.per_plan,
         per_cohort=figures.completion_per_cohort(db.session, centre),
         distress=distress,
         minimum=group_figures.k_for(centre.min_group_size), **template_context())
