@@ -196,7 +196,9 @@ class FollowUp(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "session_id", "stage_key"),
         UniqueConstraint("track_id", "stage_key"),
-        Index("ix_follow_up_status_due_at", "status", "due_at"),
+        # Due stages for the dispatcher; the centre too, so the admin's load ahead is counted
+        # from the index alone.
+        Index("ix_follow_up_status_due_at", "status", "due_at", "centre_id"),
         Index("ix_follow_up_session_id", "session_id"),
         # The learner's timeline pages through their groups, most recent first.
         Index("ix_follow_up_user_anchor", "user_id", "anchor_at"),

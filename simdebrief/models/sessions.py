@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     CheckConstraint,
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -49,6 +50,11 @@ session_instructor = Table(
 )
 
 
+#: No session runs longer: scheduling refuses a longer one. So a session not over yet started
+#: at most this long ago, which lets lists of them walk the start-time index in order.
+MAX_SESSION_LENGTH = timedelta(hours=12)
+
+
 def new_calendar_uid() -> str:
     return uuid.uuid4().hex
 
@@ -61,6 +67,8 @@ class SimSession(Base):
         # The sessions list filters on the end ("upcoming": not over yet) per centre.
         Index("ix_sim_session_centre_ends", "centre_id", "ends_at"),
         Index("ix_sim_session_room_starts", "room_id", "starts_at"),
+        # Sessions in one state (the instructor's debriefs to write: in progress), in order.
+        Index("ix_sim_session_centre_status_starts", "centre_id", "status", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +103,17 @@ class SimSession(Base):
         back_populates="session", cascade="all, delete-orphan",
         order_by="SessionParticipant.id",
     )
+
+    @classmethod
+    def not_over(cls, now: datetime):
+        """Running or still to come. The bound on the start (implied by the end and the
+        longest session) lets SQL read the (centre, start) index from now, in order."""
+        return and_(cls.ends_at >= now, cls.starts_at >= now - MAX_SESSION_LENGTH)
+
+    @classmethod
+    def over(cls, now: datetime):
+        """Ended. A session that ended had started: the start bound serves the index."""
+        return and_(cls.ends_at < now, cls.starts_at < now)
 
     @property
     def title(self) -> str:

@@ -23,10 +23,10 @@ from simdebrief.models import (
     User,
     session_instructor,
 )
+from simdebrief.models.sessions import MAX_SESSION_LENGTH
 from simdebrief.services import audit, room_slots, signals
 from simdebrief.timefmt import span_text
 
-MAX_SESSION_LENGTH = timedelta(hours=12)
 #: How early before its planned start a session may be started.
 EARLY_START = timedelta(hours=2)
 ACTIVE = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)

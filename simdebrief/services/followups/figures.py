@@ -170,6 +170,8 @@ class FigureGroup:
 
 def _learners_per_plan(session: Session, plan_ids: list[int]) -> dict[int, int]:
     """Learners who have a stage of each plan version, from the (plan, learner) index."""
+    if not plan_ids:
+        return {}
     return dict(session.execute(
         select(FollowUp.plan_id, func.count(func.distinct(FollowUp.user_id)))
         .where(FollowUp.plan_id.in_(plan_ids)).group_by(FollowUp.plan_id)).all())
@@ -209,15 +211,17 @@ def completion(session: Session, centre: Centre) -> Completion:
     plans = plans_of(session, centre)
     if not plans:
         return Completion([], [])
-    ids = [plan.id for plan in plans]
-    learners = _learners_per_plan(session, ids)
-    counts = _stage_counts_per_plan(session, ids)
+    counts = _stage_counts_per_plan(session, [plan.id for plan in plans])
+    # Learners are counted only where the k-rule needs them: the learner-started tracks,
+    # whose stages are few. A session plan with any stage has learners.
+    learners = _learners_per_plan(session, [plan.id for plan in plans
+                                            if plan.kind is not PlanKind.SESSION])
     stages = {stage.id: stage for plan in plans for stage in plan.stages}
     per_plan = []
     for plan in plans:
-        if plan.id not in learners:
+        if not counts[plan.id]:
             continue
-        if plan.kind is not PlanKind.SESSION and learners[plan.id] < minimum:
+        if plan.kind is not PlanKind.SESSION and learners.get(plan.id, 0) < minimum:
             continue
         per_plan.append(FigureGroup(_("%(name)s, version %(version)d", name=plan.name,
                                       version=plan.version),
@@ -225,7 +229,7 @@ def completion(session: Session, centre: Centre) -> Completion:
                                     plan.kind))
     per_stage = []
     for kind in PlanKind:
-        kind_ids = [plan.id for plan in plans if plan.kind is kind and plan.id in learners]
+        kind_ids = [plan.id for plan in plans if plan.kind is kind and counts[plan.id]]
         if not kind_ids:
             continue
         if kind is not PlanKind.SESSION and _learners_of(session, kind_ids) < minimum:

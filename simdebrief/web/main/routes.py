@@ -123,14 +123,13 @@ def _upcoming_sessions(user: User, limit: int = 5) -> list[SimSession]:
                  .where(SessionParticipant.user_id == user.id,
                         SimSession.centre_id + literal(0) == user.centre_id))
     elif user.role in (Role.INSTRUCTOR, Role.ADMIN):
-        # The centre and the end first: the (centre, end) index narrows to sessions not over
-        # yet.
+        # The centre and the start: the (centre, start) index, read from now on in order.
         query = (select(SimSession).where(SimSession.centre_id == user.centre_id)
                  .join(session_instructor, session_instructor.c.session_id == SimSession.id)
                  .where(session_instructor.c.user_id == user.id))
     else:
         return []
-    query = query.where(SimSession.ends_at >= current_now(),
+    query = query.where(SimSession.not_over(current_now()),
                         SimSession.status != SessionStatus.CANCELLED)
     # The title, never the scenario's whole document.
     query = query.options(scenario_title_only())

@@ -124,12 +124,12 @@ def index():
     mine = request.args.get("mine") == "1"
     query = select(SimSession).where(SimSession.centre_id == current_user.centre_id)
     if show == "past":
-        query = query.where(SimSession.ends_at < now).order_by(SimSession.starts_at.desc())
+        query = query.where(SimSession.over(now)).order_by(SimSession.starts_at.desc())
     elif show == "all":
         query = query.order_by(SimSession.starts_at.desc())
     else:
         show = "upcoming"
-        query = query.where(SimSession.ends_at >= now).order_by(SimSession.starts_at)
+        query = query.where(SimSession.not_over(now)).order_by(SimSession.starts_at)
     if mine:
         query = query.where(SimSession.instructors.any(User.id == current_user.id))
     filter_form = filters.filter_form(db.session, current_user.centre_id, request.args)
