@@ -9,7 +9,7 @@ from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from simdebrief.errors import InvalidInput
@@ -17,11 +17,18 @@ from simdebrief.models import Centre, Cohort, Role, Room, User
 from simdebrief.services import accounts
 
 
+def same_name(column, name: str):
+    """A name equal to ``name`` ignoring case. SQLite's lower() folds ASCII letters only, so
+    the exact name is matched too: the database's unique rule is exact, and a clash it
+    would refuse must be found here first, as a message on the form."""
+    return or_(column == name, func.lower(column) == name.lower())
+
+
 def create_cohort(session: Session, *, centre: Centre, name: str, description: str = "") -> Cohort:
     name = name.strip()
     clash = session.scalar(
         select(Cohort).where(Cohort.centre_id == centre.id,
-                             func.lower(Cohort.name) == name.lower())
+                             same_name(Cohort.name, name))
     )
     if clash is not None:
         raise InvalidInput({"name": [_("A cohort with this name already exists.")]})
@@ -184,7 +191,7 @@ def create_room(
 ) -> Room:
     name = name.strip()
     clash = session.scalar(
-        select(Room).where(Room.centre_id == centre.id, func.lower(Room.name) == name.lower())
+        select(Room).where(Room.centre_id == centre.id, same_name(Room.name, name))
     )
     if clash is not None:
         raise InvalidInput({"name": [_("A room with this name already exists.")]})

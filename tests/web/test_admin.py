@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from simdebrief.extensions import db
 from simdebrief.models import Centre, Cohort, OutboxEmail, Role, Room, User
+from tests.conftest import both_databases
 
 
 def create_cohort(admin_client, name="Master year 1, autumn 2026") -> int:
@@ -84,6 +85,22 @@ def test_duplicate_cohort_name_is_refused(app, people, admin_client):
     again = admin_client.post("/admin/cohorts", data={"name": "year 3"})
     assert again.status_code == 400
     assert "A cohort with this name already exists." in again.get_data(as_text=True)
+
+
+@both_databases
+def test_a_repeated_name_with_letters_beyond_ascii_is_refused_on_the_form(app, people,
+                                                                         admin_client):
+    """SQLite's lower() leaves "Æ" alone: the exact same name must still be caught before the
+    database's unique rule turns it into a server error."""
+    create_cohort(admin_client, "Årgang Ø")
+    again = admin_client.post("/admin/cohorts", data={"name": "Årgang Ø"})
+    assert again.status_code == 400
+    assert "A cohort with this name already exists." in again.get_data(as_text=True)
+    first = admin_client.post("/admin/rooms", data={"name": "Øvelsesrum", "capacity": "6"})
+    assert first.status_code in (302, 303)
+    room = admin_client.post("/admin/rooms", data={"name": "Øvelsesrum", "capacity": "4"})
+    assert room.status_code == 400
+    assert "A room with this name already exists." in room.get_data(as_text=True)
 
 
 def test_room_validation_keeps_input(app, people, admin_client):

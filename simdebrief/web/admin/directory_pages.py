@@ -186,7 +186,7 @@ def room_detail(room_id: int):
     if form.validate_on_submit():
         clash = db.session.scalar(select(Room).where(
             Room.centre_id == room.centre_id, Room.id != room.id,
-            func.lower(Room.name) == form.name.data.lower()))
+            directory.same_name(Room.name, form.name.data)))
         if clash is not None:
             form.name.errors.append(_("A room with this name already exists."))
         else:
