@@ -130,7 +130,11 @@ class SimSession(Base):
 
 class SessionParticipant(Base):
     __tablename__ = "session_participant"
-    __table_args__ = (Index("ix_session_participant_user", "user_id"),)
+    __table_args__ = (
+        Index("ix_session_participant_user", "user_id"),
+        # Every page of a session, and every list of sessions, loads its learners by session.
+        Index("ix_session_participant_session", "session_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sim_session.id", ondelete="CASCADE"))

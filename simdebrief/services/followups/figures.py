@@ -241,18 +241,24 @@ def completion(session: Session, centre: Centre) -> Completion:
 
 
 def completion_per_cohort(session: Session, centre: Centre) -> list[FigureGroup]:
-    cohorts = session.scalars(select(Cohort).where(Cohort.centre_id == centre.id,
-                                                   Cohort.id.in_(select(FollowUp.cohort_id)))
+    """Per cohort the learners took part through, cohorts without follow-ups left out: one
+    grouped pass over the (cohort, stage, status) index whatever the number of cohorts."""
+    cohorts = session.scalars(select(Cohort).where(Cohort.centre_id == centre.id)
                               .order_by(Cohort.name)).all()
-    groups = []
-    for cohort in cohorts:
-        stages = _figures(session, session.execute(
-            select(FollowUp.stage_id, FollowUp.status, func.count(FollowUp.id))
-            .where(FollowUp.cohort_id == cohort.id)
-            .group_by(FollowUp.stage_id, FollowUp.status)),
-            group_figures.k_for(centre.min_group_size))
-        groups.append(FigureGroup(cohort.name, stages, PlanKind.SESSION))
-    return groups
+    if not cohorts:
+        return []
+    rows: dict[int, list] = {cohort.id: [] for cohort in cohorts}
+    for cohort_id, stage_id, status, count in session.execute(
+            select(FollowUp.cohort_id, FollowUp.stage_id, FollowUp.status, func.count())
+            .where(FollowUp.cohort_id.in_(list(rows)))
+            .group_by(FollowUp.cohort_id, FollowUp.stage_id, FollowUp.status)):
+        rows[cohort_id].append((stage_id, status, count))
+    stage_ids = {stage_id for found in rows.values() for stage_id, _status, _count in found}
+    stages = {stage.id: stage for stage in session.scalars(
+        select(FollowUpStage).where(FollowUpStage.id.in_(stage_ids)))} if stage_ids else {}
+    minimum = group_figures.k_for(centre.min_group_size)
+    return [FigureGroup(cohort.name, _figures(session, rows[cohort.id], minimum, stages),
+                        PlanKind.SESSION) for cohort in cohorts if rows[cohort.id]]
 
 
 @dataclass
