@@ -64,8 +64,6 @@ class SimSession(Base):
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         Index("ix_sim_session_centre_starts", "centre_id", "starts_at"),
-        # The sessions list filters on the end ("upcoming": not over yet) per centre.
-        Index("ix_sim_session_centre_ends", "centre_id", "ends_at"),
         Index("ix_sim_session_room_starts", "room_id", "starts_at"),
         # Sessions in one state (the instructor's debriefs to write: in progress), in order.
         Index("ix_sim_session_centre_status_starts", "centre_id", "status", "starts_at"),
@@ -114,6 +112,13 @@ class SimSession(Base):
     def over(cls, now: datetime):
         """Ended. A session that ended had started: the start bound serves the index."""
         return and_(cls.ends_at < now, cls.starts_at < now)
+
+    @classmethod
+    def overlapping(cls, start: datetime, end: datetime):
+        """Running at some moment between ``start`` and ``end`` (bounded on the start too,
+        for the index, as in ``not_over``)."""
+        return and_(cls.starts_at < end, cls.ends_at > start,
+                    cls.starts_at > start - MAX_SESSION_LENGTH)
 
     @property
     def title(self) -> str:

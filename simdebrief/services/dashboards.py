@@ -107,8 +107,8 @@ def todays_sessions(session: Session, centre: Centre, now: datetime) -> list[Sim
     start, end = local_day_bounds(centre.timezone, now)
     return list(session.scalars(
         select(SimSession)
-        .where(SimSession.centre_id == centre.id, SimSession.starts_at < end,
-               SimSession.ends_at > start, SimSession.status != SessionStatus.CANCELLED)
+        .where(SimSession.centre_id == centre.id, SimSession.overlapping(start, end),
+               SimSession.status != SessionStatus.CANCELLED)
         .options(joinedload(SimSession.scenario_version).load_only(ScenarioVersion.title),
                  joinedload(SimSession.room).load_only(Room.name))
         .order_by(SimSession.starts_at, SimSession.id).limit(LIST_LIMIT * 2)))

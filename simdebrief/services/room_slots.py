@@ -58,7 +58,7 @@ def _bookings(session: Session, room: Room, start: datetime, end: datetime,
               exclude_id: int | None = None, statuses=BOOKED) -> list[SimSession]:
     query = (select(SimSession)
              .where(SimSession.room_id == room.id, SimSession.status.in_(statuses),
-                    SimSession.starts_at < end, SimSession.ends_at > start)
+                    SimSession.overlapping(start, end))
              .options(joinedload(SimSession.scenario_version).load_only(ScenarioVersion.title))
              .order_by(SimSession.starts_at))
     if exclude_id is not None:
@@ -129,7 +129,7 @@ def free_rooms(session: Session, *, centre: Centre, starts_at: datetime, ends_at
     the smallest that fits first."""
     busy = (select(SimSession.room_id)
             .where(SimSession.centre_id == centre.id, SimSession.status.in_(CLASHING),
-                   SimSession.starts_at < ends_at, SimSession.ends_at > starts_at))
+                   SimSession.overlapping(starts_at, ends_at)))
     if exclude_id is not None:
         busy = busy.where(SimSession.id != exclude_id)
     query = (select(Room)

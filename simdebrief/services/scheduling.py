@@ -351,8 +351,7 @@ def participants_due_a_reminder(session: Session, *, now: datetime) -> list[Sess
 def sessions_between(session: Session, *, centre: Centre, start: datetime, end: datetime):
     return list(session.scalars(
         select(SimSession)
-        .where(SimSession.centre_id == centre.id, SimSession.starts_at < end,
-               SimSession.ends_at > start)
+        .where(SimSession.centre_id == centre.id, SimSession.overlapping(start, end))
         .order_by(SimSession.starts_at)
         .options(selectinload(SimSession.instructors),
                  selectinload(SimSession.participants))
