@@ -17,20 +17,22 @@ from simdebrief.models import Centre, Cohort, Role, Room, User
 from simdebrief.services import accounts
 
 
-def same_name(column, name: str):
-    """A name equal to ``name`` ignoring case. SQLite's lower() folds ASCII letters only, so
-    the exact name is matched too: the database's unique rule is exact, and a clash it
-    would refuse must be found here first, as a message on the form."""
-    return or_(column == name, func.lower(column) == name.lower())
+def name_taken(session: Session, model: type[Cohort] | type[Room], *, centre_id: int,
+               name: str, except_id: int | None = None) -> bool:
+    """Whether another cohort or room of the centre has this name, ignoring case. SQLite's
+    lower() folds ASCII letters only, so the exact name is matched too: the database's
+    unique rule is exact, and a clash it would refuse must be found here first, as a
+    message on the form."""
+    query = select(model.id).where(model.centre_id == centre_id, or_(
+        model.name == name, func.lower(model.name) == name.lower()))
+    if except_id is not None:
+        query = query.where(model.id != except_id)
+    return session.scalar(query.limit(1)) is not None
 
 
 def create_cohort(session: Session, *, centre: Centre, name: str, description: str = "") -> Cohort:
     name = name.strip()
-    clash = session.scalar(
-        select(Cohort).where(Cohort.centre_id == centre.id,
-                             same_name(Cohort.name, name))
-    )
-    if clash is not None:
+    if name_taken(session, Cohort, centre_id=centre.id, name=name):
         raise InvalidInput({"name": [_("A cohort with this name already exists.")]})
     cohort = Cohort(centre=centre, name=name, description=description.strip())
     session.add(cohort)
@@ -190,10 +192,7 @@ def create_room(
     session: Session, *, centre: Centre, name: str, capacity: int, location: str = ""
 ) -> Room:
     name = name.strip()
-    clash = session.scalar(
-        select(Room).where(Room.centre_id == centre.id, same_name(Room.name, name))
-    )
-    if clash is not None:
+    if name_taken(session, Room, centre_id=centre.id, name=name):
         raise InvalidInput({"name": [_("A room with this name already exists.")]})
     room = Room(centre=centre, name=name, capacity=capacity, location=location.strip())
     session.add(room)

@@ -184,10 +184,8 @@ def room_detail(room_id: int):
                                  lambda r: policy.may_manage_room(current_user, r))
     form = RoomForm(obj=room)
     if form.validate_on_submit():
-        clash = db.session.scalar(select(Room).where(
-            Room.centre_id == room.centre_id, Room.id != room.id,
-            directory.same_name(Room.name, form.name.data)))
-        if clash is not None:
+        if directory.name_taken(db.session, Room, centre_id=room.centre_id,
+                                name=form.name.data, except_id=room.id):
             form.name.errors.append(_("A room with this name already exists."))
         else:
             room.name, room.capacity = form.name.data, form.capacity.data
