@@ -98,10 +98,8 @@ def _figures(session: Session, rows, k: int,
     """rows are (stage_id, status, count); figures per stage key, in plan order. ``stages``
     are the stages by id when the caller has them already."""
     rows = list(rows)
-    ids = {stage_id for stage_id, _status, _count in rows}
     if stages is None:
-        stages = {s.id: s for s in session.scalars(
-            select(FollowUpStage).where(FollowUpStage.id.in_(ids)))} if ids else {}
+        stages = _stages_by_id(session, rows)
     figures: dict[str, StageFigures] = {}
     for stage_id, status, count in rows:
         stage = stages[stage_id]
@@ -183,15 +181,22 @@ def _learners_of(session: Session, plan_ids: list[int]) -> int:
                           .where(FollowUp.plan_id.in_(plan_ids))) or 0
 
 
-def _stage_counts_per_plan(session: Session, plan_ids: list[int]) -> dict[int, list]:
-    """(stage, status, count) rows per plan version, read from the (plan, stage, status)
-    index alone: one pass serves both the per-plan and the per-kind figures."""
-    rows: dict[int, list] = {plan_id: [] for plan_id in plan_ids}
-    for plan_id, stage_id, status, count in session.execute(
-            select(FollowUp.plan_id, FollowUp.stage_id, FollowUp.status, func.count())
-            .where(FollowUp.plan_id.in_(plan_ids))
-            .group_by(FollowUp.plan_id, FollowUp.stage_id, FollowUp.status)):
-        rows[plan_id].append((stage_id, status, count))
+def _stages_by_id(session: Session, rows) -> dict[int, FollowUpStage]:
+    """The stages that (stage_id, status, count) rows name, in one query."""
+    ids = {stage_id for stage_id, _status, _count in rows}
+    return {stage.id: stage for stage in session.scalars(
+        select(FollowUpStage).where(FollowUpStage.id.in_(ids)))} if ids else {}
+
+
+def _stage_counts_by(session: Session, column, ids: list[int]) -> dict[int, list]:
+    """(stage, status, count) rows per value of ``column`` (plan version or cohort), in one
+    grouped pass over that column's (…, stage, status) index, however many values."""
+    rows: dict[int, list] = {value: [] for value in ids}
+    for value, stage_id, status, count in session.execute(
+            select(column, FollowUp.stage_id, FollowUp.status, func.count())
+            .where(column.in_(ids))
+            .group_by(column, FollowUp.stage_id, FollowUp.status)):
+        rows[value].append((stage_id, status, count))
     return rows
 
 
@@ -211,7 +216,8 @@ def completion(session: Session, centre: Centre) -> Completion:
     plans = plans_of(session, centre)
     if not plans:
         return Completion([], [])
-    counts = _stage_counts_per_plan(session, [plan.id for plan in plans])
+    # One pass serves both the per-plan and the per-kind figures.
+    counts = _stage_counts_by(session, FollowUp.plan_id, [plan.id for plan in plans])
     # Learners are counted only where the k-rule needs them: the learner-started tracks,
     # whose stages are few. A session plan with any stage has learners.
     learners = _learners_per_plan(session, [plan.id for plan in plans
@@ -247,15 +253,8 @@ def completion_per_cohort(session: Session, centre: Centre) -> list[FigureGroup]
                               .order_by(Cohort.name)).all()
     if not cohorts:
         return []
-    rows: dict[int, list] = {cohort.id: [] for cohort in cohorts}
-    for cohort_id, stage_id, status, count in session.execute(
-            select(FollowUp.cohort_id, FollowUp.stage_id, FollowUp.status, func.count())
-            .where(FollowUp.cohort_id.in_(list(rows)))
-            .group_by(FollowUp.cohort_id, FollowUp.stage_id, FollowUp.status)):
-        rows[cohort_id].append((stage_id, status, count))
-    stage_ids = {stage_id for found in rows.values() for stage_id, _status, _count in found}
-    stages = {stage.id: stage for stage in session.scalars(
-        select(FollowUpStage).where(FollowUpStage.id.in_(stage_ids)))} if stage_ids else {}
+    rows = _stage_counts_by(session, FollowUp.cohort_id, [cohort.id for cohort in cohorts])
+    stages = _stages_by_id(session, [row for found in rows.values() for row in found])
     minimum = group_figures.k_for(centre.min_group_size)
     return [FigureGroup(cohort.name, _figures(session, rows[cohort.id], minimum, stages),
                         PlanKind.SESSION) for cohort in cohorts if rows[cohort.id]]
