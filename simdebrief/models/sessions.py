@@ -114,11 +114,15 @@ class SimSession(Base):
         return and_(cls.ends_at < now, cls.starts_at < now)
 
     @classmethod
+    def ends_after(cls, moment: datetime):
+        """Ending after ``moment``, bounded on the start too, for the index (as in
+        ``not_over``)."""
+        return and_(cls.ends_at > moment, cls.starts_at > moment - MAX_SESSION_LENGTH)
+
+    @classmethod
     def overlapping(cls, start: datetime, end: datetime):
-        """Running at some moment between ``start`` and ``end`` (bounded on the start too,
-        for the index, as in ``not_over``)."""
-        return and_(cls.starts_at < end, cls.ends_at > start,
-                    cls.starts_at > start - MAX_SESSION_LENGTH)
+        """Running at some moment between ``start`` and ``end``."""
+        return and_(cls.starts_at < end, cls.ends_after(start))
 
     @property
     def title(self) -> str:

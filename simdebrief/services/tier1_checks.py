@@ -25,7 +25,6 @@ from simdebrief.models import (
     Tier1Check,
     User,
 )
-from simdebrief.models.sessions import MAX_SESSION_LENGTH
 from simdebrief.services import audit
 
 WINDOW = timedelta(hours=24)
@@ -70,9 +69,7 @@ def sessions_to_check(session: Session, instructor: User, now: datetime
             SimSession.centre_id == instructor.centre_id,
             SimSession.instructors.any(User.id == instructor.id),
             SimSession.status.in_((SessionStatus.IN_PROGRESS, SessionStatus.DEBRIEFED)),
-            SimSession.starts_at <= now, SimSession.ends_at > now - WINDOW,
-            # No session is longer: the bound lets SQL read the start-time index.
-            SimSession.starts_at > now - WINDOW - MAX_SESSION_LENGTH)
+            SimSession.starts_at <= now, SimSession.ends_after(now - WINDOW))
         .order_by(SimSession.starts_at, SimSession.id)).all()
     result = []
     for sim_session in candidates:

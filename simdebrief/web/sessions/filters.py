@@ -16,7 +16,6 @@ from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
 from simdebrief.models import Room, Scenario, ScenarioVersion, SessionStatus, SimSession
-from simdebrief.models.sessions import MAX_SESSION_LENGTH
 from simdebrief.scenario_translations import current_language
 from simdebrief.timefmt import local_to_utc
 from simdebrief.web.forms import choices
@@ -76,11 +75,7 @@ def apply(query: Select, form: SessionFilterForm, zone: str) -> Select:
     if date_to and date_from and date_to < date_from:
         date_to = None
     if date_from:
-        start = local_to_utc(date_from, time(0, 0), zone)
-        # Ending after the start of the day: the start bound (no session is longer) lets
-        # SQL read the start-time index.
-        query = query.where(SimSession.ends_at > start,
-                            SimSession.starts_at > start - MAX_SESSION_LENGTH)
+        query = query.where(SimSession.ends_after(local_to_utc(date_from, time(0, 0), zone)))
     if date_to:
         query = query.where(SimSession.starts_at < local_to_utc(
             date_to + timedelta(days=1), time(0, 0), zone))
