@@ -9,26 +9,24 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 
 from simdebrief.extensions import db
 from simdebrief.models import (
     Centre,
     CheckIn,
-    Debrief,
     DistressBatchTally,
     DistressPoolTally,
     FollowUp,
     FollowUpPlan,
     FollowUpStatus,
     PlanKind,
-    SessionStatus,
     User,
 )
 from simdebrief.services import checkins, group_figures, privacy
-from simdebrief.services.followups import answers, enrolment, figures
+from simdebrief.services.followups import answers, figures
 from tests.conftest import both_databases, client_for
-from tests.web.test_group_figures import centre_with_sessions, new_learners, new_session
+from tests.web.test_group_figures import centre_with_sessions, debriefed_group
 
 
 def recomputed(centre, now) -> dict:
@@ -187,15 +185,7 @@ def test_the_admin_overview_counts_a_batch_once_and_keeps_it(app, people, planni
     with app.app_context():
         centre = db.session.get(Centre, people.centre_id)
         start = clock.now()
-        learners = new_learners(centre, 5, start)
-        sim_session = new_session(centre, learners, planning, status=SessionStatus.DEBRIEFED)
-        debrief = Debrief(session_id=sim_session.id, framework="pearls", created_at=start,
-                          updated_at=start, finalised_at=start)
-        db.session.add(debrief)
-        db.session.flush()
-        enrolment.schedule_for_debrief(db.session, debrief, start)
-        db.session.execute(update(FollowUp).where(FollowUp.session_id == sim_session.id)
-                           .values(status=FollowUpStatus.SENT, sent_at=start))
+        sim_session, learners = debriefed_group(centre, 5, planning, start)
         key = first_stage_keys(centre)[0]
         for learner in learners:
             answer(sim_session, learner, key, 7, start)

@@ -195,20 +195,23 @@ def centre_with_sessions(planning, sizes, start) -> tuple[Centre, list]:
                     created_at=start)
     db.session.add(centre)
     db.session.flush()
-    groups = []
-    for size in sizes:
-        learners = new_learners(centre, size, start)
-        sim_session = new_session(centre, learners, planning, status=SessionStatus.DEBRIEFED)
-        debrief = Debrief(session_id=sim_session.id, framework="pearls", created_at=start,
-                          updated_at=start, finalised_at=start)
-        db.session.add(debrief)
-        db.session.flush()
-        enrolment.schedule_for_debrief(db.session, debrief, start)
-        groups.append((sim_session, learners))
-    db.session.execute(update(FollowUp).where(FollowUp.centre_id == centre.id)
-                       .values(status=FollowUpStatus.SENT, sent_at=start))
+    groups = [debriefed_group(centre, size, planning, start) for size in sizes]
     db.session.flush()
     return centre, groups
+
+
+def debriefed_group(centre, size, planning, start) -> tuple[SimSession, list[User]]:
+    """A finalised session of ``size`` new learners, every stage of theirs sent at once."""
+    learners = new_learners(centre, size, start)
+    sim_session = new_session(centre, learners, planning, status=SessionStatus.DEBRIEFED)
+    debrief = Debrief(session_id=sim_session.id, framework="pearls", created_at=start,
+                      updated_at=start, finalised_at=start)
+    db.session.add(debrief)
+    db.session.flush()
+    enrolment.schedule_for_debrief(db.session, debrief, start)
+    db.session.execute(update(FollowUp).where(FollowUp.session_id == sim_session.id)
+                       .values(status=FollowUpStatus.SENT, sent_at=start))
+    return sim_session, learners
 
 
 @settings(max_examples=12, deadline=None,
