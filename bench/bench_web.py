@@ -68,7 +68,7 @@ from simdebrief.models import (  # noqa: E402
     session_instructor,
 )
 from simdebrief.services import accounts  # noqa: E402
-from simdebrief.services.followups import enrolment  # noqa: E402
+from simdebrief.services.followups import enrolment, stage_tallies  # noqa: E402
 
 SECRET = "bench-web-secret-key-that-is-long-enough-to-use"
 KEYS = "1:" + base64.urlsafe_b64encode(b"w" * 32).decode()
@@ -179,6 +179,9 @@ def seed(url: str, sessions: int) -> None:
             {"centre_id": centre.id, "learner_id": attending[s][0], "session_id": s,
              "tier": SupporterTier.PEER, "status": SupportStatus.OPEN, "created_at": now,
              "updated_at": now} for s in past[::50]])
+        db.session.commit()
+        # As the scheduler does every few minutes: the load's tally changes in one row a key.
+        stage_tallies.fold(db.session)
         db.session.commit()
         db.session.remove()
         settle(db.engine)

@@ -275,6 +275,20 @@ def forget_old_throttling(app: Flask, now: datetime | None = None) -> dict[str, 
     return counts
 
 
+TALLY_FOLD_INTERVAL_SECONDS = 300
+
+
+def fold_follow_up_tallies(app: Flask, now: datetime | None = None) -> int:
+    """Every few minutes: fold the follow-up tallies' change rows into one row per key, so
+    the completion figures read a few rows per stage (``stage_tallies``)."""
+    from simdebrief.services.followups import stage_tallies
+
+    with app.app_context():
+        folded = stage_tallies.fold(db.session)
+        db.session.commit()
+    return folded
+
+
 ESCALATION_INTERVAL_SECONDS = 60
 
 
@@ -343,6 +357,11 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     scheduler.add_job(
         _safely(recompute_followup_times, app), "date", run_date=datetime.now(UTC),
         id="recompute_followup_times", replace_existing=True,
+    )
+    scheduler.add_job(
+        _safely(fold_follow_up_tallies, app), "interval",
+        seconds=TALLY_FOLD_INTERVAL_SECONDS, id="fold_follow_up_tallies",
+        replace_existing=True, next_run_time=datetime.now(UTC),
     )
     scheduler.add_job(
         _safely(escalate_support_requests, app), "interval",

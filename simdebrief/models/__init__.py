@@ -18,6 +18,7 @@ from simdebrief.models.debriefs import (
     PhaseTime,
 )
 from simdebrief.models.distress_tallies import DistressBatchTally, DistressPoolTally
+from simdebrief.models.followup_tallies import FollowUpTally
 from simdebrief.models.followups import (
     EventTrack,
     FollowUp,
@@ -79,6 +80,7 @@ __all__ = [
     "DistressPoolTally",
     "EventTrack",
     "FollowUp",
+    "FollowUpTally",
     "FollowUpChoice",
     "FollowUpPlan",
     "FollowUpPreference",

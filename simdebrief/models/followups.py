@@ -202,12 +202,9 @@ class FollowUp(Base):
         Index("ix_follow_up_session_id", "session_id"),
         # The learner's timeline pages through their groups, most recent first.
         Index("ix_follow_up_user_anchor", "user_id", "anchor_at"),
-        # The completion figures count per plan, stage and status from the index alone.
-        Index("ix_follow_up_plan_stage_status", "plan_id", "stage_id", "status"),
-        # ...and the learners per plan version (each counted once), from the index alone.
+        # The learners per plan version (each counted once), from the index alone. The
+        # completion counts come from the tallies (``followup_tallies``).
         Index("ix_follow_up_plan_user", "plan_id", "user_id"),
-        # ...and per cohort, for all of a centre's cohorts in one pass.
-        Index("ix_follow_up_cohort_stage_status", "cohort_id", "stage_id", "status"),
         # The learner's last follow-up (retention's clock) from the index alone.
         Index("ix_follow_up_user_expires", "user_id", "expires_at"),
     )

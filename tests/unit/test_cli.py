@@ -74,6 +74,9 @@ def test_scheduler_has_the_outbox_job_with_safe_defaults(app):
         assert scheduler.get_job("escalate_support_requests").trigger.interval \
             .total_seconds() == 60
         assert scheduler.get_job("recompute_followup_times") is not None
+        # The completion figures' change rows are folded every five minutes.
+        assert scheduler.get_job("fold_follow_up_tallies").trigger.interval \
+            .total_seconds() == 300
     finally:
         scheduler.shutdown(wait=False)
 

@@ -15,7 +15,6 @@ from simdebrief.models import (
     Centre,
     Cohort,
     FollowUp,
-    FollowUpPlan,
     FollowUpStage,
     FollowUpStatus,
     PlanKind,
@@ -23,7 +22,7 @@ from simdebrief.models import (
     User,
 )
 from simdebrief.services import group_figures
-from simdebrief.services.followups import distress_tallies
+from simdebrief.services.followups import distress_tallies, stage_tallies
 from simdebrief.services.followups.plan_versions import plans_of
 from simdebrief.services.followups.stage_catalogue import PLAN_KIND_NAMES, at_local
 from simdebrief.services.group_figures import Count
@@ -188,18 +187,6 @@ def _stages_by_id(session: Session, rows) -> dict[int, FollowUpStage]:
         select(FollowUpStage).where(FollowUpStage.id.in_(ids)))} if ids else {}
 
 
-def _stage_counts_by(session: Session, column, ids: list[int]) -> dict[int, list]:
-    """(stage, status, count) rows per value of ``column`` (plan version or cohort), in one
-    grouped pass over that column's (…, stage, status) index, however many values."""
-    rows: dict[int, list] = {value: [] for value in ids}
-    for value, stage_id, status, count in session.execute(
-            select(column, FollowUp.stage_id, FollowUp.status, func.count())
-            .where(column.in_(ids))
-            .group_by(column, FollowUp.stage_id, FollowUp.status)):
-        rows[value].append((stage_id, status, count))
-    return rows
-
-
 @dataclass
 class Completion:
     per_stage: list[FigureGroup]
@@ -217,7 +204,7 @@ def completion(session: Session, centre: Centre) -> Completion:
     if not plans:
         return Completion([], [])
     # One pass serves both the per-plan and the per-kind figures.
-    counts = _stage_counts_by(session, FollowUp.plan_id, [plan.id for plan in plans])
+    counts = stage_tallies.stage_counts_by(session, "plan_id", [plan.id for plan in plans])
     # Learners are counted only where the k-rule needs them: the learner-started tracks,
     # whose stages are few. A session plan with any stage has learners.
     learners = _learners_per_plan(session, [plan.id for plan in plans
@@ -248,12 +235,13 @@ def completion(session: Session, centre: Centre) -> Completion:
 
 def completion_per_cohort(session: Session, centre: Centre) -> list[FigureGroup]:
     """Per cohort the learners took part through, cohorts without follow-ups left out: one
-    grouped pass over the (cohort, stage, status) index whatever the number of cohorts."""
+    grouped pass over the tallies whatever the number of cohorts."""
     cohorts = session.scalars(select(Cohort).where(Cohort.centre_id == centre.id)
                               .order_by(Cohort.name)).all()
     if not cohorts:
         return []
-    rows = _stage_counts_by(session, FollowUp.cohort_id, [cohort.id for cohort in cohorts])
+    rows = stage_tallies.stage_counts_by(session, "cohort_id",
+                                         [cohort.id for cohort in cohorts])
     stages = _stages_by_id(session, [row for found in rows.values() for row in found])
     minimum = group_figures.k_for(centre.min_group_size)
     return [FigureGroup(cohort.name, _figures(session, rows[cohort.id], minimum, stages),
@@ -314,17 +302,18 @@ def distress_per_stage(session: Session, centre: Centre,
     k = group_figures.k_for(centre.min_group_size)
     distress_tallies.refresh(session, centre, k, open_batches_query(session, centre, now))
     scores = distress_tallies.pooled_counts(session, centre)
+    plans = plans_of(session, centre)
     stage_info = {}
-    for plan in plans_of(session, centre):
+    for plan in plans:
         for stage in plan.stages:
             stage_info.setdefault((plan.kind, stage.key), stage)
-    answered_keys = set(session.execute(
-        select(FollowUpPlan.kind, FollowUp.stage_key)
-        .join(FollowUpPlan, FollowUpPlan.id == FollowUp.plan_id)
-        .where(FollowUp.centre_id == centre.id,
-               FollowUp.status == FollowUpStatus.COMPLETED).distinct()).all())
+    # The stages anyone completed, from the tallies rather than the centre's history.
+    kinds = {stage.id: (plan.kind, stage.key) for plan in plans for stage in plan.stages}
+    counts = stage_tallies.stage_counts_by(session, "plan_id", [plan.id for plan in plans])
+    answered_keys = {kinds[stage_id] for rows in counts.values()
+                     for stage_id, status, _count in rows if status == FollowUpStatus.COMPLETED}
     result = []
-    for kind, key in {(PlanKind(kind), key) for kind, key in answered_keys}:
+    for kind, key in answered_keys:
         stage = stage_info.get((kind, key))
         values = list(scores.get((str(kind), key), Counter()).elements())
         result.append(StageDistress(
