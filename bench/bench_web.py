@@ -43,13 +43,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import bindparam, insert, select, update  # noqa: E402
 
 from simdebrief import create_app  # noqa: E402
 from simdebrief.extensions import db  # noqa: E402
 from simdebrief.models import (  # noqa: E402
     Attendance,
     Centre,
+    CheckIn,
+    CheckInContext,
     Debrief,
     DebriefStatus,
     FollowUp,
@@ -68,7 +70,7 @@ from simdebrief.models import (  # noqa: E402
     session_instructor,
 )
 from simdebrief.services import accounts  # noqa: E402
-from simdebrief.services.followups import enrolment, stage_tallies  # noqa: E402
+from simdebrief.services.followups import enrolment, figures, stage_tallies  # noqa: E402
 
 SECRET = "bench-web-secret-key-that-is-long-enough-to-use"
 KEYS = "1:" + base64.urlsafe_b64encode(b"w" * 32).decode()
@@ -175,6 +177,7 @@ def seed(url: str, sessions: int) -> None:
                 aged({**p, "user_id": learner}, s, timedelta(hours=6 * (n + 1)), now)
                 for n, s in enumerate(past[start:start + 500], start)
                 for learner in attending[s] for p in pattern])
+        answer_every_third(db.session, now)
         db.session.execute(insert(SupportRequest), [
             {"centre_id": centre.id, "learner_id": attending[s][0], "session_id": s,
              "tier": SupporterTier.PEER, "status": SupportStatus.OPEN, "created_at": now,
@@ -183,9 +186,46 @@ def seed(url: str, sessions: int) -> None:
         # As the scheduler does every few minutes: the load's tally changes in one row a key.
         stage_tallies.fold(db.session)
         db.session.commit()
+        # The distress tallies' first count, as the first view after an upgrade does it.
+        started = time.perf_counter()
+        figures.distress_per_stage(db.session, centre, now)
+        db.session.commit()
+        print(f"{sessions} sessions: the first count of the distress tallies took "
+              f"{time.perf_counter() - started:.1f} s", flush=True)
         db.session.remove()
         settle(db.engine)
         db.engine.dispose()
+
+
+def answer_every_third(session, now: datetime) -> None:
+    """A third of the stages that closed were answered, as a centre's history has them: each
+    with its check-in (a distress score, sealed as the app seals it)."""
+    answered = session.execute(
+        select(FollowUp.id, FollowUp.user_id, FollowUp.centre_id, FollowUp.session_id,
+               FollowUp.due_at)
+        .where(FollowUp.status == FollowUpStatus.EXPIRED, FollowUp.id % 3 == 0)).all()
+    sealing = CheckIn.__dict__["payload"]
+    for start in range(0, len(answered), 5_000):
+        chunk = answered[start:start + 5_000]
+        ids = session.scalars(insert(CheckIn).returning(CheckIn.id, sort_by_parameter_order=True),
+                              [{"user_id": user_id, "centre_id": centre_id,
+                                "session_id": session_id, "context": CheckInContext.FOLLOWUP,
+                                "created_at": due_at + timedelta(hours=2), "skipped": False,
+                                "followup_id": followup_id}
+                               for followup_id, user_id, centre_id, session_id, due_at in chunk])
+        ids = list(ids)
+        session.execute(update(CheckIn.__table__).where(
+            CheckIn.__table__.c.id == bindparam("checkin")).values(payload=bindparam("sealed")),
+            [{"checkin": checkin_id, "sealed": sealing.seal({"distress": (checkin_id * 7) % 11},
+                                                            checkin_id)}
+             for checkin_id in ids])
+        session.execute(update(FollowUp.__table__).where(
+            FollowUp.__table__.c.id == bindparam("followup")).values(
+                status=FollowUpStatus.COMPLETED.name, checkin_id=bindparam("checkin"),
+                completed_at=bindparam("completed")),
+            [{"followup": row.id, "checkin": checkin_id,
+              "completed": row.due_at + timedelta(hours=2)}
+             for row, checkin_id in zip(chunk, ids, strict=True)])
 
 
 def settle(engine) -> None:

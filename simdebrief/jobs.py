@@ -278,13 +278,15 @@ def forget_old_throttling(app: Flask, now: datetime | None = None) -> dict[str, 
 TALLY_FOLD_INTERVAL_SECONDS = 300
 
 
-def fold_follow_up_tallies(app: Flask, now: datetime | None = None) -> int:
+def fold_follow_up_tallies(app: Flask, now: datetime | None = None) -> dict[str, int]:
     """Every few minutes: fold the follow-up tallies' change rows into one row per key, so
-    the completion figures read a few rows per stage (``stage_tallies``)."""
-    from simdebrief.services.followups import stage_tallies
+    the completion figures read a few rows per stage (``stage_tallies``), and the distress
+    marks into one per batch (``distress_tallies``)."""
+    from simdebrief.services.followups import distress_tallies, stage_tallies
 
     with app.app_context():
-        folded = stage_tallies.fold(db.session)
+        folded = {"tally changes": stage_tallies.fold(db.session),
+                  "distress marks": distress_tallies.fold_marks(db.session)}
         db.session.commit()
     return folded
 

@@ -17,7 +17,12 @@ from simdebrief.models.debriefs import (
     ObjectiveOutcome,
     PhaseTime,
 )
-from simdebrief.models.distress_tallies import DistressBatchTally, DistressPoolTally
+from simdebrief.models.distress_tallies import (
+    DistressBatchMark,
+    DistressBatchTally,
+    DistressPoolTally,
+    DistressTallyState,
+)
 from simdebrief.models.followup_tallies import FollowUpTally
 from simdebrief.models.followups import (
     EventTrack,
@@ -76,8 +81,10 @@ __all__ = [
     "DebriefStatus",
     "ObjectiveOutcome",
     "PhaseTime",
+    "DistressBatchMark",
     "DistressBatchTally",
     "DistressPoolTally",
+    "DistressTallyState",
     "EventTrack",
     "FollowUp",
     "FollowUpTally",

@@ -17,6 +17,7 @@ from simdebrief.models import (
     CheckIn,
     DistressBatchTally,
     DistressPoolTally,
+    DistressTallyState,
     FollowUp,
     FollowUpPlan,
     FollowUpStatus,
@@ -27,6 +28,7 @@ from simdebrief.services import checkins, group_figures, privacy
 from simdebrief.services.followups import answers, figures
 from tests.conftest import both_databases, client_for
 from tests.web.test_group_figures import centre_with_sessions, debriefed_group
+from tests.web.test_page_queries import counted_queries
 
 
 def recomputed(centre, now) -> dict:
@@ -84,8 +86,8 @@ def first_stage_keys(centre) -> list[str]:
 
 
 def rebuilt(centre, now) -> dict:
-    """The figure counted from empty tallies."""
-    for model in (DistressBatchTally, DistressPoolTally):
+    """The figure counted from empty tallies, as on the first view after the upgrade."""
+    for model in (DistressBatchTally, DistressPoolTally, DistressTallyState):
         db.session.execute(delete(model).where(model.centre_id == centre.id))
     db.session.expire_all()
     return shown(centre, now)
@@ -173,11 +175,19 @@ def test_a_view_decrypts_only_batches_that_changed(app, people, planning, clock,
         original = CheckIn.distress.fget
         monkeypatch.setattr(CheckIn, "distress",
                             property(lambda self: opened.append(self.id) or original(self)))
-        assert shown(centre, later)[(PlanKind.SESSION, key)] == (12, 4)
+        with counted_queries(app) as asked:
+            assert shown(centre, later)[(PlanKind.SESSION, key)] == (12, 4)
         assert opened == []  # nothing changed: only the tallies were read
+        # ...and no question went to the answers or wrote anything: the history is not read.
+        assert not [q for q in asked
+                    if "check_in" in q or not q.lstrip().startswith(("SELECT", "BEGIN"))]
         privacy.delete_emotional_data(db.session, user=groups[0][1][0], now=later)
-        shown(centre, later)
+        with counted_queries(app) as asked:
+            shown(centre, later)
         assert len(opened) == 5  # that one batch counted again; the other untouched
+        # The question about answered batches named the marked batch, not the whole history.
+        answered_questions = [q for q in asked if "JOIN check_in" in q and "GROUP BY" in q]
+        assert answered_questions and all("IN (" in q for q in answered_questions)
 
 
 @both_databases
@@ -200,3 +210,32 @@ def test_the_admin_overview_counts_a_batch_once_and_keeps_it(app, people, planni
         assert pool.counts == {"7": 5}
         stored = db.session.scalar(select(DistressPoolTally.counts_sealed))
         assert "7" not in stored.split(":", 1)[0] and not stored.startswith("{")
+
+
+@both_databases
+def test_folding_the_marks_keeps_one_per_batch_and_the_same_figure(app, people, planning, clock):
+    from simdebrief.jobs import fold_follow_up_tallies
+    from simdebrief.models import DistressBatchMark
+
+    with app.app_context():
+        start = clock.now()
+        centre, groups = centre_with_sessions(planning, [6, 5], start)
+        key = first_stage_keys(centre)[0]
+        for sim_session, learners in groups:
+            for learner in learners:
+                answer(sim_session, learner, key, 3, start)
+        db.session.commit()
+        centre_id = centre.id
+        marks = db.session.scalar(select(func.count(DistressBatchMark.id)))
+        batches = set(db.session.execute(select(DistressBatchMark.session_id,
+                                                DistressBatchMark.stage_id)).all())
+    assert marks > len(batches)
+    assert fold_follow_up_tallies(app)["distress marks"] == marks
+    with app.app_context():
+        assert set(db.session.execute(select(DistressBatchMark.session_id,
+                                             DistressBatchMark.stage_id)).all()) == batches
+        assert db.session.scalar(select(func.count(DistressBatchMark.id))) == len(batches)
+        later = start + timedelta(days=400)
+        centre = db.session.get(Centre, centre_id)
+        assert shown(centre, later) == recomputed(centre, later)
+        assert shown(centre, later)[(PlanKind.SESSION, key)] == (11, 3)

@@ -6,22 +6,32 @@ tally (new, changed by an erased answer, gone, or open again) and counts only th
 under a lock on the centre's row so two views never add a batch twice. Nothing has to be
 remembered by the code that deletes answers (erasure, retention, the learner's own delete):
 the tally notices. The first view after the upgrade counts the centre's history once.
+
+Which batches to ask about comes from the marks the database's triggers leave on every
+change (``models.distress_tallies``) and from the stages whose window closed since the last
+look; a view that finds neither writes nothing and reads no history. Only when there is no
+such record (the first view, a clock set back, a changed k, a mass change) does it ask
+about every batch of the centre, as before.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, false, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from simdebrief.models import (
     Centre,
     CheckIn,
+    DistressBatchMark,
     DistressBatchTally,
     DistressPoolTally,
+    DistressTallyState,
     FollowUp,
     FollowUpPlan,
+    FollowUpStage,
     FollowUpStatus,
 )
 
@@ -30,22 +40,65 @@ def batch_name(session_id: int | None, stage_id: int) -> str:
     return f"{'-' if session_id is None else session_id}:{stage_id}"
 
 
-def _answered_batches(centre: Centre, k: int):
+#: Beyond this many batches to ask about, one pass over the centre's history is as cheap
+#: (and keeps each query's parameters well within the databases' limits).
+CANDIDATES_AT_MOST = 1000
+#: Views racing each other see slightly different moments; only a clock set back further
+#: than this (tests, a corrected server clock) makes a view look at the whole history.
+CLOCK_SLACK = timedelta(minutes=5)
+HELD = (FollowUpStatus.PAUSED, FollowUpStatus.STOPPED)
+
+
+def _in_batches(batches: set[tuple] | None):
+    """A filter on follow-ups for these (session id, stage id) batches; None: every batch.
+    It may let a few others through (the caller keeps to the exact pairs)."""
+    if batches is None:
+        return true()
+    sessions = {sid for sid, _stage in batches if sid is not None}
+    stages = {stage for _sid, stage in batches}
+    track_stages = {stage for sid, stage in batches if sid is None}
+    return or_(and_(FollowUp.session_id.in_(sessions), FollowUp.stage_id.in_(stages)),
+               and_(FollowUp.session_id.is_(None), FollowUp.stage_id.in_(track_stages)))
+
+
+def _answered_batches(centre: Centre, k: int, batches: set[tuple] | None = None):
     """Batches with at least k completed, not skipped answers: their size and id sum."""
     return (select(FollowUp.session_id, FollowUp.stage_id,
                    func.count(FollowUp.id).label("answered"),
                    func.sum(FollowUp.checkin_id).label("checkin_ids"))
             .join(CheckIn, CheckIn.id == FollowUp.checkin_id)
-            .where(FollowUp.centre_id == centre.id,
+            .where(FollowUp.centre_id == centre.id, _in_batches(batches),
                    FollowUp.status == FollowUpStatus.COMPLETED, CheckIn.skipped.is_(False))
             .group_by(FollowUp.session_id, FollowUp.stage_id)
             .having(func.count(FollowUp.id) >= k).subquery())
 
 
-def _stale(session: Session, centre: Centre, k: int,
-           open_query) -> tuple[list[tuple], list[DistressBatchTally]]:
-    """(batches to count again, tallies to take out): decided in SQL, only changes return."""
-    answered = _answered_batches(centre, k)
+def _closing(session: Session, centre: Centre, since: datetime, now: datetime) -> set[tuple]:
+    """Batches with a stage that closed as time passed, from ``since`` up to ``now``: a sent
+    stage at its expiry, a held stage at the end of its window (``figures.open_batches_query``
+    decides the same in the other direction). Read through the (status, due) index."""
+    windows = session.scalars(select(FollowUpStage.window_days).distinct()).all()
+    held_closing = [and_(FollowUpStage.window_days == days,
+                         FollowUp.due_at >= since - timedelta(days=days),
+                         FollowUp.due_at <= now - timedelta(days=days)) for days in windows]
+    return {tuple(row) for row in session.execute(
+        select(FollowUp.session_id, FollowUp.stage_id).distinct()
+        .join(FollowUpStage, FollowUpStage.id == FollowUp.stage_id)
+        .where(FollowUp.status.in_((FollowUpStatus.SENT, *HELD)),
+               FollowUp.centre_id == centre.id,
+               or_(and_(FollowUp.status == FollowUpStatus.SENT,
+                        FollowUp.expires_at >= since, FollowUp.expires_at <= now),
+                   and_(FollowUp.status.in_(HELD), or_(*held_closing))
+                   if held_closing else false())))}
+
+
+def _stale(session: Session, centre: Centre, k: int, open_query,
+           batches: set[tuple] | None = None) -> tuple[list[tuple], list[DistressBatchTally]]:
+    """(batches to count again, tallies to take out): decided in SQL, only changes return.
+    ``batches`` limits the question to those batches; None asks about every one."""
+    answered = _answered_batches(centre, k, batches)
+    names = None if batches is None else {batch_name(sid, stage) for sid, stage in batches}
+    in_names = true() if names is None else DistressBatchTally.batch.in_(names)
     still_open = open_query.subquery()
     same_batch = and_(DistressBatchTally.centre_id == centre.id,
                       DistressBatchTally.session_id.is_not_distinct_from(answered.c.session_id),
@@ -62,21 +115,55 @@ def _stale(session: Session, centre: Centre, k: int,
                    DistressBatchTally.checkin_ids != answered.c.checkin_ids))).all()
     gone = list(session.scalars(
         select(DistressBatchTally).outerjoin(answered, same_batch)
-        .where(DistressBatchTally.centre_id == centre.id, answered.c.stage_id.is_(None))))
+        .where(DistressBatchTally.centre_id == centre.id, in_names,
+               answered.c.stage_id.is_(None))))
     gone += session.scalars(select(DistressBatchTally).join(still_open, and_(
         DistressBatchTally.session_id.is_not_distinct_from(still_open.c.session_id),
         DistressBatchTally.stage_id == still_open.c.stage_id))
-        .where(DistressBatchTally.centre_id == centre.id)).all()
-    return [tuple(row) for row in changed], gone
+        .where(DistressBatchTally.centre_id == centre.id, in_names)).all()
+    changed = [tuple(row) for row in changed]
+    if batches is not None:
+        changed = [row for row in changed if row in batches]
+    return changed, gone
 
 
-def _reset_if_k_changed(session: Session, centre: Centre, k: int) -> None:
-    if session.scalar(select(DistressPoolTally.id).where(
-            DistressPoolTally.centre_id == centre.id, DistressPoolTally.k != k).limit(1)):
-        for model in (DistressBatchTally, DistressPoolTally):
-            session.execute(delete(model).where(model.centre_id == centre.id)
-                            .execution_options(synchronize_session=False))
-        session.expire_all()
+def _k_changed(session: Session, centre: Centre, k: int) -> bool:
+    return session.scalar(select(DistressPoolTally.id).where(
+        DistressPoolTally.centre_id == centre.id, DistressPoolTally.k != k).limit(1)) is not None
+
+
+def _reset(session: Session, centre: Centre) -> None:
+    for model in (DistressBatchTally, DistressPoolTally):
+        session.execute(delete(model).where(model.centre_id == centre.id)
+                        .execution_options(synchronize_session=False))
+    session.expire_all()
+
+
+def _marked(session: Session, centre: Centre) -> bool:
+    return session.scalar(select(DistressBatchMark.id)
+                          .where(DistressBatchMark.centre_id == centre.id).limit(1)) is not None
+
+
+def _take_marks(session: Session, centre: Centre) -> set[tuple]:
+    """The centre's marked batches, the marks deleted: exactly those this view took, so a
+    change committed meanwhile keeps its mark for the next view."""
+    return {tuple(row) for row in session.execute(
+        delete(DistressBatchMark).where(DistressBatchMark.centre_id == centre.id)
+        .returning(DistressBatchMark.session_id, DistressBatchMark.stage_id))}
+
+
+def fold_marks(session: Session) -> int:
+    """Keep one mark per marked batch (every change leaves one or two), so a centre whose
+    overview nobody opens for months does not pile them up; returns how many were taken.
+    The caller commits."""
+    taken = session.execute(delete(DistressBatchMark).returning(
+        DistressBatchMark.centre_id, DistressBatchMark.session_id,
+        DistressBatchMark.stage_id)).all()
+    kept = [{"centre_id": centre_id, "session_id": session_id, "stage_id": stage_id}
+            for centre_id, session_id, stage_id in {tuple(row) for row in taken}]
+    if kept:
+        session.execute(insert(DistressBatchMark), kept)
+    return len(taken)
 
 
 def _recount(session: Session, centre: Centre, batches: list[tuple]) -> dict[str, dict]:
@@ -90,7 +177,8 @@ def _recount(session: Session, centre: Centre, batches: list[tuple]) -> dict[str
         .join(FollowUpPlan, FollowUpPlan.id == FollowUp.plan_id)
         .where(FollowUp.centre_id == centre.id, FollowUp.status == FollowUpStatus.COMPLETED,
                CheckIn.skipped.is_(False),
-               FollowUp.stage_id.in_({stage for _sid, stage in batches})))
+               _in_batches(set(batches)) if len(batches) <= CANDIDATES_AT_MOST
+               else FollowUp.stage_id.in_({stage for _sid, stage in batches})))
     for session_id, stage_id, stage_key, kind, checkin in rows:
         name = batch_name(session_id, stage_id)
         if name not in wanted:
@@ -106,20 +194,40 @@ def _recount(session: Session, centre: Centre, batches: list[tuple]) -> dict[str
     return found
 
 
-def refresh(session: Session, centre: Centre, k: int, open_query) -> None:
+def refresh(session: Session, centre: Centre, k: int, open_query, now: datetime) -> None:
     """Bring the centre's tallies up to date with its closed batches (flushes; the caller
     commits, so the work is done once). ``open_query`` selects the (session id, stage id)
-    of the batches someone can still answer."""
-    _reset_if_k_changed(session, centre, k)
-    changed, gone = _stale(session, centre, k, open_query)
-    if not changed and not gone:
+    of the batches someone can still answer at ``now``."""
+    state = session.get(DistressTallyState, centre.id)
+    if (state is not None and state.checked_until <= now + CLOCK_SLACK
+            and not _k_changed(session, centre, k) and not _marked(session, centre)
+            and not _closing(session, centre, state.checked_until, now)):
         return
     # One counter at a time per centre: the row lock (the write lock on SQLite) is taken
     # first, and the question asked again, since another view may just have done it.
     session.execute(update(Centre).where(Centre.id == centre.id)
                     .values(min_group_size=Centre.min_group_size)
                     .execution_options(synchronize_session=False))
-    changed, gone = _stale(session, centre, k, open_query)
+    state = session.scalars(select(DistressTallyState)
+                            .where(DistressTallyState.centre_id == centre.id)
+                            .execution_options(populate_existing=True)).one_or_none()
+    marked = _take_marks(session, centre)
+    batches: set[tuple] | None = None
+    if _k_changed(session, centre, k):
+        _reset(session, centre)
+    elif state is not None and state.checked_until <= now + CLOCK_SLACK:
+        batches = marked | _closing(session, centre, state.checked_until, now)
+        if len(batches) > CANDIDATES_AT_MOST:
+            batches = None
+    if state is None:
+        state = DistressTallyState(centre_id=centre.id, checked_until=now)
+        session.add(state)
+    elif batches is None or state.checked_until < now:
+        state.checked_until = now
+    changed, gone = _stale(session, centre, k, open_query, batches)
+    if not changed and not gone:
+        session.flush()
+        return
     pools = {(p.plan_kind, p.stage_key): p for p in session.scalars(
         select(DistressPoolTally).where(DistressPoolTally.centre_id == centre.id))}
     deltas: dict[tuple, Counter] = defaultdict(Counter)

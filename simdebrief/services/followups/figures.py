@@ -300,7 +300,7 @@ def distress_per_stage(session: Session, centre: Centre,
     """
     now = now or datetime.now(UTC)
     k = group_figures.k_for(centre.min_group_size)
-    distress_tallies.refresh(session, centre, k, open_batches_query(session, centre, now))
+    distress_tallies.refresh(session, centre, k, open_batches_query(session, centre, now), now)
     scores = distress_tallies.pooled_counts(session, centre)
     plans = plans_of(session, centre)
     stage_info = {}

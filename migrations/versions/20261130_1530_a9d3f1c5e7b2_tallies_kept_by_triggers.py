@@ -1,4 +1,5 @@
-"""follow-up tallies kept by triggers, for completion figures that do not grow with history
+"""follow-up tallies and distress batch marks kept by triggers: figures that do not read
+the centre's whole history on every view
 
 Revision ID: a9d3f1c5e7b2
 Revises: f3c9e5b7d2a1
@@ -11,10 +12,18 @@ and the figures add up a few rows per stage. The triggers are created before the
 follow-ups are counted in, within this migration's transaction: on PostgreSQL creating them
 locks follow_up against writes until the commit, so no change falls between the two.
 The (plan, stage, status) and (cohort, stage, status) indexes served only those counts.
+
+The distress figure asked on every view which of the centre's answered batches had changed,
+grouping every answered stage (700-880 ms at 100,000 sessions with a third of the stages
+answered). Triggers now mark each batch a change touches; the view asks only about those and
+about stages whose window closed since its last look. Without a record of that last look
+(distress_tally_state starts empty) the first view asks about every batch once.
 """
 import sqlalchemy as sa
 from alembic import op
 
+from simdebrief.models.base import UTCDateTime
+from simdebrief.models.distress_tallies import install_mark_triggers
 from simdebrief.models.followup_tallies import BACKFILL, install_triggers
 
 revision = 'a9d3f1c5e7b2'
@@ -42,9 +51,29 @@ def upgrade():
                               unique=False)
         batch_op.create_index('ix_follow_up_tally_cohort', ['cohort_id', 'stage_id', 'status'],
                               unique=False)
+    op.create_table(
+        'distress_batch_mark',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('centre_id', sa.Integer(), nullable=False),
+        sa.Column('session_id', sa.Integer(), nullable=True),
+        sa.Column('stage_id', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_distress_batch_mark')),
+    )
+    with op.batch_alter_table('distress_batch_mark', schema=None) as batch_op:
+        batch_op.create_index('ix_distress_batch_mark_centre', ['centre_id'], unique=False)
+    op.create_table(
+        'distress_tally_state',
+        sa.Column('centre_id', sa.Integer(), nullable=False),
+        sa.Column('checked_until', UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['centre_id'], ['centre.id'],
+                                name=op.f('fk_distress_tally_state_centre_id_centre'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('centre_id', name=op.f('pk_distress_tally_state')),
+    )
     connection = op.get_bind()
     install_triggers(connection)
     connection.exec_driver_sql(BACKFILL)
+    install_mark_triggers(connection)
     with op.batch_alter_table('follow_up', schema=None) as batch_op:
         batch_op.drop_index('ix_follow_up_plan_stage_status')
         batch_op.drop_index('ix_follow_up_cohort_stage_status')
@@ -58,11 +87,20 @@ def downgrade():
                               ['plan_id', 'stage_id', 'status'], unique=False)
     connection = op.get_bind()
     if connection.dialect.name == 'postgresql':
-        connection.exec_driver_sql(
-            'DROP TRIGGER follow_up_tally_insert_delete ON follow_up')
-        connection.exec_driver_sql('DROP TRIGGER follow_up_tally_update ON follow_up')
-        connection.exec_driver_sql('DROP FUNCTION follow_up_tally_change()')
+        for trigger, table in (('follow_up_tally_insert_delete', 'follow_up'),
+                               ('follow_up_tally_update', 'follow_up'),
+                               ('distress_mark_insert_delete', 'follow_up'),
+                               ('distress_mark_update', 'follow_up'),
+                               ('distress_mark_answer_delete', 'check_in')):
+            connection.exec_driver_sql(f'DROP TRIGGER {trigger} ON {table}')
+        for function in ('follow_up_tally_change', 'distress_mark_follow_up',
+                         'distress_mark_answer'):
+            connection.exec_driver_sql(f'DROP FUNCTION {function}()')
     else:
-        for name in ('insert', 'delete', 'update'):
-            connection.exec_driver_sql(f'DROP TRIGGER follow_up_tally_{name}')
+        for trigger in ('follow_up_tally_insert', 'follow_up_tally_delete',
+                        'follow_up_tally_update', 'distress_mark_insert', 'distress_mark_delete',
+                        'distress_mark_update', 'distress_mark_answer_delete'):
+            connection.exec_driver_sql(f'DROP TRIGGER {trigger}')
+    op.drop_table('distress_tally_state')
+    op.drop_table('distress_batch_mark')
     op.drop_table('follow_up_tally')
