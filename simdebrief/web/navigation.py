@@ -62,12 +62,12 @@ class NavItem:
     count: int | None = None
 
 
-def _count_for(target: str) -> int | None:
+def _count_for(target: str, user: User) -> int | None:
     if target == "support.queue":
         from simdebrief.extensions import db
         from simdebrief.services import support_triage
 
-        return support_triage.waiting_count(db.session, current_user)
+        return support_triage.waiting_count(db.session, user)
     return None
 
 
@@ -117,12 +117,14 @@ NAVIGATION = [
 
 def nav_items() -> list[NavItem]:
     endpoint = request.endpoint or ""
+    # The user itself, not the login proxy: each rule reads it several times.
+    user = current_user._get_current_object()
     items = []
     for label, target, rule, prefix in NAVIGATION:
-        if rule(current_user):
+        if rule(user):
             items.append(NavItem(str(label), url_for(target),
                                  endpoint == target or endpoint.startswith(prefix),
-                                 _count_for(target)))
+                                 _count_for(target, user)))
     return items
 
 
