@@ -18,10 +18,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
+from sqlalchemy import select
 
 from simdebrief.clock import current_now
 from simdebrief.extensions import db
-from simdebrief.models import OutboxStatus
+from simdebrief.models import Centre, OutboxStatus
 from simdebrief.services import mail_transport, notifications, report_files
 
 log = logging.getLogger(__name__)
@@ -280,15 +281,19 @@ TALLY_FOLD_INTERVAL_SECONDS = 300
 
 def fold_follow_up_tallies(app: Flask, now: datetime | None = None) -> dict[str, int]:
     """Every few minutes: fold the follow-up tallies' change rows into one row per key, so
-    the completion figures read a few rows per stage (``stage_tallies``), and the distress
-    marks into one per batch (``distress_tallies``)."""
-    from simdebrief.services.followups import distress_tallies, stage_tallies
+    the completion figures read a few rows per stage (``stage_tallies``), and settle each
+    centre's distress tallies, so its overview asks only about the batches changed since."""
+    from simdebrief.services.followups import figures, stage_tallies
 
     with app.app_context():
-        folded = {"tally changes": stage_tallies.fold(db.session),
-                  "distress marks": distress_tallies.fold_marks(db.session)}
+        now = now or current_now()
+        folded = stage_tallies.fold(db.session)
         db.session.commit()
-    return folded
+        centres = db.session.scalars(select(Centre).order_by(Centre.id)).all()
+        for centre in centres:
+            figures.settle_distress(db.session, centre, now)
+            db.session.commit()
+    return {"tally changes": folded, "centres settled": len(centres)}
 
 
 ESCALATION_INTERVAL_SECONDS = 60

@@ -213,7 +213,7 @@ def test_the_admin_overview_counts_a_batch_once_and_keeps_it(app, people, planni
 
 
 @both_databases
-def test_folding_the_marks_keeps_one_per_batch_and_the_same_figure(app, people, planning, clock):
+def test_the_scheduler_takes_the_marks_so_views_ask_about_little(app, people, planning, clock):
     from simdebrief.jobs import fold_follow_up_tallies
     from simdebrief.models import DistressBatchMark
 
@@ -226,16 +226,28 @@ def test_folding_the_marks_keeps_one_per_batch_and_the_same_figure(app, people, 
                 answer(sim_session, learner, key, 3, start)
         db.session.commit()
         centre_id = centre.id
-        marks = db.session.scalar(select(func.count(DistressBatchMark.id)))
-        batches = set(db.session.execute(select(DistressBatchMark.session_id,
-                                                DistressBatchMark.stage_id)).all())
-    assert marks > len(batches)
-    assert fold_follow_up_tallies(app)["distress marks"] == marks
+        assert db.session.scalar(select(func.count(DistressBatchMark.id))) > 0
+    clock.advance(days=400)
+    assert fold_follow_up_tallies(app)["centres settled"] >= 1
     with app.app_context():
-        assert set(db.session.execute(select(DistressBatchMark.session_id,
-                                             DistressBatchMark.stage_id)).all()) == batches
-        assert db.session.scalar(select(func.count(DistressBatchMark.id))) == len(batches)
-        later = start + timedelta(days=400)
+        assert db.session.scalar(select(func.count(DistressBatchMark.id))) == 0
         centre = db.session.get(Centre, centre_id)
-        assert shown(centre, later) == recomputed(centre, later)
-        assert shown(centre, later)[(PlanKind.SESSION, key)] == (11, 3)
+        with counted_queries(app) as asked:
+            assert shown(centre, clock.now())[(PlanKind.SESSION, key)] == (11, 3)
+        assert not [q for q in asked
+                    if "check_in" in q or not q.lstrip().startswith(("SELECT", "BEGIN"))]
+        assert shown(centre, clock.now()) == recomputed(centre, clock.now())
+
+
+@both_databases
+def test_a_view_only_reads_when_no_tally_has_to_change(app, people, planning, clock):
+    """Marks and closing stages alone never make a page write (and wait for SQLite's lock)."""
+    with app.app_context():
+        start = clock.now()
+        centre, [(sim_session, learners)] = centre_with_sessions(planning, [6], start)
+        key = first_stage_keys(centre)[0]
+        answer(sim_session, learners[0], key, 3, start)  # one answer: no batch reaches k
+        db.session.commit()
+        with counted_queries(app) as asked:
+            shown(centre, start + timedelta(days=400))
+        assert [q for q in asked if not q.lstrip().startswith(("SELECT", "BEGIN"))] == []

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, false, func, insert, or_, select, true, update
+from sqlalchemy import and_, delete, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from simdebrief.models import (
@@ -96,6 +96,8 @@ def _stale(session: Session, centre: Centre, k: int, open_query,
            batches: set[tuple] | None = None) -> tuple[list[tuple], list[DistressBatchTally]]:
     """(batches to count again, tallies to take out): decided in SQL, only changes return.
     ``batches`` limits the question to those batches; None asks about every one."""
+    if batches is not None and not batches:
+        return [], []
     answered = _answered_batches(centre, k, batches)
     names = None if batches is None else {batch_name(sid, stage) for sid, stage in batches}
     in_names = true() if names is None else DistressBatchTally.batch.in_(names)
@@ -139,31 +141,12 @@ def _reset(session: Session, centre: Centre) -> None:
     session.expire_all()
 
 
-def _marked(session: Session, centre: Centre) -> bool:
-    return session.scalar(select(DistressBatchMark.id)
-                          .where(DistressBatchMark.centre_id == centre.id).limit(1)) is not None
-
-
 def _take_marks(session: Session, centre: Centre) -> set[tuple]:
     """The centre's marked batches, the marks deleted: exactly those this view took, so a
     change committed meanwhile keeps its mark for the next view."""
     return {tuple(row) for row in session.execute(
         delete(DistressBatchMark).where(DistressBatchMark.centre_id == centre.id)
         .returning(DistressBatchMark.session_id, DistressBatchMark.stage_id))}
-
-
-def fold_marks(session: Session) -> int:
-    """Keep one mark per marked batch (every change leaves one or two), so a centre whose
-    overview nobody opens for months does not pile them up; returns how many were taken.
-    The caller commits."""
-    taken = session.execute(delete(DistressBatchMark).returning(
-        DistressBatchMark.centre_id, DistressBatchMark.session_id,
-        DistressBatchMark.stage_id)).all()
-    kept = [{"centre_id": centre_id, "session_id": session_id, "stage_id": stage_id}
-            for centre_id, session_id, stage_id in {tuple(row) for row in taken}]
-    if kept:
-        session.execute(insert(DistressBatchMark), kept)
-    return len(taken)
 
 
 def _recount(session: Session, centre: Centre, batches: list[tuple]) -> dict[str, dict]:
@@ -194,15 +177,39 @@ def _recount(session: Session, centre: Centre, batches: list[tuple]) -> dict[str
     return found
 
 
-def refresh(session: Session, centre: Centre, k: int, open_query, now: datetime) -> None:
+def _batches_to_ask(session: Session, centre: Centre, state: DistressTallyState | None,
+                    now: datetime, taken: set[tuple] = frozenset()) -> set[tuple] | None:
+    """The batches a look at ``now`` must ask about: those marked (plus ``taken``, marks
+    already deleted by this look) and those with a stage that closed since the last look.
+    None means every batch: no last look on record, a clock set back, or too many. The same
+    questions are asked in every case, so a page asks as many at any size."""
+    marked = taken | {tuple(row) for row in session.execute(
+        select(DistressBatchMark.session_id, DistressBatchMark.stage_id).distinct()
+        .where(DistressBatchMark.centre_id == centre.id)
+        .limit(CANDIDATES_AT_MOST + 1))}
+    since = state.checked_until if state is not None else now
+    batches = marked | _closing(session, centre, min(since, now), now)
+    if state is None or since > now + CLOCK_SLACK or len(batches) > CANDIDATES_AT_MOST:
+        return None
+    return batches
+
+
+def refresh(session: Session, centre: Centre, k: int, open_query, now: datetime, *,
+            settle: bool = False) -> None:
     """Bring the centre's tallies up to date with its closed batches (flushes; the caller
     commits, so the work is done once). ``open_query`` selects the (session id, stage id)
-    of the batches someone can still answer at ``now``."""
+    of the batches someone can still answer at ``now``.
+
+    A view only reads unless a tally must change (so a page never waits for SQLite's write
+    lock for nothing); the marks it looked at stay. The scheduler ``settle``-s each centre
+    now and then: it takes the marks and moves the last look on, so views ask about little."""
     state = session.get(DistressTallyState, centre.id)
-    if (state is not None and state.checked_until <= now + CLOCK_SLACK
-            and not _k_changed(session, centre, k) and not _marked(session, centre)
-            and not _closing(session, centre, state.checked_until, now)):
-        return
+    k_changed = _k_changed(session, centre, k)
+    batches = _batches_to_ask(session, centre, state, now)
+    if not settle and not k_changed:
+        changed, gone = _stale(session, centre, k, open_query, batches)
+        if not changed and not gone:
+            return
     # One counter at a time per centre: the row lock (the write lock on SQLite) is taken
     # first, and the question asked again, since another view may just have done it.
     session.execute(update(Centre).where(Centre.id == centre.id)
@@ -211,14 +218,10 @@ def refresh(session: Session, centre: Centre, k: int, open_query, now: datetime)
     state = session.scalars(select(DistressTallyState)
                             .where(DistressTallyState.centre_id == centre.id)
                             .execution_options(populate_existing=True)).one_or_none()
-    marked = _take_marks(session, centre)
-    batches: set[tuple] | None = None
+    batches = _batches_to_ask(session, centre, state, now, _take_marks(session, centre))
     if _k_changed(session, centre, k):
         _reset(session, centre)
-    elif state is not None and state.checked_until <= now + CLOCK_SLACK:
-        batches = marked | _closing(session, centre, state.checked_until, now)
-        if len(batches) > CANDIDATES_AT_MOST:
-            batches = None
+        batches = None
     if state is None:
         state = DistressTallyState(centre_id=centre.id, checked_until=now)
         session.add(state)

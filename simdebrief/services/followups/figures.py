@@ -288,6 +288,14 @@ def open_batches_query(session: Session, centre: Centre, now: datetime):
                    still_open))
 
 
+def settle_distress(session: Session, centre: Centre, now: datetime) -> None:
+    """The scheduler's turn at the centre's distress tallies: count what changed, take the
+    batch marks and move the last look on, so the views in between ask about little. The
+    caller commits."""
+    distress_tallies.refresh(session, centre, group_figures.k_for(centre.min_group_size),
+                             open_batches_query(session, centre, now), now, settle=True)
+
+
 def distress_per_stage(session: Session, centre: Centre,
                        now: datetime | None = None) -> list[StageDistress]:
     """The middle distress score per stage, from closed batches only.
@@ -296,7 +304,8 @@ def distress_per_stage(session: Session, centre: Centre,
     version); it counts once nobody can answer it any more, and only with at least k scores.
     So a figure changes only when a whole batch of at least k learners closes, never by one
     learner's answer. The scores come from the centre's encrypted tallies
-    (``distress_tallies``), brought up to date first; the caller commits that.
+    (``distress_tallies``), brought up to date first when a batch changed; the caller
+    commits that.
     """
     now = now or datetime.now(UTC)
     k = group_figures.k_for(centre.min_group_size)
