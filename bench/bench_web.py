@@ -104,6 +104,8 @@ SESSIONS_PER_LEARNER = 30
 LEARNERS_PER_SESSION = 4
 #: Of the measured learner's sessions, how many are still to come.
 UPCOMING_OF_MEASURED = 5
+#: Requests to talk still open (the most recent ones); the older ones are closed.
+OPEN_REQUESTS = 12
 
 
 def seed(url: str, sessions: int) -> None:
@@ -178,10 +180,14 @@ def seed(url: str, sessions: int) -> None:
                 for n, s in enumerate(past[start:start + 500], start)
                 for learner in attending[s] for p in pattern])
         answer_every_third(db.session, now)
+        # A request to talk every 50 sessions; the most recent still open, the others closed
+        # (as a centre's history has them: the queue shows open work, not the history).
         db.session.execute(insert(SupportRequest), [
             {"centre_id": centre.id, "learner_id": attending[s][0], "session_id": s,
-             "tier": SupporterTier.PEER, "status": SupportStatus.OPEN, "created_at": now,
-             "updated_at": now} for s in past[::50]])
+             "tier": SupporterTier.PEER, "created_at": now, "updated_at": now,
+             **({"status": SupportStatus.OPEN} if n < OPEN_REQUESTS
+                else {"status": SupportStatus.CLOSED, "closed_at": now})}
+            for n, s in enumerate(past[::50])])
         db.session.commit()
         # As the scheduler does every few minutes: the load's tally changes in one row a key.
         stage_tallies.fold(db.session)

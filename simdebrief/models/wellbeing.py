@@ -36,6 +36,11 @@ class SupportStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+#: Every status but closed, named, so the queue reads its index for these and never walks
+#: the centre's closed history (``!= CLOSED`` cannot narrow an index).
+STILL_OPEN = tuple(status for status in SupportStatus if status is not SupportStatus.CLOSED)
+
+
 class CheckIn(Base):
     __tablename__ = "check_in"
     __table_args__ = (Index("ix_check_in_session_user", "session_id", "user_id"),)
@@ -86,7 +91,11 @@ class SupportRequest(Base):
     """A learner asked for a conversation with a peer supporter or a professional."""
 
     __tablename__ = "support_request"
-    __table_args__ = (Index("ix_support_request_queue", "centre_id", "tier", "status"),)
+    __table_args__ = (
+        # The supporters' queue: a tier's requests still open, and one supporter's own.
+        Index("ix_support_request_queue", "centre_id", "tier", "status"),
+        Index("ix_support_request_assignee", "assignee_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, literal, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from simdebrief.crisis_cues import has_self_harm_cue
@@ -28,6 +28,7 @@ from simdebrief.models import (
     SupportStatus,
     User,
 )
+from simdebrief.models.wellbeing import STILL_OPEN
 from simdebrief.services import audit, signals
 
 TEXT_MAX = 4000
@@ -264,17 +265,24 @@ def queue_query(supporter: User) -> Select:
     """Unassigned requests of the supporter's tier, and the ongoing ones assigned to them,
     oldest first; never a colleague's case (the same rule as
     ``policy.may_view_support_request``). A query, so that the page can take one page of it."""
-    conditions = [SupportRequest.assignee_id == supporter.id]
+    # Each branch whole, so each reads its own index: the supporter's own requests by
+    # (assignee, status), the tier's by (centre, tier, status). The centre is checked in
+    # both, never outside them ("+ 0" in the first keeps SQLite from choosing the centre's
+    # index for it, which would read every request the centre ever had).
+    conditions = [and_(SupportRequest.assignee_id == supporter.id,
+                       SupportRequest.status.in_(STILL_OPEN),
+                       SupportRequest.centre_id + literal(0) == supporter.centre_id)]
     if supporter.supporter_tier is not None:
-        conditions.append(and_(SupportRequest.assignee_id.is_(None),
-                               SupportRequest.tier == supporter.supporter_tier))
+        conditions.append(and_(SupportRequest.centre_id == supporter.centre_id,
+                               SupportRequest.tier == supporter.supporter_tier,
+                               SupportRequest.status.in_(STILL_OPEN),
+                               SupportRequest.assignee_id.is_(None)))
     return (select(SupportRequest)
             # The queue shows each request's waiting time (its events) and the learner's
             # centre's targets: loaded with the page, not once per row.
             .options(selectinload(SupportRequest.events),
                      joinedload(SupportRequest.learner).joinedload(User.centre))
-            .where(SupportRequest.centre_id == supporter.centre_id,
-                   SupportRequest.status != SupportStatus.CLOSED, or_(*conditions))
+            .where(or_(*conditions))
             .order_by(SupportRequest.urgent.desc(), SupportRequest.created_at,
                       SupportRequest.id))
 

@@ -1,7 +1,7 @@
 """Supporters see unassigned requests of their tier and their own cases, never a colleague's;
 a closed case stays with its supporter; handing over and every read leave audit events."""
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from simdebrief.extensions import db
 from simdebrief.models import AuditEvent, Centre, Role, SupporterTier
@@ -78,3 +78,20 @@ def test_handing_over_is_audited_and_ends_the_peers_access(app, people, student_
     assert professional.get(f"/support/{request_id}").status_code == 200
     assert ("support_request.viewed", people.ids["professional"]) in \
         audit_actions(app, request_id)
+
+
+def test_the_queue_reads_open_requests_through_its_indexes_never_the_closed_history(
+        app, people):
+    """SQLite's plan for the queue: both branches (the tier's unassigned requests, the
+    supporter's own) are searched in an index by status, so closed requests are not read."""
+    from simdebrief.models import User
+    from simdebrief.services import support
+
+    with app.app_context():
+        supporter = db.session.get(User, people.ids["peer"])
+        statement = support.queue_query(supporter).limit(51)
+        compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = " | ".join(row[-1] for row in db.session.execute(
+            text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "SCAN support_request" not in plan, plan
+    assert "ix_support_request_queue" in plan and "ix_support_request_assignee" in plan, plan
