@@ -160,14 +160,20 @@ def test_erasure_takes_out_exactly_that_answer(app, people, planning, clock):
         assert shown(centre, later) == recomputed(centre, later)
 
 
+def everyone_answered(planning, sizes, distress, start) -> tuple[Centre, list, str]:
+    """Sessions of these sizes whose learners all gave ``distress`` at the first stage."""
+    centre, groups = centre_with_sessions(planning, sizes, start)
+    key = first_stage_keys(centre)[0]
+    for sim_session, learners in groups:
+        for learner in learners:
+            answer(sim_session, learner, key, distress, start)
+    return centre, groups, key
+
+
 def test_a_view_decrypts_only_batches_that_changed(app, people, planning, clock, monkeypatch):
     with app.app_context():
         start = clock.now()
-        centre, groups = centre_with_sessions(planning, [6, 6], start)
-        key = first_stage_keys(centre)[0]
-        for sim_session, learners in groups:
-            for learner in learners:
-                answer(sim_session, learner, key, 4, start)
+        centre, groups, key = everyone_answered(planning, [6, 6], 4, start)
         later = start + timedelta(days=400)
         shown(centre, later)
         db.session.commit()
@@ -219,11 +225,7 @@ def test_the_scheduler_takes_the_marks_so_views_ask_about_little(app, people, pl
 
     with app.app_context():
         start = clock.now()
-        centre, groups = centre_with_sessions(planning, [6, 5], start)
-        key = first_stage_keys(centre)[0]
-        for sim_session, learners in groups:
-            for learner in learners:
-                answer(sim_session, learner, key, 3, start)
+        centre, _groups, key = everyone_answered(planning, [6, 5], 3, start)
         db.session.commit()
         centre_id = centre.id
         assert db.session.scalar(select(func.count(DistressBatchMark.id))) > 0
