@@ -207,6 +207,9 @@ class FollowUp(Base):
         Index("ix_follow_up_plan_user", "plan_id", "user_id"),
         # The learner's last follow-up (retention's clock) from the index alone.
         Index("ix_follow_up_user_expires", "user_id", "expires_at"),
+        # A deleted answer clears its stage's link (ON DELETE SET NULL): found by index, not
+        # by reading every stage of every centre once per answer.
+        Index("ix_follow_up_checkin", "checkin_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
