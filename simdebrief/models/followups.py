@@ -75,6 +75,8 @@ class FollowUpStatus(enum.StrEnum):
 
 #: Statuses of a stage that has not gone out yet (a plan edit may still change these).
 NOT_YET_SENT = (FollowUpStatus.SCHEDULED, FollowUpStatus.PAUSED)
+#: Statuses of a stage the learner's choice holds back; it stays answerable within its window.
+HELD = (FollowUpStatus.PAUSED, FollowUpStatus.STOPPED)
 
 
 class PreferenceState(enum.StrEnum):

@@ -34,6 +34,7 @@ from simdebrief.models import (
     FollowUpStage,
     FollowUpStatus,
 )
+from simdebrief.models.followups import HELD
 
 
 def batch_name(session_id: int | None, stage_id: int) -> str:
@@ -46,7 +47,6 @@ CANDIDATES_AT_MOST = 1000
 #: Views racing each other see slightly different moments; only a clock set back further
 #: than this (tests, a corrected server clock) makes a view look at the whole history.
 CLOCK_SLACK = timedelta(minutes=5)
-HELD = (FollowUpStatus.PAUSED, FollowUpStatus.STOPPED)
 
 
 def _in_batches(batches: set[tuple] | None):

@@ -21,6 +21,7 @@ from simdebrief.models import (
     SimSession,
     User,
 )
+from simdebrief.models.followups import HELD
 from simdebrief.services import group_figures
 from simdebrief.services.followups import distress_tallies, stage_tallies
 from simdebrief.services.followups.plan_versions import plans_of
@@ -259,7 +260,6 @@ class StageDistress:
     median: float | None
 
 
-HELD = (FollowUpStatus.PAUSED, FollowUpStatus.STOPPED)
 #: Statuses of a stage someone may still answer (held ones only within their window).
 STILL_ANSWERABLE = (FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED, FollowUpStatus.SENT,
                     *HELD)
