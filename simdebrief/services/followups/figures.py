@@ -15,6 +15,7 @@ from simdebrief.models import (
     Centre,
     Cohort,
     FollowUp,
+    FollowUpPlan,
     FollowUpStage,
     FollowUpStatus,
     PlanKind,
@@ -194,18 +195,35 @@ class Completion:
     per_plan: list[FigureGroup]
 
 
-def completion(session: Session, centre: Centre) -> Completion:
+@dataclass
+class PlanCounts:
+    """The centre's plan versions with their stages, and each version's (stage, status,
+    count) rows from the tallies: read once for every figure of a page."""
+
+    plans: list[FollowUpPlan]
+    rows: dict[int, list]
+
+
+def plan_counts(session: Session, centre: Centre) -> PlanCounts:
+    plans = plans_of(session, centre)
+    return PlanCounts(plans, stage_tallies.stage_counts_by(session, "plan_id",
+                                                           [plan.id for plan in plans]))
+
+
+def completion(session: Session, centre: Centre,
+               counted: PlanCounts | None = None) -> Completion:
     """Completion per plan version, and per stage across every version of each kind.
 
     Plans of learner-started tracks appear only when at least the minimum group size of
     learners started one (per version, and per kind): a single complaint track is nobody's
     business but the learner's."""
     minimum = group_figures.k_for(centre.min_group_size)
-    plans = plans_of(session, centre)
+    counted = counted or plan_counts(session, centre)
+    plans = counted.plans
     if not plans:
         return Completion([], [])
     # One pass serves both the per-plan and the per-kind figures.
-    counts = stage_tallies.stage_counts_by(session, "plan_id", [plan.id for plan in plans])
+    counts = counted.rows
     # Learners are counted only where the k-rule needs them: the learner-started tracks,
     # whose stages are few. A session plan with any stage has learners.
     learners = _learners_per_plan(session, [plan.id for plan in plans
@@ -296,8 +314,8 @@ def settle_distress(session: Session, centre: Centre, now: datetime) -> None:
                              open_batches_query(session, centre, now), now, settle=True)
 
 
-def distress_per_stage(session: Session, centre: Centre,
-                       now: datetime | None = None) -> list[StageDistress]:
+def distress_per_stage(session: Session, centre: Centre, now: datetime | None = None,
+                       counted: PlanCounts | None = None) -> list[StageDistress]:
     """The middle distress score per stage, from closed batches only.
 
     A batch is one stage of one session (a learner's track stages form one batch per stage
@@ -311,15 +329,15 @@ def distress_per_stage(session: Session, centre: Centre,
     k = group_figures.k_for(centre.min_group_size)
     distress_tallies.refresh(session, centre, k, open_batches_query(session, centre, now), now)
     scores = distress_tallies.pooled_counts(session, centre)
-    plans = plans_of(session, centre)
+    counted = counted or plan_counts(session, centre)
     stage_info = {}
-    for plan in plans:
+    kinds = {}
+    for plan in counted.plans:
         for stage in plan.stages:
             stage_info.setdefault((plan.kind, stage.key), stage)
+            kinds[stage.id] = (plan.kind, stage.key)
     # The stages anyone completed, from the tallies rather than the centre's history.
-    kinds = {stage.id: (plan.kind, stage.key) for plan in plans for stage in plan.stages}
-    counts = stage_tallies.stage_counts_by(session, "plan_id", [plan.id for plan in plans])
-    answered_keys = {kinds[stage_id] for rows in counts.values()
+    answered_keys = {kinds[stage_id] for rows in counted.rows.values()
                      for stage_id, status, _count in rows if status == FollowUpStatus.COMPLETED}
     result = []
     for kind, key in answered_keys:

@@ -157,13 +157,16 @@ def analytics():
     centre = current_user.centre
     now = current_now()
     overdue, weeks = figures.weekly_load(db.session, centre, now)
-    distress = figures.distress_per_stage(db.session, centre, now)
-    db.session.commit()  # the tallies it brought up to date: counted once, not per view
-    completion = figures.completion(db.session, centre)
+    # The plans and their counts serve both figures; read before the commit below, which
+    # would expire them.
+    counted = figures.plan_counts(db.session, centre)
+    distress = figures.distress_per_stage(db.session, centre, now, counted)
+    completion = figures.completion(db.session, centre, counted)
+    per_cohort = figures.completion_per_cohort(db.session, centre)
+    db.session.commit()  # the tallies distress brought up to date: counted once, not per view
     return render_template(
         "followups/analytics.html", overdue=overdue, weeks=weeks,
         most=max([w.count for w in weeks] + [1]),
         per_stage=completion.per_stage, per_plan=completion.per_plan,
-        per_cohort=figures.completion_per_cohort(db.session, centre),
-        distress=distress,
+        per_cohort=per_cohort, distress=distress,
         minimum=group_figures.k_for(centre.min_group_size), **template_context())
