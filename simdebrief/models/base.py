@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from flask_babel import gettext
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -88,3 +88,19 @@ def shown_in_reader_language(stored: str) -> hybrid_property:
         return getattr(cls, stored)
 
     return hybrid_property(read, write, expr=column)
+
+
+def run_for_dialect(connection, statements: dict[str, list[str]]) -> None:
+    """Run the statements written for this connection's database (triggers, functions)."""
+    for statement in statements[connection.dialect.name]:
+        connection.exec_driver_sql(statement)
+
+
+def create_with_tables(statements: dict[str, list[str]], *table_names: str) -> None:
+    """Have ``create_all`` (the tests, the bench) run the statements a migration runs, once
+    these tables exist, so both schemas are the same."""
+
+    @event.listens_for(Base.metadata, "after_create")
+    def _with_the_tables(_metadata, connection, tables=(), **_kw) -> None:
+        if set(table_names) <= {table.name for table in tables}:
+            run_for_dialect(connection, statements)

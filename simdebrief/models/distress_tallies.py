@@ -26,12 +26,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from simdebrief.crypto import Sealed, listen_for_inserts
-from simdebrief.models.base import Base, UTCDateTime
+from simdebrief.models.base import Base, UTCDateTime, create_with_tables, run_for_dialect
 
 
 class DistressBatchTally(Base):
@@ -154,12 +153,7 @@ MARK_TRIGGERS = {
 
 def install_mark_triggers(connection) -> None:
     """Create the mark triggers on this connection's database (the tables must exist)."""
-    for statement in MARK_TRIGGERS[connection.dialect.name]:
-        connection.exec_driver_sql(statement)
+    run_for_dialect(connection, MARK_TRIGGERS)
 
 
-@event.listens_for(Base.metadata, "after_create")
-def _mark_triggers_with_the_tables(_metadata, connection, tables=(), **_kw) -> None:
-    """``create_all`` (tests, the bench) gets the same triggers as the migration creates."""
-    if {"follow_up", "check_in", "distress_batch_mark"} <= {table.name for table in tables}:
-        install_mark_triggers(connection)
+create_with_tables(MARK_TRIGGERS, "follow_up", "check_in", "distress_batch_mark")

@@ -15,10 +15,10 @@ exactly as it was to the counts taken from ``follow_up`` itself.
 
 from __future__ import annotations
 
-from sqlalchemy import Enum, Index, Integer, event
+from sqlalchemy import Enum, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from simdebrief.models.base import Base
+from simdebrief.models.base import Base, create_with_tables, run_for_dialect
 from simdebrief.models.followups import FollowUpStatus
 
 
@@ -82,14 +82,7 @@ BACKFILL = ("INSERT INTO follow_up_tally (plan_id, cohort_id, stage_id, status, 
 
 def install_triggers(connection) -> None:
     """Create the triggers on this connection's database (both tables must exist)."""
-    for statement in TRIGGERS[connection.dialect.name]:
-        connection.exec_driver_sql(statement)
+    run_for_dialect(connection, TRIGGERS)
 
 
-@event.listens_for(Base.metadata, "after_create")
-def _triggers_with_the_tables(_metadata, connection, tables=(), **_kw) -> None:
-    """``create_all`` (tests, the bench) gets the same triggers as the migration creates."""
-    names = {table.name for table in tables}
-    if {"follow_up", "follow_up_tally"} <= names:
-        install_triggers(connection)
-
+create_with_tables(TRIGGERS, "follow_up", "follow_up_tally")
