@@ -1,4 +1,7 @@
-"""Charts drawn once with reportlab.graphics: flowables in PDFs, inline SVG on web pages."""
+"""Charts drawn with reportlab.graphics: flowables in PDFs, inline SVG on web pages.
+
+The distress trend, on the learner's busiest page, is written as SVG directly for the web
+(``checkin_trend_svg``) with the layout of its PDF drawing."""
 
 from __future__ import annotations
 
@@ -101,6 +104,16 @@ def factor_spread_svg(levels: list[tuple[str, int]], *, title: str, description:
                       description=description, element_id=element_id)
 
 
+def _labelled_days(points: list[tuple[float, int]], last_day: float) -> list[float]:
+    """The answers' days to label on the time axis, leaving out those that would print on
+    top of each other."""
+    steps: list[float] = []
+    for day in sorted({day for day, _score in points} | {0}):
+        if not steps or day - steps[-1] >= last_day / 7:
+            steps.append(day)
+    return steps
+
+
 def checkin_trend_drawing(points: list[tuple[float, int]], *, day_label=None,
                           width: float = 480, height: float = 200,
                           font: str = "Helvetica") -> Drawing:
@@ -124,12 +137,7 @@ def checkin_trend_drawing(points: list[tuple[float, int]], *, day_label=None,
     last_day = max([day for day, _score in points] + [1])
     plot.xValueAxis.valueMin = 0
     plot.xValueAxis.valueMax = last_day
-    steps: list[float] = []
-    for day in sorted({day for day, _score in points} | {0}):
-        # Label the answers' days, leaving out those that would print on top of each other.
-        if not steps or day - steps[-1] >= last_day / 7:
-            steps.append(day)
-    plot.xValueAxis.valueSteps = steps
+    plot.xValueAxis.valueSteps = _labelled_days(points, last_day)
     plot.xValueAxis.labelTextFormat = day_label or (lambda day: f"{day:g}")
     plot.xValueAxis.labels.fontName = font
     plot.xValueAxis.labels.fontSize = 8
@@ -148,3 +156,66 @@ def checkin_trend_drawing(points: list[tuple[float, int]], *, day_label=None,
                         fillColor=INK)
     drawing.add(axis_label)
     return drawing
+
+
+#: The trend's plot area inside its picture, as ``checkin_trend_drawing`` lays it out.
+TREND_LEFT, TREND_BOTTOM, TREND_RIGHT_MARGIN, TREND_TOP_MARGIN = 44, 36, 24, 16
+
+
+def _svg_colour(colour) -> str:
+    return "#" + colour.hexval()[2:]
+
+
+def checkin_trend_svg(points: list[tuple[float, int]], *, day_label, title: str,
+                      description: str, element_id: str, width: float = 480,
+                      height: float = 200) -> str:
+    """The distress trend of ``checkin_trend_drawing`` as SVG markup written directly: the
+    same axes, labels, line and dots, for a web page.
+
+    reportlab's SVG renderer builds the picture as a DOM first and costs several
+    milliseconds a chart, most of the learner's timeline; the browser needs only the shapes.
+    Labels are escaped; the chart carries the same title and description for assistive
+    technology as ``inline_svg`` gives the others.
+    """
+    left, bottom = TREND_LEFT, height - TREND_BOTTOM
+    plot_width = width - TREND_LEFT - TREND_RIGHT_MARGIN
+    plot_height = height - TREND_BOTTOM - TREND_TOP_MARGIN
+    last_day = max([day for day, _score in points] + [1])
+
+    def x(day: float) -> float:
+        return round(left + plot_width * day / last_day, 2)
+
+    def y(score: float) -> float:
+        return round(bottom - plot_height * score / 10, 2)
+
+    ink, brand = _svg_colour(INK), _svg_colour(BRAND)
+    parts = [
+        f'<svg role="img" aria-labelledby="{element_id}-title {element_id}-desc" '
+        f'class="chart" id="{element_id}" width="{width:g}" height="{height:g}" '
+        f'viewBox="0 0 {width:g} {height:g}" preserveAspectRatio="xMinYMin meet" '
+        'xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{element_id}-title">{escape(title)}</title>',
+        f'<desc id="{element_id}-desc">{escape(description)}</desc>',
+        f'<g font-family="DejaVu Sans, sans-serif" font-size="8" fill="{ink}" '
+        f'stroke="{ink}" stroke-width="1">',
+        f'<line x1="{left}" y1="{bottom}" x2="{x(last_day)}" y2="{bottom}"/>',
+        f'<line x1="{left}" y1="{bottom}" x2="{left}" y2="{y(10)}"/>',
+    ]
+    for day in _labelled_days(points, last_day):
+        parts.append(f'<line x1="{x(day)}" y1="{bottom}" x2="{x(day)}" y2="{bottom + 5}"/>')
+        parts.append(f'<text x="{x(day)}" y="{bottom + 15}" text-anchor="middle" '
+                     f'stroke="none">{escape(day_label(day))}</text>')
+    for score in range(0, 11, 2):
+        parts.append(f'<line x1="{left}" y1="{y(score)}" x2="{left - 5}" y2="{y(score)}"/>')
+        parts.append(f'<text x="{left - 7}" y="{y(score) + 3}" text-anchor="end" '
+                     f'stroke="none">{score}</text>')
+    parts.append(f'<text x="4" y="{TREND_TOP_MARGIN - 4}" stroke="none">0–10</text></g>')
+    if points:
+        line = " ".join(f"{x(day)},{y(score)}" for day, score in points)
+        parts.append(f'<polyline points="{line}" fill="none" stroke="{brand}" '
+                     'stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>')
+        parts.append(f'<g fill="{brand}">' + "".join(
+            f'<circle cx="{x(day)}" cy="{y(score)}" r="3"/>' for day, score in points)
+            + "</g>")
+    parts.append("</svg>")
+    return "".join(parts)

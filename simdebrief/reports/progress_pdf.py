@@ -19,7 +19,8 @@ from simdebrief.reports.styles import (
 
 
 def progress_drawing(report: ProgressReport, *, width: float, font: str):
-    """The distress chart of a progress report; the web page draws the same one as SVG."""
+    """The distress chart of a progress report; the web page writes the same chart as SVG
+    (``checkin_trend_svg``)."""
     points = report.chart_points
     names = {point.day: clean(point.short) for point in reversed(points)}
     drawing = checkin_trend_drawing([(point.day, point.distress) for point in points],

@@ -79,14 +79,13 @@ def _trend(points: list[tuple[datetime, int]], zone: str) -> str | None:
     days = [((moment - first).total_seconds() / 86400, score) for moment, score in points]
     labels = {round(day, 3): local_text(moment, zone, "day_month")
               for (day, _s), (moment, _t) in zip(days, points, strict=True)}
-    from simdebrief.reports.charts import checkin_trend_drawing, inline_svg, web_font
+    from simdebrief.reports.charts import checkin_trend_svg
 
-    drawing = checkin_trend_drawing(
-        days, day_label=lambda day: labels.get(round(day, 3), ""), font=web_font())
     summary = "; ".join(f"{local_text(moment, zone, 'date')}: {score}"
                         for moment, score in points)
-    return inline_svg(drawing, title=_("Your distress scores over time (0–10)"),
-                      description=summary, element_id="distress-trend")
+    return checkin_trend_svg(days, day_label=lambda day: labels.get(round(day, 3), ""),
+                             title=_("Your distress scores over time (0–10)"),
+                             description=summary, element_id="distress-trend")
 
 
 @bp.get("/me/follow-ups")

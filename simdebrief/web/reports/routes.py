@@ -106,13 +106,14 @@ def progress():
     """The learner's own check-ins over time, with the chart as SVG and a table."""
     report = _progress()
     w = report.wording
-    from simdebrief.reports.charts import inline_svg, web_font  # reportlab, on use
-    from simdebrief.reports.progress_pdf import progress_drawing
+    from simdebrief.reports.charts import checkin_trend_svg  # reportlab, on use
 
-    chart = inline_svg(progress_drawing(report, width=560, font=web_font()),
-                       title=w.progress_chart_title,
-                       description=w.progress_chart_description,
-                       element_id="distress-trend") if report.chart_points else ""
+    names = {point.day: point.short for point in reversed(report.chart_points)}
+    chart = checkin_trend_svg(
+        [(point.day, point.distress) for point in report.chart_points],
+        day_label=lambda day: names.get(day, ""), title=w.progress_chart_title,
+        description=w.progress_chart_description, element_id="distress-trend", width=560,
+    ) if report.chart_points else ""
     return render_template("reports/progress.html", report=report, w=w, chart=chart)
 
 
