@@ -253,3 +253,18 @@ def test_default_plans_are_stored_in_english_and_read_in_each_readers_language(
         with force_locale("en"):
             assert plan.name == "Standard follow-up after a session"
             assert plan.stage("FU1_early").title == "The day after"
+
+
+def test_templates_follow_a_language_switched_inside_one_request(app):
+    """Templates keep the request's translations at hand; a switch to the reader's language
+    (an email written during someone else's request) and back is still honoured."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    page = "{{ _('Sessions') }}"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        before = render_template_string(page)
+        with force_locale("da"):
+            inside = render_template_string(page)
+        after = render_template_string(page)
+    assert (before, inside, after) == ("Sessions", "Sessioner", "Sessions")
