@@ -210,6 +210,7 @@ def refresh(session: Session, centre: Centre, k: int, open_query, now: datetime,
         changed, gone = _stale(session, centre, k, open_query, batches)
         if not changed and not gone:
             return
+    session.info[WRITTEN] = True
     # One counter at a time per centre: the row lock (the write lock on SQLite) is taken
     # first, and the question asked again, since another view may just have done it.
     session.execute(update(Centre).where(Centre.id == centre.id)
@@ -269,6 +270,16 @@ def refresh(session: Session, centre: Centre, k: int, open_query, now: datetime,
         counts.update(delta)
         pool.counts = {score: n for score, n in counts.items() if n > 0}
     session.flush()
+
+
+#: Set in a session's ``info`` when ``refresh`` wrote: the view then has a write to commit.
+WRITTEN = "simdebrief.distress_tallies_written"
+
+
+def written(session: Session) -> bool:
+    """Whether ``refresh`` wrote in this session since the last ask: a view that only read
+    has nothing to commit, and a commit would expire what the page still shows."""
+    return session.info.pop(WRITTEN, False)
 
 
 def pooled_counts(session: Session, centre: Centre) -> dict[tuple[str, str], Counter]:

@@ -52,6 +52,9 @@ class StageFigures:
     position: int
     counts: Counter = field(default_factory=Counter)
     k: int = group_figures.K_FLOOR
+    #: The suppressed cells with the counts they were worked out from: a page reads the
+    #: cells a dozen times per stage (each sum and rate), the suppression is done once.
+    _suppressed: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def total(self) -> int:
@@ -64,8 +67,11 @@ class StageFigures:
 
     @property
     def cells(self) -> dict[str, Count]:
-        return group_figures.suppress_partition(
-            {name: self.counts[name] for name in GROUP_NAMES}, self.k)
+        basis = (self.k, *(self.counts[name] for name in GROUP_NAMES))
+        if self._suppressed is None or self._suppressed[0] != basis:
+            self._suppressed = (basis, group_figures.suppress_partition(
+                {name: self.counts[name] for name in GROUP_NAMES}, self.k))
+        return self._suppressed[1]
 
     def _sum(self, *names: str) -> Count:
         """A sum of cells is shown only when every part of it is."""
@@ -142,22 +148,24 @@ def weekly_load(session: Session, centre: Centre, now: datetime,
     """(stages overdue and still waiting, stages falling due per local week ahead).
 
     One counting query: each local week's bounds are worked out here (daylight saving
-    included) and SQL counts the stages between them, however many there are."""
+    included), and SQL puts each waiting stage in its week (one CASE that stops at the first
+    bound it is under) and counts per week, however many stages there are."""
     zone = ZoneInfo(centre.timezone)
     waiting = (FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED)
     today = now.astimezone(zone).date()
     mondays = [today - timedelta(days=today.weekday()) + timedelta(weeks=n)
                for n in range(weeks + 1)]
     bounds = [at_local(monday, 0, zone) for monday in mondays]
-    per_week = [func.count(case((and_(FollowUp.due_at > now, FollowUp.due_at >= start,
-                                      FollowUp.due_at < end), 1)))
-                for start, end in zip(bounds, bounds[1:], strict=False)]
-    overdue, *counts = session.execute(
-        select(func.count(case((FollowUp.due_at <= now, 1))), *per_week)
-        .where(FollowUp.centre_id == centre.id, FollowUp.status.in_(waiting),
-               FollowUp.due_at < bounds[-1])).one()
-    return overdue or 0, [WeekLoad(monday, count or 0)
-                          for monday, count in zip(mondays, counts, strict=False)]
+    # Week -1 is overdue; week n runs up to the (n + 1)th Monday (this Monday is before now).
+    week = case((FollowUp.due_at <= now, -1),
+                *((FollowUp.due_at < end, index) for index, end in enumerate(bounds[1:])))
+    placed = (select(week.label("week"))
+              .where(FollowUp.centre_id == centre.id, FollowUp.status.in_(waiting),
+                     FollowUp.due_at < bounds[-1]).subquery())
+    per_week = dict(session.execute(
+        select(placed.c.week, func.count()).group_by(placed.c.week)).all())
+    return per_week.get(-1, 0), [WeekLoad(monday, per_week.get(index, 0))
+                                 for index, monday in enumerate(mondays[:weeks])]
 
 
 @dataclass

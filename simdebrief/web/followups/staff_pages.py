@@ -23,6 +23,7 @@ from simdebrief.models import (
 )
 from simdebrief.services import group_figures
 from simdebrief.services.followups import (
+    distress_tallies,
     figures,
     plan_versions,
 )
@@ -163,7 +164,8 @@ def analytics():
     distress = figures.distress_per_stage(db.session, centre, now, counted)
     completion = figures.completion(db.session, centre, counted)
     per_cohort = figures.completion_per_cohort(db.session, centre)
-    db.session.commit()  # the tallies distress brought up to date: counted once, not per view
+    if distress_tallies.written(db.session):
+        db.session.commit()  # the tallies brought up to date: counted once, not per view
     return render_template(
         "followups/analytics.html", overdue=overdue, weeks=weeks,
         most=max([w.count for w in weeks] + [1]),
