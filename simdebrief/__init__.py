@@ -132,7 +132,7 @@ def register_templating(app: Flask) -> None:
                                  percent_text=timefmt.percent_text, html_lang=languages.html_lang,
                                  local_text=timefmt.local_text, span_text=timefmt.span_text,
                                  reader_text=timefmt.reader_text)
-    languages.install_template_gettext(app.jinja_env)
+    languages.install_domain(babel, app.jinja_env)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import current_app, g, has_app_context, has_request_context, request
-from flask_babel import force_locale, get_translations
+from flask_babel import Domain, force_locale
 from flask_login import current_user
 
 #: Each language in its own name, as a person looking for their language reads it.
@@ -66,34 +66,42 @@ def forget_request_locale() -> None:
     g.pop("_flask_babel", None)
 
 
-def template_translations():
-    """The translations in force, for templates: Flask-Babel's, kept beside its locale so a
-    page's hundred strings look them up once rather than through Babel's context each time.
+class RequestDomain(Domain):
+    """Flask-Babel's message domain, with the translations kept beside the locale in force.
 
-    Kept per locale object: ``force_locale`` (an email in its reader's language) and
-    ``refresh`` replace the locale, and the next string looks the translations up again.
+    Flask-Babel finds the translations through its request context on every string, three
+    times over; a page has a hundred strings. Here they are found once per request and
+    locale: ``force_locale`` (an email in its reader's language) and ``refresh`` replace the
+    locale object, and the next string looks the translations up again.
     """
-    if not has_app_context():
-        return get_translations()
-    babel_context = g.get("_flask_babel")
-    known = getattr(babel_context, "simdebrief_translations", None)
-    if known is not None and known[0] is getattr(babel_context, "babel_locale", None):
-        return known[1]
-    found = get_translations()
-    babel_context = g.get("_flask_babel")
-    locale = getattr(babel_context, "babel_locale", None)
-    if locale is not None:
-        babel_context.simdebrief_translations = (locale, found)
-    return found
+
+    def get_translations(self):
+        if not has_app_context():
+            return super().get_translations()
+        babel_context = g.get("_flask_babel")
+        known = getattr(babel_context, "simdebrief_translations", None)
+        if known is not None and known[0] is getattr(babel_context, "babel_locale", None):
+            return known[1]
+        found = super().get_translations()
+        babel_context = g.get("_flask_babel")
+        locale = getattr(babel_context, "babel_locale", None)
+        if locale is not None:
+            babel_context.simdebrief_translations = (locale, found)
+        return found
 
 
-def install_template_gettext(jinja_env) -> None:
-    """Templates translate through ``template_translations`` (see there)."""
+#: The one message domain: Python code reaches it through Flask-Babel, templates directly.
+DOMAIN = RequestDomain()
+
+
+def install_domain(babel, jinja_env) -> None:
+    """Flask-Babel and the templates translate through ``DOMAIN`` (see ``RequestDomain``)."""
+    babel.domain_instance = DOMAIN
     jinja_env.install_gettext_callables(
-        gettext=lambda text: template_translations().ugettext(text),
-        ngettext=lambda one, many, n: template_translations().ungettext(one, many, n),
-        pgettext=lambda context, text: template_translations().upgettext(context, text),
-        npgettext=lambda context, one, many, n: template_translations().unpgettext(
+        gettext=lambda text: DOMAIN.get_translations().ugettext(text),
+        ngettext=lambda one, many, n: DOMAIN.get_translations().ungettext(one, many, n),
+        pgettext=lambda context, text: DOMAIN.get_translations().upgettext(context, text),
+        npgettext=lambda context, one, many, n: DOMAIN.get_translations().unpgettext(
             context, one, many, n),
         newstyle=True)
 
