@@ -94,7 +94,8 @@ def test_the_pager_keeps_the_filters_and_pages_in_sql(app, people, planning,
     query = f"room={planning.room_id}&date_from=2026-11-02"
     with counted_queries(app) as statements:
         first = instructor_client.get(f"/sessions/?{query}").get_data(as_text=True)
-    assert not any("count(" in s.lower() for s in statements)
+    # No count of the whole list for the pager (each row's places are counted beside it).
+    assert not any(s.lower().lstrip().startswith("select count(") for s in statements)
     assert first.count("<tr>") == 1 + 30
     next_link = [part for part in first.split('"') if "page=2" in part][0]
     next_link = next_link.replace("&amp;", "&")

@@ -136,12 +136,14 @@ def index():
     query = filters.apply(query, filter_form, current_user.centre.timezone)
     # The list shows the scenario's title, never its content: the version's document (the
     # largest column of the database) stays unloaded.
-    query = query.options(
-        scenario_title_only(),
-        selectinload(SimSession.instructors).load_only(User.name),
-        selectinload(SimSession.participants).load_only(SessionParticipant.id)
-        .lazyload(SessionParticipant.user))
-    page = paging.window(db.session, query.order_by(SimSession.id), per_page=PAGE_SIZE)
+    # Each session's places are counted in SQL beside it, not loaded to be counted.
+    places = (select(func.count(SessionParticipant.id))
+              .where(SessionParticipant.session_id == SimSession.id)
+              .correlate(SimSession).scalar_subquery())
+    query = query.add_columns(places.label("places")).options(
+        scenario_title_only(), selectinload(SimSession.instructors).load_only(User.name))
+    page = paging.window(db.session, query.order_by(SimSession.id), per_page=PAGE_SIZE,
+                         scalars=False)
     return render_template("sessions/index.html", page=page, show=show, mine=mine,
                            filter_form=filter_form, filtering=filters.active(filter_form),
                            filter_args=filters.pager_args(filter_form))
