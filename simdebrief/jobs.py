@@ -277,12 +277,15 @@ def forget_old_throttling(app: Flask, now: datetime | None = None) -> dict[str, 
 
 
 TALLY_FOLD_INTERVAL_SECONDS = 300
+#: Rows folded or marks taken in one go above which the job tidies the table after itself.
+TIDY_AFTER_ROWS = 10_000
 
 
 def fold_follow_up_tallies(app: Flask, now: datetime | None = None) -> dict[str, int]:
     """Every few minutes: fold the follow-up tallies' change rows into one row per key, so
     the completion figures read a few rows per stage (``stage_tallies``), and settle each
     centre's distress tallies, so its overview asks only about the batches changed since."""
+    from simdebrief.models.base import tidy_after_bulk_delete
     from simdebrief.services.followups import figures, stage_tallies
 
     with app.app_context():
@@ -290,10 +293,18 @@ def fold_follow_up_tallies(app: Flask, now: datetime | None = None) -> dict[str,
         folded = stage_tallies.fold(db.session)
         db.session.commit()
         centres = db.session.scalars(select(Centre).order_by(Centre.id)).all()
+        marks = 0
         for centre in centres:
-            figures.settle_distress(db.session, centre, now)
+            marks += figures.settle_distress(db.session, centre, now)
             db.session.commit()
-    return {"tally changes": folded, "centres settled": len(centres)}
+        tidied = [name for name, removed in (("follow_up_tally", folded),
+                                             ("distress_batch_mark", marks))
+                  if removed >= TIDY_AFTER_ROWS]
+        if tidied:
+            # A mass change (an import, a bulk erasure) left many dead rows behind.
+            tidy_after_bulk_delete(db.engine, *tidied)
+    return {"tally changes": folded, "marks taken": marks, "centres settled": len(centres),
+            "tables tidied": len(tidied)}
 
 
 ESCALATION_INTERVAL_SECONDS = 60

@@ -104,3 +104,16 @@ def create_with_tables(statements: dict[str, list[str]], *table_names: str) -> N
     def _with_the_tables(_metadata, connection, tables=(), **_kw) -> None:
         if set(table_names) <= {table.name for table in tables}:
             run_for_dialect(connection, statements)
+
+
+def tidy_after_bulk_delete(engine, *table_names: str) -> None:
+    """After many rows of these tables were deleted at once: on PostgreSQL, vacuum and
+    analyse them, so their indexes and the planner forget the dead rows (until then a read
+    of a few live rows walks every dead one: 200 ms instead of 0.02 ms after two million).
+    Plain VACUUM blocks no reader or writer; a table another vacuum holds is skipped.
+    SQLite reuses the freed pages by itself."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for name in table_names:
+            connection.exec_driver_sql(f"VACUUM (ANALYZE, SKIP_LOCKED) {name}")

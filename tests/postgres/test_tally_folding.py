@@ -3,6 +3,7 @@ is counted twice or lost (PostgreSQL, where the schedulers really run side by si
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -74,3 +75,50 @@ def test_two_folds_and_a_change_meanwhile_count_every_change_once(
         assert counted_from_tallies() == expected
     with other.app_context():
         db.engine.dispose()
+
+
+def manual_vacuums(table: str) -> int:
+    with db.engine.connect() as connection:
+        connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+        return connection.scalar(text("SELECT vacuum_count FROM pg_stat_user_tables "
+                                      "WHERE relname = :table"), {"table": table})
+
+
+def pages_read_for_plan(plan_id: int) -> int:
+    """Buffers a completion figure's read of one plan's tally rows touches."""
+    with db.engine.connect() as connection:
+        plan = "\n".join(row[0] for row in connection.execute(text(
+            "EXPLAIN (ANALYZE, BUFFERS) SELECT stage_id, status, sum(delta) "
+            "FROM follow_up_tally WHERE plan_id = :plan GROUP BY stage_id, status"),
+            {"plan": plan_id}))
+    execution = plan.split("Planning:")[0]
+    top = next((line for line in execution.splitlines() if "Buffers:" in line), "")
+    return sum(int(n) for n in re.findall(r"(?:hit|read)=(\d+)", top))  # the whole read
+
+
+def test_after_a_mass_change_the_job_tidies_the_tallies_so_figures_stay_quick(app, clock):
+    from simdebrief.jobs import TIDY_AFTER_ROWS, fold_follow_up_tallies
+
+    burst = TIDY_AFTER_ROWS * 2
+    with app.app_context():
+        # A mass change, as a bulk reset writes it: a +1 and a -1 per follow-up changed back
+        # and forth, and one follow-up more that stays.
+        db.session.execute(text(
+            "INSERT INTO follow_up_tally (plan_id, cohort_id, stage_id, status, delta) "
+            "SELECT 424242, NULL, 1, 'SENT', CASE WHEN n % 2 = 1 THEN 1 ELSE -1 END "
+            "FROM generate_series(1, :burst) AS n"), {"burst": burst + 1})
+        db.session.commit()
+        vacuums = manual_vacuums("follow_up_tally")
+        assert pages_read_for_plan(424242) > 50
+    done = fold_follow_up_tallies(app)
+    assert done["tally changes"] > burst and done["tables tidied"] == 1
+    with app.app_context():
+        assert manual_vacuums("follow_up_tally") == vacuums + 1
+        assert stage_tallies.stage_counts_by(db.session, "plan_id", [424242]) == {
+            424242: [(1, FollowUpStatus.SENT, 1)]}
+        # Reading the folded key no longer walks the rows the fold removed.
+        assert pages_read_for_plan(424242) < 10
+    quiet = fold_follow_up_tallies(app)
+    assert quiet["tables tidied"] == 0
+    with app.app_context():
+        assert manual_vacuums("follow_up_tally") == vacuums + 1

@@ -141,12 +141,12 @@ def _reset(session: Session, centre: Centre) -> None:
     session.expire_all()
 
 
-def _take_marks(session: Session, centre: Centre) -> set[tuple]:
-    """The centre's marked batches, the marks deleted: exactly those this view took, so a
-    change committed meanwhile keeps its mark for the next view."""
-    return {tuple(row) for row in session.execute(
+def _take_marks(session: Session, centre: Centre) -> list[tuple]:
+    """The centre's marks (a batch may have several), deleted: exactly those this look took,
+    so a change committed meanwhile keeps its mark for the next look."""
+    return [tuple(row) for row in session.execute(
         delete(DistressBatchMark).where(DistressBatchMark.centre_id == centre.id)
-        .returning(DistressBatchMark.session_id, DistressBatchMark.stage_id))}
+        .returning(DistressBatchMark.session_id, DistressBatchMark.stage_id))]
 
 
 def _recount(session: Session, centre: Centre, batches: list[tuple]) -> dict[str, dict]:
@@ -195,21 +195,22 @@ def _batches_to_ask(session: Session, centre: Centre, state: DistressTallyState 
 
 
 def refresh(session: Session, centre: Centre, k: int, open_query, now: datetime, *,
-            settle: bool = False) -> None:
+            settle: bool = False) -> int:
     """Bring the centre's tallies up to date with its closed batches (flushes; the caller
     commits, so the work is done once). ``open_query`` selects the (session id, stage id)
     of the batches someone can still answer at ``now``.
 
     A view only reads unless a tally must change (so a page never waits for SQLite's write
     lock for nothing); the marks it looked at stay. The scheduler ``settle``-s each centre
-    now and then: it takes the marks and moves the last look on, so views ask about little."""
+    now and then: it takes the marks and moves the last look on, so views ask about little.
+    Returns how many marks this look took."""
     state = session.get(DistressTallyState, centre.id)
     k_changed = _k_changed(session, centre, k)
     batches = _batches_to_ask(session, centre, state, now)
     if not settle and not k_changed:
         changed, gone = _stale(session, centre, k, open_query, batches)
         if not changed and not gone:
-            return
+            return 0
     session.info[WRITTEN] = True
     # One counter at a time per centre: the row lock (the write lock on SQLite) is taken
     # first, and the question asked again, since another view may just have done it.
@@ -219,7 +220,8 @@ def refresh(session: Session, centre: Centre, k: int, open_query, now: datetime,
     state = session.scalars(select(DistressTallyState)
                             .where(DistressTallyState.centre_id == centre.id)
                             .execution_options(populate_existing=True)).one_or_none()
-    batches = _batches_to_ask(session, centre, state, now, _take_marks(session, centre))
+    taken = _take_marks(session, centre)
+    batches = _batches_to_ask(session, centre, state, now, set(taken))
     if _k_changed(session, centre, k):
         _reset(session, centre)
         batches = None
@@ -231,7 +233,7 @@ def refresh(session: Session, centre: Centre, k: int, open_query, now: datetime,
     changed, gone = _stale(session, centre, k, open_query, batches)
     if not changed and not gone:
         session.flush()
-        return
+        return len(taken)
     pools = {(p.plan_kind, p.stage_key): p for p in session.scalars(
         select(DistressPoolTally).where(DistressPoolTally.centre_id == centre.id))}
     deltas: dict[tuple, Counter] = defaultdict(Counter)
@@ -270,6 +272,7 @@ def refresh(session: Session, centre: Centre, k: int, open_query, now: datetime,
         counts.update(delta)
         pool.counts = {score: n for score, n in counts.items() if n > 0}
     session.flush()
+    return len(taken)
 
 
 #: Set in a session's ``info`` when ``refresh`` wrote: the view then has a write to commit.

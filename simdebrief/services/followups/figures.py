@@ -314,12 +314,13 @@ def open_batches_query(session: Session, centre: Centre, now: datetime):
                    still_open))
 
 
-def settle_distress(session: Session, centre: Centre, now: datetime) -> None:
+def settle_distress(session: Session, centre: Centre, now: datetime) -> int:
     """The scheduler's turn at the centre's distress tallies: count what changed, take the
-    batch marks and move the last look on, so the views in between ask about little. The
-    caller commits."""
-    distress_tallies.refresh(session, centre, group_figures.k_for(centre.min_group_size),
-                             open_batches_query(session, centre, now), now, settle=True)
+    batch marks and move the last look on, so the views in between ask about little. Returns
+    how many marks it took; the caller commits."""
+    return distress_tallies.refresh(
+        session, centre, group_figures.k_for(centre.min_group_size),
+        open_batches_query(session, centre, now), now, settle=True)
 
 
 def distress_per_stage(session: Session, centre: Centre, now: datetime | None = None,
