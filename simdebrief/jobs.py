@@ -297,12 +297,10 @@ def fold_follow_up_tallies(app: Flask, now: datetime | None = None) -> dict[str,
         for centre in centres:
             marks += figures.settle_distress(db.session, centre, now)
             db.session.commit()
-        tidied = [name for name, removed in (("follow_up_tally", folded),
-                                             ("distress_batch_mark", marks))
-                  if removed >= TIDY_AFTER_ROWS]
-        if tidied:
-            # A mass change (an import, a bulk erasure) left many dead rows behind.
-            tidy_after_bulk_delete(db.engine, *tidied)
+        # A mass change (an import, a bulk erasure) leaves many dead rows behind.
+        tidied = tidy_after_bulk_delete(db.engine, *[
+            name for name, removed in (("follow_up_tally", folded), ("distress_batch_mark", marks))
+            if removed >= TIDY_AFTER_ROWS])
     return {"tally changes": folded, "marks taken": marks, "centres settled": len(centres),
             "tables tidied": len(tidied)}
 

@@ -106,14 +106,34 @@ def create_with_tables(statements: dict[str, list[str]], *table_names: str) -> N
             run_for_dialect(connection, statements)
 
 
-def tidy_after_bulk_delete(engine, *table_names: str) -> None:
-    """After many rows of these tables were deleted at once: on PostgreSQL, vacuum and
-    analyse them, so their indexes and the planner forget the dead rows (until then a read
-    of a few live rows walks every dead one: 200 ms instead of 0.02 ms after two million).
-    Plain VACUUM blocks no reader or writer; a table another vacuum holds is skipped.
-    SQLite reuses the freed pages by itself."""
+#: How long compacting a tally table may wait for its lock before it leaves it for next time.
+TIDY_LOCK_TIMEOUT = "2s"
+
+
+def tidy_after_bulk_delete(engine, *table_names: str) -> list[str]:
+    """After many rows of these small tables were deleted at once: on PostgreSQL, compact
+    them (``VACUUM FULL``) and gather their statistics; returns the tables compacted.
+
+    Plain VACUUM is not enough: the few live rows sit behind the dead ones, the table keeps
+    its pages, and a read of every row (a centre's one plan) is planned as a scan of them all
+    (3.8 ms instead of 0.14 ms for 20 rows after 170,000 changes; 27 ms after two million).
+    Compacting a table of a few live rows takes milliseconds, but holds its lock meanwhile, so
+    it waits at most ``TIDY_LOCK_TIMEOUT`` for it and otherwise leaves the table for the next
+    time. SQLite reuses the freed pages and reads through its indexes by itself."""
     if engine.dialect.name != "postgresql":
-        return
+        return []
+    from sqlalchemy.exc import OperationalError
+
+    compacted = []
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for name in table_names:
-            connection.exec_driver_sql(f"VACUUM (ANALYZE, SKIP_LOCKED) {name}")
+        connection.exec_driver_sql(f"SET lock_timeout = '{TIDY_LOCK_TIMEOUT}'")
+        try:
+            for name in table_names:
+                try:
+                    connection.exec_driver_sql(f"VACUUM (FULL, ANALYZE) {name}")
+                except OperationalError:  # the lock was not free in time: next time
+                    continue
+                compacted.append(name)
+        finally:
+            connection.exec_driver_sql("RESET lock_timeout")
+    return compacted
