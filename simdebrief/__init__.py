@@ -12,7 +12,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from simdebrief import crypto, key_rotation, passwords, sqlite_locking  # noqa: F401 (hooks)
+from simdebrief import (  # noqa: F401 (hooks)
+    crypto,
+    key_rotation,
+    passwords,
+    read_commits,
+    sqlite_locking,
+)
 from simdebrief.clock import SystemClock, current_now
 from simdebrief.config import load_settings, validate_config
 from simdebrief.extensions import babel, csrf, db, login_manager
@@ -45,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_templating(app)
     register_security_headers(app)
+    read_commits.register(app, db)
     from simdebrief.errors import register_error_handlers
     from simdebrief.web import register_blueprints
     from simdebrief.web.ids import IdConverter
