@@ -203,8 +203,9 @@ def test_the_learners_timeline_shows_one_page_of_sessions_at_a_time(app, people,
     assert 'rel="next"' not in last
 
 
-#: The learner's home: the login session with its user and centre, then the page's own five.
-LEARNER_HOME_QUERIES = 6
+#: The learner's home: the login session with its user and centre, then the page's own four
+#: (the retention date, upcoming and past sessions, unread feedback).
+LEARNER_HOME_QUERIES = 5
 
 
 def tables_read(statement: str) -> set[str]:
