@@ -9,17 +9,27 @@ session was removed: each query of each page was parsed and planned again every 
 A transaction that only read commits to the same effect and keeps them. "Only read" is
 decided from what was sent: every statement of the transaction began with SELECT or SHOW, and
 the session holds no change to flush. Anything else (a write, a request that failed) ends as
-before.
+before. Only requests being served end this way: the request a job or command pushes to build
+links (``emails.composer.link_context``) ends in the middle of the job's transaction, which
+must go on holding what it locked.
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g, request_started
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 _WROTE = "simdebrief.transaction_wrote"
 _READING_WORDS = ("SELECT", "SHOW")
+_SERVING = "simdebrief_serving_request"
+
+
+def _mark_served_request(_app, **_extra) -> None:
+    g.setdefault(_SERVING, True)
+
+
+request_started.connect(_mark_served_request, weak=False)
 
 
 @event.listens_for(Engine, "begin")
@@ -45,7 +55,8 @@ def only_read(session) -> bool:
 def register(app: Flask, db) -> None:
     @app.teardown_request
     def _commit_what_only_read(error=None) -> None:
-        if error is None and db.session.registry.has():
+        served = g.pop(_SERVING, False)
+        if served and error is None and db.session.registry.has():
             session = db.session()
             if only_read(session):
                 session.commit()

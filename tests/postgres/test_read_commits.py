@@ -78,3 +78,19 @@ def test_a_request_that_wrote_without_committing_still_rolls_back(app, people, e
     assert endings[-1] == "rollback"
     assert admin.get("/test/fails").status_code == 409
     assert endings[-1] == "commit"  # an error page that only read is still only a read
+
+
+def test_a_jobs_link_building_request_leaves_the_jobs_transaction_open(app, people, endings):
+    """A job reads (and locks) rows, builds a link in a made-up request, then writes: the
+    made-up request ending must not end the job's transaction and release its locks."""
+    from flask import url_for
+
+    from simdebrief.emails.composer import link_context
+
+    with app.app_context():
+        db.session.scalar(select(func.count(AuditEvent.id)))
+        before = list(endings)
+        with link_context():
+            assert url_for("main.dashboard").endswith("/dashboard")
+        assert endings == before and db.session().in_transaction()
+        db.session.rollback()
