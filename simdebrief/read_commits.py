@@ -16,9 +16,14 @@ must go on holding what it locked.
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, g, request_started
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
 
 _WROTE = "simdebrief.transaction_wrote"
 _READING_WORDS = ("SELECT", "SHOW")
@@ -59,4 +64,8 @@ def register(app: Flask, db) -> None:
         if served and error is None and db.session.registry.has():
             session = db.session()
             if only_read(session):
-                session.commit()
+                try:
+                    session.commit()
+                except SQLAlchemyError:  # the page is sent; nothing it read is lost
+                    log.warning("ending a read-only transaction failed", exc_info=True)
+                    session.rollback()
