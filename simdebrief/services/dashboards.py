@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from simdebrief.models import (
@@ -114,19 +114,24 @@ def todays_sessions(session: Session, centre: Centre, now: datetime) -> list[Sim
         .order_by(SimSession.starts_at, SimSession.id).limit(LIST_LIMIT * 2)))
 
 
-def request_counts(session: Session, centre: Centre, now: datetime) -> tuple[int, int]:
-    """(waiting, overdue) requests to talk of the centre: counted from their tier, urgency
-    and times only, never from what the learner wrote."""
+def request_counts(session: Session, centre: Centre, now: datetime,
+                   among: Select | None = None) -> tuple[int, int]:
+    """(waiting, overdue) requests to talk of the centre, or of those ``among`` selects (a
+    supporter's queue): counted from their tier, urgency and times only, never from what the
+    learner wrote, by the rule the queue marks each request with (``support_triage``)."""
     referred = (select(SupportRequestEvent.request_id,
                        func.max(SupportRequestEvent.at).label("at"))
                 .where(SupportRequestEvent.action == "referred")
                 .group_by(SupportRequestEvent.request_id).subquery())
-    rows = session.execute(
-        select(SupportRequest.tier, SupportRequest.urgent, SupportRequest.created_at,
-               referred.c.at)
-        .outerjoin(referred, referred.c.request_id == SupportRequest.id)
-        .where(SupportRequest.centre_id == centre.id,
-               SupportRequest.status.in_(WAITING))).all()
+    query = (select(SupportRequest.tier, SupportRequest.urgent, SupportRequest.created_at,
+                    referred.c.at)
+             .outerjoin(referred, referred.c.request_id == SupportRequest.id)
+             .where(SupportRequest.centre_id == centre.id,
+                    SupportRequest.status.in_(WAITING)))
+    if among is not None:
+        chosen = among.order_by(None).subquery()
+        query = query.where(SupportRequest.id.in_(select(chosen.c.id)))
+    rows = session.execute(query).all()
     overdue = 0
     for row in rows:
         since = max(row.created_at, row.at) if row.at is not None else row.created_at

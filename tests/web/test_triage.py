@@ -8,7 +8,7 @@ from simdebrief.extensions import db
 from simdebrief.jobs import escalate_support_requests
 from simdebrief.models import AuditEvent, OutboxEmail, SupportRequest, User
 from simdebrief.services import support
-from tests.conftest import client_for
+from tests.conftest import both_databases, client_for
 
 
 def emails(app, like: str) -> list[tuple[str, str, str]]:
@@ -162,3 +162,46 @@ def test_the_demo_has_an_urgent_request_an_overdue_one_and_a_conversation_stage(
         assert "Livslinien" in contacts[1][0]
         on_duty = support.on_duty_professionals(db.session, centre.id, clock.now())
         assert [u.email for u in on_duty] == ["psychologist@demo.simdebrief.org"]
+
+
+def overdue_by_triage(supporter: User, now) -> int:
+    """What the queue marks overdue, request by request, for this supporter."""
+    from simdebrief.services import support_triage
+
+    waiting = db.session.scalars(support.queue_query(supporter)).unique().all()
+    return sum(row.overdue for row in support_triage.triage(waiting, now)
+               if row.waiting is not None)
+
+
+@both_databases
+def test_the_supporters_home_says_how_many_waiting_requests_are_past_their_target(
+        app, people, clock):
+    """Counted for the home page from the requests' times, by the same rule as the queue
+    marks each request overdue."""
+    from simdebrief.services import dashboards
+
+    student = client_for(app, people, "student")
+    ask(student, message="First.")
+    clock.advance(hours=47)
+    ask(client_for(app, people, "student2"), message="Second.")
+    peer = client_for(app, people, "peer")
+    home = peer.get("/dashboard").get_data(as_text=True)
+    assert "2 requests are waiting to be taken." in home
+    assert "waited longer than the centre promises" not in home
+
+    clock.advance(hours=1)  # the first has waited the centre's 48 hours
+    home = peer.get("/dashboard").get_data(as_text=True)
+    assert "1 of them has waited longer than the centre promises learners." in home
+    assert student.post("/me/support/urgent").status_code == 302
+    counted = []
+    for minutes in (0, 59, 1, 60 * 24, 60 * 24):
+        clock.advance(minutes=minutes)
+        with app.app_context():
+            for key in ("peer", "professional"):
+                supporter = db.session.get(User, people.ids[key])
+                _waiting, count = dashboards.request_counts(
+                    db.session, supporter.centre, clock.now(),
+                    among=support.queue_query(supporter))
+                assert count == overdue_by_triage(supporter, clock.now()), (key, minutes)
+                counted.append(count)
+    assert max(counted) >= 2  # both learners' requests, two days on

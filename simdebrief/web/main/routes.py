@@ -27,7 +27,7 @@ from simdebrief.services import (
     learner_sessions,
     operations,
     retention,
-    support_triage,
+    support,
     tier1_checks,
 )
 from simdebrief.web import public
@@ -72,9 +72,11 @@ def dashboard():
         }
     purge_at = (retention.upcoming_purge(db.session, current_user, current_now())
                 if policy.may_keep_checkins(current_user) else None)
-    waiting = None
+    waiting = overdue = None
     if policy.may_work_support_queue(current_user):
-        waiting = support_triage.waiting_count(db.session, current_user)
+        waiting, overdue = dashboards.request_counts(
+            db.session, current_user.centre, current_now(),
+            among=support.queue_query(current_user))
     to_check, debriefs_to_do, admin_to_do = [], [], None
     if current_user.role in (Role.INSTRUCTOR, Role.ADMIN):
         to_check = tier1_checks.sessions_to_check(db.session, current_user, current_now())
@@ -87,7 +89,8 @@ def dashboard():
                                               limit=PAST_ON_DASHBOARD)
         new_feedback = learner_sessions.unread_feedback(db.session, current_user)
     return render_template("main/dashboard.html", stats=stats, purge_at=purge_at,
-                           waiting=waiting, to_check=to_check, tick_form=EmptyForm(),
+                           waiting=waiting, overdue=overdue, to_check=to_check,
+                           tick_form=EmptyForm(),
                            upcoming=_upcoming_sessions(current_user), past=past,
                            new_feedback=new_feedback, debriefs_to_do=debriefs_to_do,
                            admin_to_do=admin_to_do)
