@@ -1,4 +1,10 @@
-"""SQLite connections: foreign keys, WAL, a busy timeout, and who takes the write lock when.
+"""SQLite connections: foreign keys, WAL, a busy timeout, a lower() for every alphabet, and
+who takes the write lock when.
+
+SQLite's own lower() folds the ASCII letters only, so "Østergaard" was not found by
+"østergaard" in a learner search, and names sorted apart by case outside ASCII; each
+connection gets Python's instead, which folds them as PostgreSQL's lower() does. No index is
+built on lower(), so none depends on the built-in.
 
 Python 3.11's sqlite3 starts transactions lazily and never for SELECT; the connect hook turns
 that off so SQLAlchemy's ``begin`` event owns BEGIN. A write (POST, jobs, most commands)
@@ -68,6 +74,11 @@ def _configure_sqlite(dbapi_connection, _record):
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 @event.listens_for(Engine, "begin")

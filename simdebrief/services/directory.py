@@ -19,10 +19,10 @@ from simdebrief.services import accounts
 
 def name_taken(session: Session, model: type[Cohort] | type[Room], *, centre_id: int,
                name: str, except_id: int | None = None) -> bool:
-    """Whether another cohort or room of the centre has this name, ignoring case. SQLite's
-    lower() folds ASCII letters only, so the exact name is matched too: the database's
-    unique rule is exact, and a clash it would refuse must be found here first, as a
-    message on the form."""
+    """Whether another cohort or room of the centre has this name, ignoring case (lower()
+    folds every letter on both engines; see ``sqlite_locking``). The exact name is asked
+    for as well: the database's unique rule is exact, and a clash it would refuse must be
+    found here first, as a message on the form."""
     query = select(model.id).where(model.centre_id == centre_id, or_(
         model.name == name, func.lower(model.name) == name.lower()))
     if except_id is not None:

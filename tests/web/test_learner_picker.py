@@ -76,3 +76,21 @@ def test_the_search_returns_a_short_list_and_says_more_match(app, people, clock,
 def test_only_planners_may_search(app, people, student_client, supporter_client):
     assert student_client.get("/sessions/learners?q=sara").status_code == 403
     assert supporter_client.get("/sessions/learners?q=sara").status_code == 403
+
+
+@both_databases
+def test_the_search_folds_letters_beyond_ascii_as_a_danish_centre_types_them(
+        app, people, clock, instructor_client, admin_client):
+    with app.app_context():
+        centre = db.session.get(Centre, people.centre_id)
+        for email, name in (("aase@example.org", "Åse Østergaard"),
+                            ("aeble@example.org", "Ærle Ågård")):
+            accounts.create_user(db.session, centre=centre, now=clock.now(), password=PASSWORD,
+                                 data=accounts.NewUser(email, name, Role.STUDENT))
+        db.session.commit()
+    assert names(search(instructor_client, "østergaard")) == ["Åse Østergaard"]
+    assert names(search(instructor_client, "ÅSE ØSTER")) == ["Åse Østergaard"]
+    assert names(search(instructor_client, "ågård")) == ["Ærle Ågård"]
+    # The admin's people list finds and sorts them the same way.
+    people_page = admin_client.get("/admin/users", query_string={"q": "ØSTERGAARD"})
+    assert "Åse Østergaard" in people_page.get_data(as_text=True)

@@ -31,7 +31,8 @@ def _like_pattern(text: str) -> str:
 def search_learners():
     """JSON ``{"learners": [{id, name, email}], "more": bool}``: active students of the
     visitor's centre whose name or email contains what was typed (case-insensitive)."""
-    text = " ".join(request.args.get("q", "").split())[:MAX_QUERY].casefold()
+    # lower(), as the database folds the names it compares with (both engines alike).
+    text = " ".join(request.args.get("q", "").split())[:MAX_QUERY].lower()
     if len(text) < MIN_QUERY or "\x00" in text:
         return jsonify(learners=[], more=False)
     pattern = _like_pattern(text)
