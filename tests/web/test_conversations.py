@@ -141,3 +141,38 @@ def test_the_proposed_time_is_a_weekday_afternoon(app):
     friday_evening = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
     proposed = conversations.proposed_time(friday_evening, "Europe/Copenhagen")
     assert proposed == datetime(2026, 11, 30, 13, 0, tzinfo=UTC)  # Monday 14:00 local
+
+
+def test_the_timeline_reads_its_conversations_at_once_however_many_there_are(
+        app, people, planning, clock):
+    from simdebrief.models import SupporterTier, SupportStatus
+    from tests.web.test_page_queries import counted_queries
+
+    two_learners_at_three_months(app, people, planning, clock)
+    clock.advance(days=2)
+    dispatch(app, clock.now())  # Søren's three-month conversation becomes a task
+    soeren = client_for(app, people, "student2")
+
+    def timeline() -> tuple[int, str]:
+        with counted_queries(app) as statements:
+            page = soeren.get("/me/follow-ups").get_data(as_text=True)
+        return len([s for s in statements if s.lstrip().upper().startswith("SELECT")]), page
+
+    asked_with_one, page = timeline()
+    assert page.count("Conversation: a supporter will propose a time") == 1
+    with app.app_context():
+        others = db.session.scalars(select(FollowUp).where(
+            FollowUp.user_id == people.ids["student2"], FollowUp.stage_key != FU4)).all()
+        for followup in others[:3]:
+            followup.conversation_state = conversations.TASK
+            request = SupportRequest(
+                centre_id=people.centre_id, learner_id=followup.user_id,
+                tier=SupporterTier.PEER, status=SupportStatus.OPEN, origin="offered",
+                created_at=clock.now(), updated_at=clock.now())
+            db.session.add(request)
+            db.session.flush()
+            db.session.add(ConversationTask(followup_id=followup.id, request_id=request.id))
+        db.session.commit()
+    asked_with_four, page = timeline()
+    assert page.count("Conversation: a supporter will propose a time") == 4
+    assert asked_with_four == asked_with_one

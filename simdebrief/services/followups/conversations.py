@@ -147,7 +147,18 @@ def decline(session: Session, *, followup: FollowUp, now: datetime) -> bool:
 
 
 def task_requests(session: Session, followup: FollowUp) -> list[SupportRequest]:
-    return list(session.scalars(
-        select(SupportRequest).join(ConversationTask,
-                                    ConversationTask.request_id == SupportRequest.id)
-        .where(ConversationTask.followup_id == followup.id).order_by(SupportRequest.id)))
+    return task_requests_of(session, [followup.id]).get(followup.id, [])
+
+
+def task_requests_of(session: Session, followup_ids) -> dict[int, list[SupportRequest]]:
+    """The requests behind each stage's conversation task, for a page of stages in one
+    query (a timeline with many conversations asks as often as one with none)."""
+    found: dict[int, list[SupportRequest]] = {}
+    if followup_ids:
+        for followup_id, request in session.execute(
+                select(ConversationTask.followup_id, SupportRequest)
+                .join(SupportRequest, ConversationTask.request_id == SupportRequest.id)
+                .where(ConversationTask.followup_id.in_(set(followup_ids)))
+                .order_by(SupportRequest.id)):
+            found.setdefault(followup_id, []).append(request)
+    return found

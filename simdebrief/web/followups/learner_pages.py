@@ -52,6 +52,7 @@ from simdebrief.web.followups.routes import (
     STATE_TEXT,
     _zone,
     bp,
+    conversation_of,
     handle_stage_post,
     learners_only,
     render_stage,
@@ -96,6 +97,12 @@ def mine():
     preference = stage_rows.preference_of(db.session, current_user)
     page = page_number()
     groups, has_more = answers.timeline_of(db.session, current_user, page=page)
+    # The page's conversation tasks in one query, however many of its stages have one.
+    tasks = conversations.task_requests_of(db.session, [
+        followup.id for group in groups for followup in group.followups
+        if followup.conversation_state == conversations.TASK])
+    context = {**template_context(),
+               "conversation_of": lambda followup: conversation_of(followup, tasks)}
     return render_template(
         "followups/mine.html", groups=groups,
         timeline=paging.Window(groups, page, has_more),
@@ -104,7 +111,7 @@ def mine():
         history=learner_choices.choices_of(db.session, current_user, limit=10),
         choice_names=CHOICE_NAMES, state_text=STATE_TEXT,
         trend=_trend(points, _zone()), points=points,
-        tracks=learner_choices.tracks_of(db.session, current_user), **template_context())
+        tracks=learner_choices.tracks_of(db.session, current_user), **context)
 
 
 @bp.route("/me/follow-ups/<int:followup_id>", methods=["GET", "POST"])

@@ -78,14 +78,18 @@ def _zone() -> str:
     return current_user.centre.timezone
 
 
-def conversation_of(followup: FollowUp) -> dict | None:
-    """Where an offered or asked-for conversation of this stage stands, for the pages."""
+def conversation_of(followup: FollowUp, tasks_by_stage: dict | None = None) -> dict | None:
+    """Where an offered or asked-for conversation of this stage stands, for the pages.
+    ``tasks_by_stage`` are a page's tasks read at once (``conversations.task_requests_of``);
+    without it, a stage whose conversation became a task looks its own up."""
     if not (followup.stage.offers_conversation or followup.conversation_state):
         return None
-    # Only a stage whose conversation became a task has one to look up: one query per such
-    # stage, none for the rest of a long timeline.
-    tasks = (conversations.task_requests(db.session, followup)
-             if followup.conversation_state == conversations.TASK else [])
+    if followup.conversation_state != conversations.TASK:
+        tasks = []
+    elif tasks_by_stage is not None:
+        tasks = tasks_by_stage.get(followup.id, [])
+    else:
+        tasks = conversations.task_requests(db.session, followup)
     task = tasks[-1] if tasks else None
     return {"followup_id": followup.id, "state": followup.conversation_state, "task": task,
             "deadline": conversations.offer_deadline(followup) or (followup.due_at
