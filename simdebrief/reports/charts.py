@@ -104,6 +104,15 @@ def factor_spread_svg(levels: list[tuple[str, int]], *, title: str, description:
                       description=description, element_id=element_id)
 
 
+#: The trend's plot area inside its picture, the same in the PDF drawing and the web's SVG.
+TREND_LEFT, TREND_BOTTOM, TREND_RIGHT_MARGIN, TREND_TOP_MARGIN = 44, 36, 24, 16
+
+
+def _last_day(points: list[tuple[float, int]]) -> float:
+    """The end of the trend's time axis: the last answer's day, at least one day in."""
+    return max([day for day, _score in points] + [1])
+
+
 def _labelled_days(points: list[tuple[float, int]], last_day: float) -> list[float]:
     """The answers' days to label on the time axis, leaving out those that would print on
     top of each other."""
@@ -127,14 +136,15 @@ def checkin_trend_drawing(points: list[tuple[float, int]], *, day_label=None,
 
     drawing = Drawing(width, height)
     plot = LinePlot()
-    plot.x, plot.y = 44, 36
-    plot.width, plot.height = width - plot.x - 24, height - plot.y - 16
+    plot.x, plot.y = TREND_LEFT, TREND_BOTTOM
+    plot.width = width - TREND_LEFT - TREND_RIGHT_MARGIN
+    plot.height = height - TREND_BOTTOM - TREND_TOP_MARGIN
     plot.data = [list(points) or [(0, 0)]]
     plot.lines[0].strokeColor = BRAND
     plot.lines[0].strokeWidth = 2
     plot.lines[0].symbol = makeMarker("FilledCircle", size=6, fillColor=BRAND,
                                       strokeColor=BRAND)
-    last_day = max([day for day, _score in points] + [1])
+    last_day = _last_day(points)
     plot.xValueAxis.valueMin = 0
     plot.xValueAxis.valueMax = last_day
     plot.xValueAxis.valueSteps = _labelled_days(points, last_day)
@@ -158,10 +168,6 @@ def checkin_trend_drawing(points: list[tuple[float, int]], *, day_label=None,
     return drawing
 
 
-#: The trend's plot area inside its picture, as ``checkin_trend_drawing`` lays it out.
-TREND_LEFT, TREND_BOTTOM, TREND_RIGHT_MARGIN, TREND_TOP_MARGIN = 44, 36, 24, 16
-
-
 def _svg_colour(colour) -> str:
     return "#" + colour.hexval()[2:]
 
@@ -170,7 +176,7 @@ def checkin_trend_svg(points: list[tuple[float, int]], *, day_label, title: str,
                       description: str, element_id: str, width: float = 480,
                       height: float = 200) -> str:
     """The distress trend of ``checkin_trend_drawing`` as SVG markup written directly: the
-    same axes, labels, line and dots, for a web page.
+    same plot area, axes, labels, line and dots, for a web page.
 
     reportlab's SVG renderer builds the picture as a DOM first and costs several
     milliseconds a chart, most of the learner's timeline; the browser needs only the shapes.
@@ -180,7 +186,7 @@ def checkin_trend_svg(points: list[tuple[float, int]], *, day_label, title: str,
     left, bottom = TREND_LEFT, height - TREND_BOTTOM
     plot_width = width - TREND_LEFT - TREND_RIGHT_MARGIN
     plot_height = height - TREND_BOTTOM - TREND_TOP_MARGIN
-    last_day = max([day for day, _score in points] + [1])
+    last_day = _last_day(points)
 
     def x(day: float) -> float:
         return round(left + plot_width * day / last_day, 2)

@@ -18,14 +18,19 @@ from simdebrief.reports.styles import (
 )
 
 
-def progress_drawing(report: ProgressReport, *, width: float, font: str):
-    """The distress chart of a progress report; the web page writes the same chart as SVG
-    (``checkin_trend_svg``)."""
+def progress_series(report: ProgressReport, label=str):
+    """(day, distress) points of a progress report's chart, and the axis labels for their
+    days (each day named by its first point, written through ``label``): the same for the
+    PDF drawing and the web page's SVG (``checkin_trend_svg``)."""
     points = report.chart_points
-    names = {point.day: clean(point.short) for point in reversed(points)}
-    drawing = checkin_trend_drawing([(point.day, point.distress) for point in points],
-                                    day_label=lambda day: names.get(day, ""),
-                                    width=width, font=font)
+    names = {point.day: label(point.short) for point in reversed(points)}
+    return [(point.day, point.distress) for point in points], lambda day: names.get(day, "")
+
+
+def progress_drawing(report: ProgressReport, *, width: float, font: str):
+    """The distress chart of a progress report, in the PDF's fonts."""
+    points, day_label = progress_series(report, label=clean)
+    drawing = checkin_trend_drawing(points, day_label=day_label, width=width, font=font)
     drawing.initialFontName = font  # no stray default font in the PDF
     return drawing
 

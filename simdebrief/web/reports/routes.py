@@ -107,13 +107,14 @@ def progress():
     report = _progress()
     w = report.wording
     from simdebrief.reports.charts import checkin_trend_svg  # reportlab, on use
+    from simdebrief.reports.progress_pdf import progress_series
 
-    names = {point.day: point.short for point in reversed(report.chart_points)}
-    chart = checkin_trend_svg(
-        [(point.day, point.distress) for point in report.chart_points],
-        day_label=lambda day: names.get(day, ""), title=w.progress_chart_title,
-        description=w.progress_chart_description, element_id="distress-trend", width=560,
-    ) if report.chart_points else ""
+    chart = ""
+    if report.chart_points:
+        points, day_label = progress_series(report)
+        chart = checkin_trend_svg(points, day_label=day_label, title=w.progress_chart_title,
+                                  description=w.progress_chart_description,
+                                  element_id="distress-trend", width=560)
     return render_template("reports/progress.html", report=report, w=w, chart=chart)
 
 
