@@ -56,9 +56,14 @@ def emotional_data_anchors(session: Session, user_ids=None) -> dict[int, datetim
         stage_query = stage_query.where(FollowUp.user_id.in_(user_ids))
     anchors = dict(session.execute(checkin_query).all())
     for user_id, last_stage in session.execute(stage_query).all():
-        if user_id in anchors and last_stage is not None:
-            anchors[user_id] = max(anchors[user_id], last_stage)
+        if user_id in anchors:
+            anchors[user_id] = _anchor(anchors[user_id], last_stage)
     return anchors
+
+
+def _anchor(last_checkin: datetime, last_stage: datetime | None) -> datetime:
+    """The later of a learner's last check-in and their last stage's close."""
+    return last_checkin if last_stage is None else max(last_checkin, last_stage)
 
 
 def emotional_purge_at(session: Session, user: User) -> datetime | None:
@@ -71,8 +76,7 @@ def emotional_purge_at(session: Session, user: User) -> datetime | None:
         .scalar_subquery())).one()
     if last_checkin is None:
         return None
-    anchor = max(last_checkin, last_stage) if last_stage is not None else last_checkin
-    return add_months(anchor, user.centre.retention_emotional_months)
+    return add_months(_anchor(last_checkin, last_stage), user.centre.retention_emotional_months)
 
 
 def upcoming_purge(session: Session, user: User, now: datetime) -> datetime | None:
