@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import wtforms
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SubmitField, ValidationError
 
 from simdebrief.errors import InvalidInput
+from simdebrief.languages import DOMAIN
 
 
 def no_nul(_form, field) -> None:
@@ -40,7 +42,38 @@ def form_status() -> int:
     return 400 if request.method == "POST" else 200
 
 
-class EmptyForm(FlaskForm):
+class _FormMessages:
+    """What WTForms asks to translate its own messages: SimDebrief's catalogue, in the
+    language in force (see ``simdebrief.web.form_messages``)."""
+
+    def gettext(self, string: str) -> str:
+        return DOMAIN.get_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return DOMAIN.get_translations().ungettext(singular, plural, n)
+
+
+FORM_MESSAGES = _FormMessages()
+
+
+class Form(FlaskForm):
+    """Every SimDebrief form: Flask-WTF's (CSRF), with WTForms' messages in the reader's
+    language from SimDebrief's catalogue, found once per request like every other string."""
+
+    class Meta:
+        def get_translations(self, form):
+            return FORM_MESSAGES
+
+
+class SubForm(wtforms.Form):
+    """A form inside another (``FormField``): no CSRF token of its own, the same messages."""
+
+    class Meta:
+        def get_translations(self, form):
+            return FORM_MESSAGES
+
+
+class EmptyForm(Form):
     """A form with only the CSRF token, for buttons that change state."""
 
     submit = SubmitField(_l("Confirm"))

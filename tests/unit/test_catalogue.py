@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 DANISH = ROOT / "simdebrief" / "translations" / "da" / "LC_MESSAGES" / "messages.po"
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_plural": (1, 2)}
 #: Named placeholders (``%(name)s``), bare ones (``%d``) and format fields (``{name}``).
 PLACEHOLDER = re.compile(r"%\([a-z_0-9]+\)[-#0 +]*\d*[sdfirg]|%[sdfr]|\{[a-z_0-9]*\}")
 

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -17,7 +16,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from simdebrief import taxonomy
 from simdebrief.models import Role, SupporterTier
-from simdebrief.web.forms import choices, no_nul, strip
+from simdebrief.web.forms import Form, choices, no_nul, strip
 from simdebrief.web.ids import coerce_id
 
 ROLE_CHOICES = choices([
@@ -33,7 +32,7 @@ TIER_CHOICES = choices([
 ])
 
 
-class InviteUserForm(FlaskForm):
+class InviteUserForm(Form):
     name = StringField(_l("Full name"), filters=[strip],
                        validators=[DataRequired(_l("Enter the person's name.")),
                                    Length(max=200), no_nul])
@@ -47,13 +46,13 @@ class InviteUserForm(FlaskForm):
     submit = SubmitField(_l("Send invitation"))
 
 
-class ChangeRoleForm(FlaskForm):
+class ChangeRoleForm(Form):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     supporter_tier = SelectField(_l("Supporter tier"), choices=TIER_CHOICES, default="")
     submit = SubmitField(_l("Change role"))
 
 
-class CohortForm(FlaskForm):
+class CohortForm(Form):
     name = StringField(_l("Name"), filters=[strip],
                        description=_l("For example “Master year 1, autumn 2026”."),
                        validators=[DataRequired(_l("Give the cohort a name.")),
@@ -63,13 +62,13 @@ class CohortForm(FlaskForm):
     submit = SubmitField(_l("Create cohort"))
 
 
-class AddStudentForm(FlaskForm):
+class AddStudentForm(Form):
     student = SelectField(_l("Student"), coerce=coerce_id,
                           validators=[DataRequired(_l("Choose a student."))])
     submit = SubmitField(_l("Add to cohort"))
 
 
-class ImportStudentsForm(FlaskForm):
+class ImportStudentsForm(Form):
     file = FileField(
         _l("CSV file"),
         description=_l("One student per line, with a first line naming the columns "
@@ -80,7 +79,7 @@ class ImportStudentsForm(FlaskForm):
     submit = SubmitField(_l("Import students"))
 
 
-class RoomForm(FlaskForm):
+class RoomForm(Form):
     name = StringField(_l("Name"), filters=[strip],
                        validators=[DataRequired(_l("Give the room a name.")),
                                    Length(max=200), no_nul])
@@ -92,7 +91,7 @@ class RoomForm(FlaskForm):
     submit = SubmitField(_l("Save room"))
 
 
-class CentreForm(FlaskForm):
+class CentreForm(Form):
     name = StringField(_l("Centre name"), filters=[strip],
                        validators=[DataRequired(_l("Enter the centre's name.")),
                                    Length(max=200), no_nul])
@@ -206,7 +205,7 @@ class CentreForm(FlaskForm):
     submit = SubmitField(_l("Save settings"))
 
 
-class UrgentContactForm(FlaskForm):
+class UrgentContactForm(Form):
     name = StringField(_l("Name"), filters=[strip],
                        validators=[DataRequired(_l("Enter the contact's name.")),
                                    Length(max=200), no_nul])
@@ -222,7 +221,7 @@ class UrgentContactForm(FlaskForm):
     submit = SubmitField(_l("Add contact"))
 
 
-class StoryForm(FlaskForm):
+class StoryForm(Form):
     title = StringField(_l("Title"), filters=[strip],
                         validators=[DataRequired(_l("Give the story a title.")), Length(max=200),
                                     no_nul])
@@ -239,7 +238,7 @@ class StoryForm(FlaskForm):
     submit = SubmitField(_l("Add story"))
 
 
-class NearPeerForm(FlaskForm):
+class NearPeerForm(Form):
     name = StringField(_l("Name"), filters=[strip],
                        validators=[DataRequired(_l("Enter the name.")), Length(max=200), no_nul])
     description = StringField(
@@ -255,7 +254,7 @@ class NearPeerForm(FlaskForm):
     submit = SubmitField(_l("Add contact"))
 
 
-class ShiftForm(FlaskForm):
+class ShiftForm(Form):
     supporter_id = SelectField(_l("Professional supporter"), coerce=int,
                                validators=[InputRequired(_l("Choose a supporter."))])
     day = DateField(_l("Starts on"), validators=[InputRequired(_l("Enter the date."))])

@@ -1,12 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from simdebrief.web.forms import no_nul, strip
+from simdebrief.web.forms import Form, no_nul, strip
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email"), filters=[strip],
                        validators=[DataRequired(_l("Enter your email address.")), no_nul,
                                    Length(max=254)],
@@ -17,7 +16,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class RequestResetForm(FlaskForm):
+class RequestResetForm(Form):
     email = EmailField(_l("Email"), filters=[strip],
                        validators=[DataRequired(_l("Enter your email address.")),
                                    Email(_l("Enter an email address like name@example.org.")),
@@ -26,7 +25,7 @@ class RequestResetForm(FlaskForm):
     submit = SubmitField(_l("Send me a link"))
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField(
         _l("New password"),
         description=_l("At least 10 characters. A few unrelated words are easy to remember "
@@ -49,14 +48,14 @@ class ChangePasswordForm(SetPasswordForm):
                             render_kw={"autocomplete": "current-password"})
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     #: Choices are the installation's languages in their own names, set by the view.
     locale = SelectField(_l("Language"),
                          description=_l("The language of your pages, emails and documents."))
     submit = SubmitField(_l("Save language"))
 
 
-class SecondFactorForm(FlaskForm):
+class SecondFactorForm(Form):
     code = StringField(_l("Code"), filters=[strip],
                        description=_l("The six digits your authenticator app shows now, or one "
                                       "of your recovery codes."),
@@ -65,7 +64,7 @@ class SecondFactorForm(FlaskForm):
     submit = SubmitField(_l("Continue"))
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     code = StringField(_l("Code from the app"), filters=[strip],
                        validators=[DataRequired(_l("Enter the six digits the app shows.")),
                                    Length(max=20), no_nul],
@@ -73,7 +72,7 @@ class EnrolForm(FlaskForm):
     submit = SubmitField(_l("Turn on two-factor login"))
 
 
-class DisableTwoFactorForm(FlaskForm):
+class DisableTwoFactorForm(Form):
     code = StringField(_l("Code from the app"), filters=[strip],
                        validators=[DataRequired(_l("Enter the six digits the app shows.")),
                                    Length(max=20), no_nul],

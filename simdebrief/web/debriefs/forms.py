@@ -4,7 +4,6 @@ framework and its framing checklist follows the centre's Just Culture setting.""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -20,7 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from simdebrief import taxonomy
-from simdebrief.web.forms import choices, no_nul, strip
+from simdebrief.web.forms import Form, choices, no_nul, strip
 from simdebrief.web.ids import whole_number
 
 LONG_TEXT = [Optional(), Length(max=20000), no_nul]
@@ -33,7 +32,7 @@ def field_key(code: str) -> str:
 def notes_form_class(phases, framing_items):
     """A form class with one field per pre-brief item, phase and framing point."""
 
-    class DebriefNotesForm(FlaskForm):
+    class DebriefNotesForm(Form):
         #: The version the page was loaded at; a save based on an older one is refused.
         version = IntegerField(widget=HiddenInput(), validators=[Optional(), whole_number(0)])
         role_model_story_shared = BooleanField(
@@ -62,7 +61,7 @@ def notes_form_class(phases, framing_items):
     return DebriefNotesForm
 
 
-class AnalysisItemForm(FlaskForm):
+class AnalysisItemForm(Form):
     kind = RadioField(_l("Kind"), choices=choices(taxonomy.ANALYSIS_KINDS),
                       validators=[DataRequired(_l("Choose the kind of item."))])
     domain = SelectField(_l("Domain"), choices=choices(taxonomy.ANALYSIS_DOMAINS))
@@ -82,7 +81,7 @@ class AnalysisItemForm(FlaskForm):
     submit = SubmitField(_l("Add item"))
 
 
-class ProblemForm(FlaskForm):
+class ProblemForm(Form):
     description = TextAreaField(
         _l("Care-delivery problem"), filters=[strip],
         description=_l("Care that went beyond safe limits, e.g. “the allergy was not checked "
@@ -95,7 +94,7 @@ class ProblemForm(FlaskForm):
 def objectives_form_class(objectives: list[str]):
     """One outcome and one note per learning objective of the scenario."""
 
-    class ObjectivesForm(FlaskForm):
+    class ObjectivesForm(Form):
         submit = SubmitField(_l("Save objectives"))
 
     outcomes = [("", _l("Not recorded"))] + list(taxonomy.OBJECTIVE_OUTCOMES)
@@ -115,7 +114,7 @@ PHASE_TIME_FORMAT = "%Y-%m-%dT%H:%M"
 def phase_times_form_class(phases):
     """A start and an end time (centre's local time) per phase of the framework."""
 
-    class PhaseTimesForm(FlaskForm):
+    class PhaseTimesForm(Form):
         submit = SubmitField(_l("Save the times"))
 
     for code, label in phases:
@@ -131,7 +130,7 @@ def phase_times_form_class(phases):
 def roles_form_class(instructors):
     """A role per instructor of the session."""
 
-    class RolesForm(FlaskForm):
+    class RolesForm(Form):
         submit = SubmitField(_l("Save roles"))
 
     for user in instructors:
@@ -140,12 +139,12 @@ def roles_form_class(instructors):
     return RolesForm
 
 
-class JustCultureForm(FlaskForm):
+class JustCultureForm(Form):
     just_culture = SelectField(_l("Just Culture classification"))
     submit = SubmitField(_l("Save classification"))
 
 
-class FactorForm(FlaskForm):
+class FactorForm(Form):
     code = SelectField(_l("Contributing factor (London Protocol)"))
     description = TextAreaField(_l("How it contributed"), filters=[strip],
                                 validators=[Optional(), Length(max=3000), no_nul])
@@ -162,14 +161,14 @@ class FactorForm(FlaskForm):
             str(level): choices(codes) for level, codes in taxonomy.lp_factor_groups()}
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(Form):
     strengths = TextAreaField(_l("Strengths"), filters=[strip], validators=LONG_TEXT)
     to_improve = TextAreaField(_l("What to improve"), filters=[strip], validators=LONG_TEXT)
     learning_goals = TextAreaField(_l("Learning goals"), filters=[strip], validators=LONG_TEXT)
     submit = SubmitField(_l("Save feedback"))
 
 
-class AmendmentForm(FlaskForm):
+class AmendmentForm(Form):
     target = SelectField(_l("What to amend"))
     text = TextAreaField(_l("New text"), filters=[strip],
                          validators=[Optional(), Length(max=20000), no_nul])
@@ -180,7 +179,7 @@ class AmendmentForm(FlaskForm):
 
 
 def rating_form_class():
-    class DashForm(FlaskForm):
+    class DashForm(Form):
         submit = SubmitField(_l("Send my rating"))
         skip = SubmitField(_l("Skip rating"))
 

@@ -1,9 +1,7 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -18,7 +16,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optio
 
 from simdebrief.models import FollowUpStage, OffsetUnit, TrackKind
 from simdebrief.services.followups import learner_choices, stage_catalogue
-from simdebrief.web.forms import choices, no_nul, strip
+from simdebrief.web.forms import Form, SubForm, choices, no_nul, strip
 from simdebrief.web.learner.forms import CheckInForm
 
 
@@ -52,13 +50,13 @@ def stage_answers(form: StageAnswersForm) -> dict[str, str]:
             if name.startswith("q_") and field.data}
 
 
-class ChoiceForm(FlaskForm):
+class ChoiceForm(Form):
     """Pause, resume or stop: one click, no reason asked."""
 
     action = HiddenField(validators=[AnyOf(tuple(learner_choices.ACTIONS))])
 
 
-class TrackForm(FlaskForm):
+class TrackForm(Form):
     kind = RadioField(
         _l("What happened?"),
         choices=choices([(TrackKind.COMPLAINT.value, _l("I received a patient complaint")),
@@ -76,14 +74,14 @@ class TrackForm(FlaskForm):
     submit = SubmitField(_l("Start the check-ins"))
 
 
-class EndTrackForm(FlaskForm):
+class EndTrackForm(Form):
     submit = SubmitField(_l("End this track"))
 
 
 UNIT_CHOICES = [(unit.value, stage_catalogue.UNIT_NAMES[unit]) for unit in OffsetUnit]
 
 
-class StageRowForm(Form):
+class StageRowForm(SubForm):
     key = StringField(_l("Key"), filters=[strip], validators=[Optional(), Length(max=40),
                                                              no_nul],
                       description=_l("Letters, digits and underscores; it links the stage "
@@ -118,7 +116,7 @@ class StageRowForm(Form):
     remove = BooleanField(_l("Remove this stage"))
 
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     name = StringField(_l("Name"), filters=[strip],
                        validators=[DataRequired(_l("Give the plan a name.")), Length(max=200),
                                    no_nul])

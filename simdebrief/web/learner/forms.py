@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -16,12 +15,12 @@ from simdebrief import checkin_options as options
 from simdebrief.models import SupporterTier
 from simdebrief.services.checkins import FREE_TEXT_MAX
 from simdebrief.services.support import CHANNELS, PHONE_MAX, TEXT_MAX
-from simdebrief.web.forms import choices, no_nul, strip
+from simdebrief.web.forms import Form, choices, no_nul, strip
 
 TIERS = (SupporterTier.PEER.value, SupporterTier.PROFESSIONAL.value)
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(Form):
     distress = IntegerField(
         _l("How much distress do you feel right now?"),
         description=_l("Think of the session and anything it brought up. 0 means no distress "
@@ -56,13 +55,13 @@ class CheckInForm(FlaskForm):
                                      "would like, not both."))
 
 
-class SkipForm(FlaskForm):
+class SkipForm(Form):
     """One click, no questions: the button sits in the check-in form."""
 
     skip = SubmitField(_l("Skip for now"))
 
 
-class SupportRequestForm(FlaskForm):
+class SupportRequestForm(Form):
     tier = RadioField(
         _l("Who would you like to talk to?"),
         choices=choices([
@@ -110,11 +109,11 @@ class SupportRequestForm(FlaskForm):
                        good_times=self.good_times.data or "")
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     submit = SubmitField(_l("Withdraw this request"))
 
 
-class DeleteEmotionalDataForm(FlaskForm):
+class DeleteEmotionalDataForm(Form):
     confirm = BooleanField(
         _l("I understand that my check-ins, follow-up answers and the texts of my requests "
            "for a conversation are deleted for good."),
@@ -122,7 +121,7 @@ class DeleteEmotionalDataForm(FlaskForm):
     submit = SubmitField(_l("Delete my emotional data now"))
 
 
-class ErasureRequestForm(FlaskForm):
+class ErasureRequestForm(Form):
     confirm = BooleanField(
         _l("I want my account erased. I understand that I can no longer log in once an "
            "administrator has confirmed it."),

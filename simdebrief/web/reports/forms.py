@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
+from simdebrief.web.forms import Form
 
-class DownloadForm(FlaskForm):
+
+class DownloadForm(Form):
     """The learner's choice when downloading their feedback; a GET form, so no token."""
 
     class Meta:

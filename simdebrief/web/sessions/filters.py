@@ -10,7 +10,6 @@ from datetime import time, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
@@ -18,7 +17,7 @@ from wtforms.validators import Optional, ValidationError
 from simdebrief.models import Room, Scenario, ScenarioVersion, SessionStatus, SimSession
 from simdebrief.scenario_translations import current_language
 from simdebrief.timefmt import local_to_utc
-from simdebrief.web.forms import choices
+from simdebrief.web.forms import Form, choices
 from simdebrief.web.ids import coerce_id
 from simdebrief.web.navigation import session_status
 
@@ -31,7 +30,7 @@ def _optional_id(value):
     return coerce_id(value)
 
 
-class SessionFilterForm(FlaskForm):
+class SessionFilterForm(Form):
     class Meta:
         csrf = False  # a GET form that changes nothing
 

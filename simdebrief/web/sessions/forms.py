@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -11,11 +10,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from simdebrief.web.forms import no_nul, strip
+from simdebrief.web.forms import Form, no_nul, strip
 from simdebrief.web.ids import coerce_id
 
 
-class SessionForm(FlaskForm):
+class SessionForm(Form):
     scenario_version_id = SelectField(
         _l("Scenario"), coerce=coerce_id, validators=[DataRequired(_l("Choose a scenario."))])
     day = DateField(_l("Date"), validators=[DataRequired(_l("Enter the date, e.g. 2026-11-03."))])
@@ -38,7 +37,7 @@ class SessionForm(FlaskForm):
     submit = SubmitField(_l("Save session"))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = TextAreaField(
         _l("Reason"), filters=[strip],
         description=_l("Sent to the participants with the cancellation."),
@@ -47,6 +46,6 @@ class CancelForm(FlaskForm):
     submit = SubmitField(_l("Cancel the session"))
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(Form):
     present_ids = SelectMultipleField(_l("Present"), coerce=coerce_id)
     submit = SubmitField(_l("Start the session"))
