@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -95,6 +96,10 @@ PATTERNS: dict[str, dict[str, str]] = {
 }
 
 
+#: Moments kept written out (``local_text``): well under a megabyte a process.
+FORMATTED_KEPT = 4096
+
+
 def current_locale() -> Locale:
     """The locale in force (a request's, or one set by ``force_locale``); English otherwise."""
     try:
@@ -125,7 +130,13 @@ def _skeleton_pattern(skeleton: str, locale: Locale) -> str:
 
 def local_text(moment: datetime, zone: str, style: str = "datetime") -> str:
     """``moment`` in ``zone``, written the current language's way (see ``STYLES``)."""
-    locale = current_locale()
+    return _formatted(moment, zone, style, current_locale())
+
+
+@lru_cache(maxsize=FORMATTED_KEPT)
+def _formatted(moment: datetime, zone: str, style: str, locale: Locale) -> str:
+    """Babel writes a moment field by field (tens of microseconds); a page shows the same
+    session and window times on every visit, so the text is kept, a few thousand at most."""
     return babel_format_datetime(moment, pattern(style, locale), tzinfo=ZoneInfo(zone),
                                  locale=locale)
 

@@ -43,3 +43,21 @@ def test_other_languages_get_cldr_patterns_with_their_own_names():
 def test_outside_a_request_dates_and_figures_are_english():
     assert timefmt.local_text(MOMENT, "Europe/Copenhagen") == "Mon 30 Nov 2026, 06:27"
     assert timefmt.number_text(4.5) == "4.5" and timefmt.percent_text(0.46) == "46%"
+
+
+def test_a_moment_kept_written_out_is_rewritten_for_each_language_zone_and_style(app):
+    """``local_text`` keeps what it wrote; the language, zone and style still decide."""
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"):
+        with force_locale("en"):
+            first = timefmt.local_text(MOMENT, "Europe/Copenhagen")
+            assert timefmt.local_text(MOMENT, "Europe/Copenhagen") == first
+            assert first == "Mon 30 Nov 2026, 06:27"
+            assert timefmt.local_text(MOMENT, "America/New_York") == "Mon 30 Nov 2026, 00:27"
+            assert timefmt.local_text(MOMENT, "Europe/Copenhagen", "time") == "06:27"
+        with force_locale("da"):
+            assert timefmt.local_text(MOMENT, "Europe/Copenhagen") == "man. 30. nov. 2026 06.27"
+        with force_locale("en"):
+            assert timefmt.local_text(MOMENT, "Europe/Copenhagen") == first
+    assert timefmt._formatted.cache_parameters()["maxsize"] == timefmt.FORMATTED_KEPT  # bounded
