@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Flask, g
 from flask_babel import format_datetime
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -22,6 +21,7 @@ from simdebrief import (  # noqa: F401 (hooks)
 from simdebrief.clock import SystemClock, current_now
 from simdebrief.config import load_settings, validate_config
 from simdebrief.extensions import babel, csrf, db, login_manager
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.schema import CommandsWithLazyMigrations, schema_is_current
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+
+from simdebrief.languages import lazy_gettext as _l
 
 DISTRESS_MIN = 0
 DISTRESS_MAX = 10

@@ -7,8 +7,9 @@ Services raise these; views turn them into form errors or status codes. A wrong 
 from __future__ import annotations
 
 from flask import Flask, current_app, render_template, request
-from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
+
+from simdebrief.languages import gettext as _
 
 
 class SimDebriefError(Exception):

@@ -90,8 +90,15 @@ class RequestDomain(Domain):
         return found
 
 
-#: The one message domain: Python code reaches it through Flask-Babel, templates directly.
+#: The one message domain, for Python code and templates alike.
 DOMAIN = RequestDomain()
+
+#: SimDebrief's ``_``, ``ngettext`` and ``_l``: straight to ``DOMAIN``. Flask-Babel's
+#: functions of the same names first look the domain up through the request context, on
+#: every string; a page translates a few hundred.
+gettext = DOMAIN.gettext
+ngettext = DOMAIN.ngettext
+lazy_gettext = DOMAIN.lazy_gettext
 
 
 def install_domain(babel, jinja_env) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import gettext as _
+
+from simdebrief.languages import gettext as _
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256

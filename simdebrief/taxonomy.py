@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypeAlias
 
-from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+
+from simdebrief.languages import lazy_gettext as _l
 
 Label: TypeAlias = str | LazyString
 Choices: TypeAlias = tuple[tuple[str, Label], ...]

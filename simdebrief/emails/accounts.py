@@ -10,9 +10,9 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 from flask import current_app, url_for
-from flask_babel import lazy_gettext as _l
 
 from simdebrief.emails.composer import absolute_url, queue_templated, render_templated
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.models import User
 from simdebrief.models.users import new_security_stamp
 from simdebrief.services import accounts

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 
 from simdebrief.emails.composer import absolute_url, later, queue_templated
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.services import debriefing, report_files
 from simdebrief.timefmt import span_text
 

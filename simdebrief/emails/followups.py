@@ -13,9 +13,9 @@ from types import SimpleNamespace
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from flask_babel import gettext as _
 
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
 from simdebrief.languages import locale_of
 from simdebrief.models import FollowUp
 from simdebrief.services import notifications

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from flask_babel import gettext
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from simdebrief.languages import gettext
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -6,7 +6,6 @@ import enum
 import secrets
 from datetime import datetime
 
-from flask_babel import gettext
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -26,6 +25,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from simdebrief.crypto import Sealed, listen_for_inserts
+from simdebrief.languages import gettext
 from simdebrief.models.base import Base, UTCDateTime, now_utc
 
 

@@ -7,7 +7,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload
@@ -21,6 +20,7 @@ from simdebrief.errors import (
     LoginThrottled,
     RequestThrottled,
 )
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     AuthSession,
     Centre,

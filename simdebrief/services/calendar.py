@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from simdebrief.languages import gettext as _
+from simdebrief.languages import ngettext
 from simdebrief.models import (
     Role,
     Room,

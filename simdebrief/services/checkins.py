@@ -10,12 +10,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from simdebrief import checkin_options as options
 from simdebrief.errors import InvalidInput
+from simdebrief.languages import gettext as _
 from simdebrief.models import Centre, CheckIn, CheckInContext, SessionStatus, SimSession, User
 from simdebrief.services import audit, group_figures, support
 from simdebrief.services.group_figures import Count

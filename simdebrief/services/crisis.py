@@ -21,13 +21,13 @@ import enum
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from simdebrief import checkin_options as options
 from simdebrief.crisis_cues import has_self_harm_cue
 from simdebrief.errors import InvalidInput
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     Centre,
     CheckIn,

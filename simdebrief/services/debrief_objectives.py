@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from simdebrief import taxonomy
 from simdebrief.errors import InvalidInput
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     Debrief,
     ObjectiveOutcome,

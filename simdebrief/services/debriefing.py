@@ -6,12 +6,12 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from simdebrief import taxonomy
 from simdebrief.errors import InvalidInput, InvalidState, SimDebriefError
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     Attendance,
     CareProblem,

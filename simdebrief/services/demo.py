@@ -10,12 +10,12 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from simdebrief import taxonomy
 from simdebrief.errors import InvalidState
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     Attendance,
     Centre,

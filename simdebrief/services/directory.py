@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from simdebrief.errors import InvalidInput
+from simdebrief.languages import gettext as _
 from simdebrief.models import Centre, Cohort, Role, Room, User
 from simdebrief.services import accounts
 

@@ -19,7 +19,7 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
+from simdebrief.languages import gettext as _
 
 #: Staff never see a figure about fewer learners than this, whatever a centre sets.
 K_FLOOR = 5

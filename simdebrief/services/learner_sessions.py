@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     Attendance,
     AuditEvent,

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from simdebrief.languages import gettext as _
 from simdebrief.models import Scenario, ScenarioVersion
 
 if TYPE_CHECKING:

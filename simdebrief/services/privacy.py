@@ -12,11 +12,11 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from simdebrief.errors import InvalidState
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     AuditEvent,
     AuthSession,

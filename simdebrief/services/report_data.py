@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from simdebrief import checkin_options, taxonomy
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     Attendance,
     CareProblem,

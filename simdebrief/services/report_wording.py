@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     CheckInContext,
 )

@@ -11,11 +11,11 @@ from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from simdebrief import checkin_options, taxonomy
+from simdebrief.languages import gettext as _
 from simdebrief.languages import written_in
 from simdebrief.models import (
     Attendance,

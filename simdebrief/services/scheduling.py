@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, selectinload
 
 from simdebrief.errors import InvalidInput, InvalidState, SimDebriefError
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     Attendance,
     Centre,

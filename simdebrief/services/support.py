@@ -11,12 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, and_, literal, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from simdebrief.crisis_cues import has_self_harm_cue
 from simdebrief.errors import InvalidInput, InvalidState
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     CheckIn,
     OnDutyShift,

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from simdebrief.errors import InvalidState
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     Attendance,
     Debrief,

@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 
 import pyotp
 import segno
-from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from simdebrief.errors import InvalidInput
+from simdebrief.languages import gettext as _
 from simdebrief.models import AuthSession, RecoveryCode, Role, User
 from simdebrief.services import audit
 from simdebrief.services.accounts import RequestLimit, revoke_all_sessions

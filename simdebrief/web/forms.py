@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import wtforms
 from flask import request
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SubmitField, ValidationError
 
 from simdebrief.errors import InvalidInput
 from simdebrief.languages import DOMAIN
+from simdebrief.languages import lazy_gettext as _l
 
 
 def no_nul(_form, field) -> None:

@@ -8,9 +8,10 @@ anything, so it is a 404 (path) or ignored/refused (query string, form) rather t
 from __future__ import annotations
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 from wtforms import ValidationError
+
+from simdebrief.languages import lazy_gettext as _l
 
 MAX_ID = 2**63 - 1
 #: Pages beyond this are empty anyway; the bound keeps OFFSET inside 64 bits.

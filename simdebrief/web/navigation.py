@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from simdebrief import policy
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.models import Attendance, OutboxStatus, Role, SessionStatus, SupporterTier, User
 from simdebrief.services.group_figures import count_text
 from simdebrief.services.learner_sessions import neutral_title

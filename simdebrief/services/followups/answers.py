@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from simdebrief.errors import InvalidInput, InvalidState, LinkExpired, LinkInvalid
+from simdebrief.languages import gettext as _
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.models import (
     CheckIn,
     CheckInContext,

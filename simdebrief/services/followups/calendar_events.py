@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from simdebrief.languages import gettext as _
 from simdebrief.models import FollowUp, FollowUpStatus, Role, User
 from simdebrief.services.calendar import FEED_FUTURE, FEED_PAST
 

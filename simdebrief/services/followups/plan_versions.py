@@ -8,12 +8,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from simdebrief.errors import InvalidInput
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     Centre,
     FollowUp,

@@ -13,9 +13,9 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import holidays
-from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.models import (
     FollowUpStage,
     OffsetUnit,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from simdebrief import languages, policy
 from simdebrief.clock import current_now
 from simdebrief.errors import InvalidInput
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     CentreStory,
     NearPeerContact,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -13,6 +12,7 @@ from simdebrief.clock import current_now
 from simdebrief.emails.accounts import send_invitation_elsewhere_email, send_invitation_email
 from simdebrief.errors import InvalidInput
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     Cohort,
     Role,

@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from simdebrief import taxonomy
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.models import Role, SupporterTier
 from simdebrief.web.forms import Form, choices, no_nul, strip
 from simdebrief.web.ids import coerce_id

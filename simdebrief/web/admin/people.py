@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -12,6 +11,7 @@ from simdebrief.clock import current_now
 from simdebrief.emails.accounts import send_invitation_elsewhere_email, send_invitation_email
 from simdebrief.errors import InvalidInput, InvalidState, RequestThrottled
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     Role,
     User,

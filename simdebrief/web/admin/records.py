@@ -6,13 +6,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import String, cast, func, or_, select
 
 from simdebrief import policy
 from simdebrief.clock import current_now
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     AuditEvent,
     OutboxEmail,

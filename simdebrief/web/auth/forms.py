@@ -1,7 +1,7 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.web.forms import Form, no_nul, strip
 
 

@@ -15,8 +15,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from simdebrief import languages
@@ -31,6 +29,8 @@ from simdebrief.errors import (
     RequestThrottled,
 )
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
+from simdebrief.languages import ngettext
 from simdebrief.models import User
 from simdebrief.passwords import verify_password
 from simdebrief.services import accounts, audit

@@ -16,7 +16,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -25,6 +24,7 @@ from simdebrief.clock import current_now
 from simdebrief.emails.composer import absolute_url
 from simdebrief.errors import NotFound
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
 from simdebrief.languages import locale_of, written_in
 from simdebrief.models import Centre, Room, SimSession, User
 from simdebrief.services import calendar as calendar_service

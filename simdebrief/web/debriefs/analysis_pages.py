@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from simdebrief import policy, taxonomy
 from simdebrief.clock import current_now
 from simdebrief.errors import InvalidState
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     AnalysisItem,
     CareProblem,

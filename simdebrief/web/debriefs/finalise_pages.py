@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, flash, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from simdebrief import policy
 from simdebrief.clock import current_now
 from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
 from simdebrief.services import debriefing
 from simdebrief.web.debriefs.forms import (
     AmendmentForm,

@@ -3,7 +3,6 @@ framework and its framing checklist follows the centre's Just Culture setting.""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from simdebrief import taxonomy
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.web.forms import Form, choices, no_nul, strip
 from simdebrief.web.ids import whole_number
 

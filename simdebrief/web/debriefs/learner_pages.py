@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, flash, render_template
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from simdebrief import policy, taxonomy
 from simdebrief.clock import current_now
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     DashRating,
 )

@@ -4,13 +4,13 @@ times, and who debriefed in which role."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from simdebrief import policy, taxonomy
 from simdebrief.clock import current_now
 from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     User,
 )

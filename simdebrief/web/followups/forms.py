@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     FieldList,
@@ -14,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.models import FollowUpStage, OffsetUnit, TrackKind
 from simdebrief.services.followups import learner_choices, stage_catalogue
 from simdebrief.web.forms import Form, SubForm, choices, no_nul, strip

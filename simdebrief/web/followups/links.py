@@ -16,12 +16,12 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from simdebrief.clock import current_now
 from simdebrief.errors import InvalidInput, InvalidState, LinkExpired, LinkInvalid
 from simdebrief.extensions import csrf, db
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     FollowUp,
     FollowUpStatus,

@@ -14,13 +14,13 @@ from flask import (
     Blueprint,
     render_template,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from simdebrief import checkin_options, policy
 from simdebrief.errors import InvalidInput
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.models import (
     FollowUp,
     FollowUpStatus,

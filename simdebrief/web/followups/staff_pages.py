@@ -9,13 +9,13 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from simdebrief import policy
 from simdebrief.clock import current_now
 from simdebrief.errors import InvalidInput
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     FollowUpPlan,
     OffsetUnit,

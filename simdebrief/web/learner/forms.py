@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -12,6 +11,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
 from simdebrief import checkin_options as options
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.models import SupporterTier
 from simdebrief.services.checkins import FREE_TEXT_MAX
 from simdebrief.services.support import CHANNELS, PHONE_MAX, TEXT_MAX

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from simdebrief import checkin_options, policy, taxonomy
@@ -18,6 +16,8 @@ from simdebrief.clock import current_now
 from simdebrief.crisis_cues import has_self_harm_cue
 from simdebrief.errors import InvalidInput, InvalidState, render_error
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.models import CheckIn, SimSession, SupporterTier, SupportRequest, SupportStatus
 from simdebrief.services import audit, checkins, crisis, privacy, retention, support
 from simdebrief.web import client_ip

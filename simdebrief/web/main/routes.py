@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, literal, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -12,6 +11,7 @@ from simdebrief import policy
 from simdebrief.clock import current_now
 from simdebrief.errors import InvalidState
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     Cohort,
     Role,

@@ -1,6 +1,6 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField
 
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.web.forms import Form
 
 

@@ -13,9 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext as _
-
 from simdebrief import taxonomy
+from simdebrief.languages import gettext as _
 from simdebrief.models import ScenarioVersion
 
 #: Risk flags after which instructors should plan extra time for defusing.

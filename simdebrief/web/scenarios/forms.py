@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from simdebrief.crisis_cues import normalise
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.models import ScenarioVersion
 from simdebrief.taxonomy import CLINICAL_SETTINGS, RISK_FLAGS, TRIGGER_TYPES, codes, label
 

@@ -7,7 +7,6 @@ which learners must not read before their session.
 from __future__ import annotations
 
 from flask import Blueprint, flash, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -15,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from simdebrief import policy, taxonomy
 from simdebrief.errors import NotFound
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
 from simdebrief.models import Scenario, ScenarioVersion
 from simdebrief.services import library
 from simdebrief.web.scenarios import display

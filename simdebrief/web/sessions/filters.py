@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
+from simdebrief.languages import gettext as _
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.models import Room, Scenario, ScenarioVersion, SessionStatus, SimSession
 from simdebrief.scenario_translations import current_language
 from simdebrief.timefmt import local_to_utc

@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -10,6 +9,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.web.forms import Form, no_nul, strip
 from simdebrief.web.ids import coerce_id
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, time
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -14,6 +13,7 @@ from simdebrief import policy
 from simdebrief.clock import current_now
 from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
 from simdebrief.models import (
     Cohort,
     Role,

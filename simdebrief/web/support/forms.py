@@ -1,7 +1,7 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional
 
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.services.support import TEXT_MAX
 from simdebrief.web.forms import Form, no_nul, strip
 

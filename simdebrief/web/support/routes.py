@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from simdebrief import checkin_options, policy
 from simdebrief.clock import current_now
 from simdebrief.errors import InvalidInput, InvalidState
 from simdebrief.extensions import db
+from simdebrief.languages import gettext as _
+from simdebrief.languages import lazy_gettext as _l
 from simdebrief.models import SupportRequest, SupportStatus
 from simdebrief.services import support, support_triage
 from simdebrief.web import client_ip, paging
