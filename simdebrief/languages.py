@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import Domain, force_locale
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 #: Each language in its own name, as a person looking for their language reads it.
 LANGUAGE_NAMES = {"en": "English", "da": "Dansk"}
@@ -102,15 +104,54 @@ lazy_gettext = DOMAIN.lazy_gettext
 
 
 def install_domain(babel, jinja_env) -> None:
-    """Flask-Babel and the templates translate through ``DOMAIN`` (see ``RequestDomain``)."""
+    """Flask-Babel and the templates translate through ``DOMAIN`` (see ``RequestDomain``).
+
+    The templates' ``_``, ``gettext`` and the rest behave as Jinja's "new style" ones (the
+    text is always a format string; with autoescaping its values are escaped), but take only
+    the evaluation context: Jinja's own take the whole template context, and inside a loop
+    build a derived copy of it for every string, twice (one through ``_``).
+    """
     babel.domain_instance = DOMAIN
     jinja_env.install_gettext_callables(
-        gettext=lambda text: DOMAIN.get_translations().ugettext(text),
-        ngettext=lambda one, many, n: DOMAIN.get_translations().ungettext(one, many, n),
-        pgettext=lambda context, text: DOMAIN.get_translations().upgettext(context, text),
-        npgettext=lambda context, one, many, n: DOMAIN.get_translations().unpgettext(
-            context, one, many, n),
-        newstyle=True)
+        gettext=DOMAIN.gettext, ngettext=DOMAIN.ngettext, newstyle=True)
+    jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext,
+                             ngettext=_template_ngettext, pgettext=_template_pgettext,
+                             npgettext=_template_npgettext)
+
+
+def _formatted(eval_ctx, text: str, variables: dict) -> str:
+    if eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704  (the catalogue's own text; the values get escaped by %)
+    return text % variables
+
+
+@pass_eval_context
+def _template_gettext(eval_ctx, string: str, /, **variables) -> str:
+    return _formatted(eval_ctx, DOMAIN.get_translations().ugettext(string), variables)
+
+
+@pass_eval_context
+def _template_ngettext(eval_ctx, singular: str, plural: str, num: int, /, **variables) -> str:
+    variables.setdefault("num", num)
+    return _formatted(eval_ctx, DOMAIN.get_translations().ungettext(singular, plural, num),
+                      variables)
+
+
+@pass_eval_context
+def _template_pgettext(eval_ctx, context: str, string: str, /, **variables) -> str:
+    variables.setdefault("context", context)
+    return _formatted(eval_ctx, DOMAIN.get_translations().upgettext(context, string),
+                      variables)
+
+
+@pass_eval_context
+def _template_npgettext(eval_ctx, context: str, singular: str, plural: str, num: int, /,
+                        **variables) -> str:
+    variables.setdefault("context", context)
+    variables.setdefault("num", num)
+    return _formatted(
+        eval_ctx, DOMAIN.get_translations().unpgettext(context, singular, plural, num),
+        variables)
 
 
 def cli_locale() -> str:
