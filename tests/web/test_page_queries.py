@@ -224,3 +224,16 @@ def test_the_login_session_user_and_centre_are_loaded_once_per_request(app, peop
         reading = [s for s in queries if table in tables_read(s)]
         assert len(reading) == 1, (table, reading)
         assert "auth_session" in tables_read(reading[0])  # one joined query for all three
+
+
+@both_databases
+def test_the_follow_up_overview_asks_the_window_lengths_once(app, people, clock):
+    """Which batches are still open and which closed since the last look both depend on
+    each stage's window length; the view reads the lengths once for both questions."""
+    History(app, people, clock.now()).grow_to(20)
+    admin = client_for(app, people, "admin")
+    with counted_queries(app) as statements:
+        assert admin.get("/admin/follow-ups").status_code == 200
+    asked = [s for s in statements if re.search(r"SELECT DISTINCT follow_up_stage\.window_days",
+                                                s)]
+    assert len(asked) == 1, asked

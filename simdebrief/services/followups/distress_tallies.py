@@ -73,11 +73,17 @@ def _answered_batches(centre: Centre, k: int, batches: set[tuple] | None = None)
             .having(func.count(FollowUp.id) >= k).subquery())
 
 
-def _closing(session: Session, centre: Centre, since: datetime, now: datetime) -> set[tuple]:
+def window_lengths(session: Session) -> list[int]:
+    """Every answer window's length in days, as the stages have them: a held stage closes at
+    the end of its window, so the questions about closing name each length."""
+    return list(session.scalars(select(FollowUpStage.window_days).distinct()))
+
+
+def _closing(session: Session, centre: Centre, since: datetime, now: datetime,
+             windows: list[int]) -> set[tuple]:
     """Batches with a stage that closed as time passed, from ``since`` up to ``now``: a sent
     stage at its expiry, a held stage at the end of its window (``figures.open_batches_query``
     decides the same in the other direction). Read through the (status, due) index."""
-    windows = session.scalars(select(FollowUpStage.window_days).distinct()).all()
     held_closing = [and_(FollowUpStage.window_days == days,
                          FollowUp.due_at >= since - timedelta(days=days),
                          FollowUp.due_at <= now - timedelta(days=days)) for days in windows]
@@ -178,7 +184,8 @@ def _recount(session: Session, centre: Centre, batches: list[tuple]) -> dict[str
 
 
 def _batches_to_ask(session: Session, centre: Centre, state: DistressTallyState | None,
-                    now: datetime, taken: set[tuple] = frozenset()) -> set[tuple] | None:
+                    now: datetime, windows: list[int],
+                    taken: set[tuple] = frozenset()) -> set[tuple] | None:
     """The batches a look at ``now`` must ask about: those marked (plus ``taken``, marks
     already deleted by this look) and those with a stage that closed since the last look.
     None means every batch: no last look on record, a clock set back, or too many. The same
@@ -188,25 +195,28 @@ def _batches_to_ask(session: Session, centre: Centre, state: DistressTallyState 
         .where(DistressBatchMark.centre_id == centre.id)
         .limit(CANDIDATES_AT_MOST + 1))}
     since = state.checked_until if state is not None else now
-    batches = marked | _closing(session, centre, min(since, now), now)
+    batches = marked | _closing(session, centre, min(since, now), now, windows)
     if state is None or since > now + CLOCK_SLACK or len(batches) > CANDIDATES_AT_MOST:
         return None
     return batches
 
 
 def refresh(session: Session, centre: Centre, k: int, open_query, now: datetime, *,
-            settle: bool = False) -> int:
+            windows: list[int] | None = None, settle: bool = False) -> int:
     """Bring the centre's tallies up to date with its closed batches (flushes; the caller
     commits, so the work is done once). ``open_query`` selects the (session id, stage id)
-    of the batches someone can still answer at ``now``.
+    of the batches someone can still answer at ``now``; ``windows`` are the
+    ``window_lengths`` it was built with (read here when not given).
 
     A view only reads unless a tally must change (so a page never waits for SQLite's write
     lock for nothing); the marks it looked at stay. The scheduler ``settle``-s each centre
     now and then: it takes the marks and moves the last look on, so views ask about little.
     Returns how many marks this look took."""
+    if windows is None:
+        windows = window_lengths(session)
     state = session.get(DistressTallyState, centre.id)
     k_changed = _k_changed(session, centre, k)
-    batches = _batches_to_ask(session, centre, state, now)
+    batches = _batches_to_ask(session, centre, state, now, windows)
     if not settle and not k_changed:
         changed, gone = _stale(session, centre, k, open_query, batches)
         if not changed and not gone:
@@ -221,7 +231,7 @@ def refresh(session: Session, centre: Centre, k: int, open_query, now: datetime,
                             .where(DistressTallyState.centre_id == centre.id)
                             .execution_options(populate_existing=True)).one_or_none()
     taken = _take_marks(session, centre)
-    batches = _batches_to_ask(session, centre, state, now, set(taken))
+    batches = _batches_to_ask(session, centre, state, now, windows, set(taken))
     if _k_changed(session, centre, k):
         _reset(session, centre)
         batches = None

@@ -298,9 +298,12 @@ def _open_batches(session: Session, centre: Centre, now: datetime) -> set[tuple]
     return set(session.execute(open_batches_query(session, centre, now)).all())
 
 
-def open_batches_query(session: Session, centre: Centre, now: datetime):
-    """The select behind ``_open_batches``, for joining in SQL."""
-    windows = session.scalars(select(FollowUpStage.window_days).distinct()).all()
+def open_batches_query(session: Session, centre: Centre, now: datetime,
+                       windows: list[int] | None = None):
+    """The select behind ``_open_batches``, for joining in SQL; ``windows`` as
+    ``distress_tallies.window_lengths`` gives them (read here when not given)."""
+    if windows is None:
+        windows = distress_tallies.window_lengths(session)
     held_in_window = [and_(FollowUpStage.window_days == days,
                            FollowUp.due_at >= now - timedelta(days=days)) for days in windows]
     still_open = or_(
@@ -318,9 +321,10 @@ def settle_distress(session: Session, centre: Centre, now: datetime) -> int:
     """The scheduler's turn at the centre's distress tallies: count what changed, take the
     batch marks and move the last look on, so the views in between ask about little. Returns
     how many marks it took; the caller commits."""
+    windows = distress_tallies.window_lengths(session)
     return distress_tallies.refresh(
         session, centre, group_figures.k_for(centre.min_group_size),
-        open_batches_query(session, centre, now), now, settle=True)
+        open_batches_query(session, centre, now, windows), now, windows=windows, settle=True)
 
 
 def distress_per_stage(session: Session, centre: Centre, now: datetime | None = None,
@@ -336,7 +340,9 @@ def distress_per_stage(session: Session, centre: Centre, now: datetime | None = 
     """
     now = now or datetime.now(UTC)
     k = group_figures.k_for(centre.min_group_size)
-    distress_tallies.refresh(session, centre, k, open_batches_query(session, centre, now), now)
+    windows = distress_tallies.window_lengths(session)
+    distress_tallies.refresh(session, centre, k, open_batches_query(session, centre, now, windows),
+                             now, windows=windows)
     scores = distress_tallies.pooled_counts(session, centre)
     counted = counted or plan_counts(session, centre)
     stage_info = {}
