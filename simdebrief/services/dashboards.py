@@ -34,7 +34,7 @@ from simdebrief.models import (
     session_instructor,
 )
 from simdebrief.services.support import WAITING
-from simdebrief.services.support_triage import response_target
+from simdebrief.services.support_triage import overdue_at
 from simdebrief.timefmt import local_to_utc, to_local
 
 #: At most this many sessions in a to-do list; the sessions list has the rest.
@@ -132,11 +132,7 @@ def request_counts(session: Session, centre: Centre, now: datetime,
         chosen = among.order_by(None).subquery()
         query = query.where(SupportRequest.id.in_(select(chosen.c.id)))
     rows = session.execute(query).all()
-    overdue = 0
-    for row in rows:
-        since = max(row.created_at, row.at) if row.at is not None else row.created_at
-        if now >= since + response_target(centre, row):
-            overdue += 1
+    overdue = sum(now >= overdue_at(centre, row, row.at or row.created_at) for row in rows)
     return len(rows), overdue
 
 

@@ -31,6 +31,13 @@ def response_target(centre: Centre, request: SupportRequest) -> timedelta:
     return timedelta(hours=centre.peer_response_hours)
 
 
+def overdue_at(centre: Centre, request, since: datetime) -> datetime:
+    """When a request waiting since ``since`` passes the centre's target for its tier and
+    urgency. The one rule behind the queue's marks, the counts on the homes and escalation;
+    ``request`` needs only ``tier`` and ``urgent`` (a row of counts will do)."""
+    return since + response_target(centre, request)
+
+
 def waiting_since(request: SupportRequest) -> datetime:
     """When the request started waiting for its current tier (a referral starts anew)."""
     referred = [event.at for event in request.events if event.action == "referred"]
@@ -52,7 +59,7 @@ def triage(requests: Iterable[SupportRequest], now: datetime) -> list[TriageRow]
     for request in requests:
         if request.status in WAITING:
             since = waiting_since(request)
-            due = since + response_target(request_centre(request), request)
+            due = overdue_at(request_centre(request), request, since)
             rows.append(TriageRow(request, now - since, due, now >= due))
         else:
             rows.append(TriageRow(request, None, None, False))
@@ -85,7 +92,7 @@ def escalate_overdue(session: Session, now: datetime) -> list[SupportRequest]:
     escalated = []
     for request in candidates:
         since = waiting_since(request)
-        if now < since + response_target(request_centre(request), request):
+        if now < overdue_at(request_centre(request), request, since):
             continue
         claimed = session.execute(
             update(SupportRequest)
