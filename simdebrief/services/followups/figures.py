@@ -67,7 +67,8 @@ class StageFigures:
 
     @property
     def cells(self) -> dict[str, Count]:
-        basis = (self.k, *(self.counts[name] for name in GROUP_NAMES))
+        # What the cells were worked out from, read in one step (the page asks ~260 times).
+        basis = (self.k, tuple(self.counts.items()))
         if self._suppressed is None or self._suppressed[0] != basis:
             self._suppressed = (basis, group_figures.suppress_partition(
                 {name: self.counts[name] for name in GROUP_NAMES}, self.k))
