@@ -33,6 +33,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         __name__, instance_path=str(PROJECT_ROOT / "instance"), template_folder=str(TEMPLATES_DIR)
     )
     app.cli = CommandsWithLazyMigrations(app)
+    from simdebrief.web.url_rules import LazyBuildRule
+
+    app.url_rule_class = LazyBuildRule
     instance_path = Path(app.instance_path)
     instance_path.mkdir(parents=True, exist_ok=True)
 
