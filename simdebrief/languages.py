@@ -112,8 +112,8 @@ def install_domain(babel, jinja_env) -> None:
     build a derived copy of it for every string, twice (one through ``_``).
     """
     babel.domain_instance = DOMAIN
-    jinja_env.install_gettext_callables(
-        gettext=DOMAIN.gettext, ngettext=DOMAIN.ngettext, newstyle=True)
+    # Flask-Babel installed Jinja's i18n extension; ``{% trans %}`` blocks format new style too.
+    jinja_env.newstyle_gettext = True
     jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext,
                              ngettext=_template_ngettext, pgettext=_template_pgettext,
                              npgettext=_template_npgettext)

@@ -56,21 +56,24 @@ class _FormMessages:
 FORM_MESSAGES = _FormMessages()
 
 
+class _CatalogueMeta:
+    """WTForms' form options: its messages from ``FORM_MESSAGES``."""
+
+    def get_translations(self, form):
+        return FORM_MESSAGES
+
+
 class Form(FlaskForm):
     """Every SimDebrief form: Flask-WTF's (CSRF), with WTForms' messages in the reader's
     language from SimDebrief's catalogue, found once per request like every other string."""
 
-    class Meta:
-        def get_translations(self, form):
-            return FORM_MESSAGES
+    Meta = _CatalogueMeta
 
 
 class SubForm(wtforms.Form):
     """A form inside another (``FormField``): no CSRF token of its own, the same messages."""
 
-    class Meta:
-        def get_translations(self, form):
-            return FORM_MESSAGES
+    Meta = _CatalogueMeta
 
 
 class EmptyForm(Form):
