@@ -202,18 +202,16 @@ def _batches_to_ask(session: Session, centre: Centre, state: DistressTallyState 
 
 
 def refresh(session: Session, centre: Centre, k: int, open_query, now: datetime, *,
-            windows: list[int] | None = None, settle: bool = False) -> int:
+            windows: list[int], settle: bool = False) -> int:
     """Bring the centre's tallies up to date with its closed batches (flushes; the caller
     commits, so the work is done once). ``open_query`` selects the (session id, stage id)
     of the batches someone can still answer at ``now``; ``windows`` are the
-    ``window_lengths`` it was built with (read here when not given).
+    ``window_lengths`` it was built with.
 
     A view only reads unless a tally must change (so a page never waits for SQLite's write
     lock for nothing); the marks it looked at stay. The scheduler ``settle``-s each centre
     now and then: it takes the marks and moves the last look on, so views ask about little.
     Returns how many marks this look took."""
-    if windows is None:
-        windows = window_lengths(session)
     state = session.get(DistressTallyState, centre.id)
     k_changed = _k_changed(session, centre, k)
     batches = _batches_to_ask(session, centre, state, now, windows)

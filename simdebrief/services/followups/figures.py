@@ -322,10 +322,18 @@ def settle_distress(session: Session, centre: Centre, now: datetime) -> int:
     """The scheduler's turn at the centre's distress tallies: count what changed, take the
     batch marks and move the last look on, so the views in between ask about little. Returns
     how many marks it took; the caller commits."""
+    return _refresh_distress(session, centre, group_figures.k_for(centre.min_group_size), now,
+                             settle=True)
+
+
+def _refresh_distress(session: Session, centre: Centre, k: int, now: datetime, *,
+                      settle: bool = False) -> int:
+    """``distress_tallies.refresh`` with the still-open batches at ``now``; the stages'
+    window lengths are read once for both of its questions (open, and closed since)."""
     windows = distress_tallies.window_lengths(session)
-    return distress_tallies.refresh(
-        session, centre, group_figures.k_for(centre.min_group_size),
-        open_batches_query(session, centre, now, windows), now, windows=windows, settle=True)
+    return distress_tallies.refresh(session, centre, k,
+                                    open_batches_query(session, centre, now, windows), now,
+                                    windows=windows, settle=settle)
 
 
 def distress_per_stage(session: Session, centre: Centre, now: datetime | None = None,
@@ -341,9 +349,7 @@ def distress_per_stage(session: Session, centre: Centre, now: datetime | None = 
     """
     now = now or datetime.now(UTC)
     k = group_figures.k_for(centre.min_group_size)
-    windows = distress_tallies.window_lengths(session)
-    distress_tallies.refresh(session, centre, k, open_batches_query(session, centre, now, windows),
-                             now, windows=windows)
+    _refresh_distress(session, centre, k, now)
     scores = distress_tallies.pooled_counts(session, centre)
     counted = counted or plan_counts(session, centre)
     stage_info = {}
