@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    bindparam,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -103,10 +104,20 @@ class SimSession(Base):
     )
 
     @classmethod
-    def not_over(cls, now: datetime):
+    def not_over(cls, now: datetime | None = None):
         """Running or still to come. The bound on the start (implied by the end and the
-        longest session) lets SQL read the (centre, start) index from now, in order."""
+        longest session) lets SQL read the (centre, start) index from now, in order.
+
+        Without ``now`` (in a statement built once), both bounds are bound parameters whose
+        values ``not_over_values`` gives."""
+        if now is None:
+            return and_(cls.ends_at >= bindparam("now"),
+                        cls.starts_at >= bindparam("earliest_start"))
         return and_(cls.ends_at >= now, cls.starts_at >= now - MAX_SESSION_LENGTH)
+
+    @staticmethod
+    def not_over_values(now: datetime) -> dict[str, datetime]:
+        return {"now": now, "earliest_start": now - MAX_SESSION_LENGTH}
 
     @classmethod
     def over(cls, now: datetime):

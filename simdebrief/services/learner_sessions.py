@@ -7,9 +7,10 @@ when, so no column is needed. It holds ids only, never what the feedback says.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, bindparam, cast, select
 from sqlalchemy.orm import Session
 
 from simdebrief.languages import gettext as _
@@ -33,13 +34,19 @@ FEEDBACK_READ = "feedback.read"
 def past_sessions(session: Session, user: User, now: datetime,
                   limit: int | None = None) -> list[SimSession]:
     """Sessions the learner was invited to that have ended (not cancelled), recent first."""
+    return list(session.scalars(_past_sessions(limit), {"user_id": user.id, "now": now}))
+
+
+@functools.cache
+def _past_sessions(limit: int | None):
+    """Built once per limit (the learner's home asks on every view; building the statement
+    costs more than running it). Values come as bound parameters."""
     query = (select(SimSession).join(SessionParticipant)
-             .where(SessionParticipant.user_id == user.id, SimSession.ends_at <= now,
+             .where(SessionParticipant.user_id == bindparam("user_id"),
+                    SimSession.ends_at <= bindparam("now"),
                     SimSession.status != SessionStatus.CANCELLED)
              .order_by(SimSession.starts_at.desc(), SimSession.id.desc()))
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.scalars(query))
+    return query if limit is None else query.limit(limit)
 
 
 #: New-feedback notices on the learner's home: the most recent few, whatever the history.
@@ -52,20 +59,24 @@ def unread_feedback(session: Session, user: User,
 
     The "read" events are matched in SQL (through the audit trail's object index) and only
     ``limit`` sessions are loaded, so a long history costs no more than a short one."""
+    return list(session.scalars(_unread_feedback(limit), {"user_id": user.id}))
+
+
+@functools.cache
+def _unread_feedback(limit: int):
     opened = (select(AuditEvent.id)
               .where(AuditEvent.object_type == "sim_session",
                      AuditEvent.object_id == cast(SimSession.id, String),
-                     AuditEvent.actor_id == user.id,
+                     AuditEvent.actor_id == bindparam("user_id"),
                      AuditEvent.action == FEEDBACK_READ)
               .correlate(SimSession))
-    return list(session.scalars(
-        select(SimSession).join(SessionParticipant).join(Debrief,
-                                                         Debrief.session_id == SimSession.id)
-        .where(SessionParticipant.user_id == user.id,
-               SessionParticipant.attendance == Attendance.PRESENT,
-               Debrief.status == DebriefStatus.FINAL, ~opened.exists())
-        .order_by(Debrief.finalised_at.desc(), SimSession.id.desc())
-        .limit(limit)))
+    return (select(SimSession).join(SessionParticipant)
+            .join(Debrief, Debrief.session_id == SimSession.id)
+            .where(SessionParticipant.user_id == bindparam("user_id"),
+                   SessionParticipant.attendance == Attendance.PRESENT,
+                   Debrief.status == DebriefStatus.FINAL, ~opened.exists())
+            .order_by(Debrief.finalised_at.desc(), SimSession.id.desc())
+            .limit(limit))
 
 
 def has_read_feedback(session: Session, user: User, sim_session: SimSession) -> bool:

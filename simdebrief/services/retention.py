@@ -11,10 +11,11 @@ applies to them.
 from __future__ import annotations
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from simdebrief.models import (
@@ -66,14 +67,22 @@ def _anchor(last_checkin: datetime, last_stage: datetime | None) -> datetime:
     return last_checkin if last_stage is None else max(last_checkin, last_stage)
 
 
+@functools.cache
+def _latest_emotional_data():
+    """Built once: the learner's pages ask it on every view, and building the statement
+    costs more than running it."""
+    return select(
+        select(func.max(CheckIn.created_at)).where(CheckIn.user_id == bindparam("user_id"))
+        .scalar_subquery(),
+        select(func.max(FollowUp.expires_at)).where(FollowUp.user_id == bindparam("user_id"))
+        .scalar_subquery())
+
+
 def emotional_purge_at(session: Session, user: User) -> datetime | None:
     """When this learner's emotional data goes, or None when they have none. The anchor of
     ``emotional_data_anchors`` for one learner, asked in one query (their pages show it)."""
-    last_checkin, last_stage = session.execute(select(
-        select(func.max(CheckIn.created_at)).where(CheckIn.user_id == user.id)
-        .scalar_subquery(),
-        select(func.max(FollowUp.expires_at)).where(FollowUp.user_id == user.id)
-        .scalar_subquery())).one()
+    last_checkin, last_stage = session.execute(_latest_emotional_data(),
+                                               {"user_id": user.id}).one()
     if last_checkin is None:
         return None
     return add_months(_anchor(last_checkin, last_stage), user.centre.retention_emotional_months)

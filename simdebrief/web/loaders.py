@@ -16,12 +16,13 @@ from simdebrief.models import ScenarioVersion, SimSession
 from simdebrief.scenario_translations import current_language
 
 
-def scenario_title_only() -> _AbstractLoad:
-    """For lists of sessions: the scenario's title in the viewer's language, read by SQL,
-    so the version's document (the largest column of the database) stays unloaded."""
+def scenario_title_only(language: str | None = None) -> _AbstractLoad:
+    """For lists of sessions: the scenario's title in the viewer's language (or
+    ``language``, for a statement built once per language), read by SQL, so the version's
+    document (the largest column of the database) stays unloaded."""
     return (joinedload(SimSession.scenario_version).load_only(ScenarioVersion.title)
             .with_expression(ScenarioVersion.loaded_title,
-                             ScenarioVersion.title_expression(current_language())))
+                             ScenarioVersion.title_expression(language or current_language())))
 
 
 def visible_session(session_id: int) -> SimSession:

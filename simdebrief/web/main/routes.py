@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, literal, select
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from simdebrief import policy
@@ -22,6 +24,7 @@ from simdebrief.models import (
     User,
     session_instructor,
 )
+from simdebrief.scenario_translations import current_language
 from simdebrief.services import (
     dashboards,
     learner_sessions,
@@ -120,23 +123,36 @@ def tier1_check(session_id: int, learner_id: int):
 def _upcoming_sessions(user: User, limit: int = 5) -> list[SimSession]:
     """The next sessions this person teaches or takes part in."""
     if user.role is Role.STUDENT:
+        taking_part = True
+    elif user.role in (Role.INSTRUCTOR, Role.ADMIN):
+        taking_part = False
+    else:
+        return []
+    return list(db.session.scalars(
+        _upcoming_statement(taking_part, current_language(), limit),
+        {"user_id": user.id, "centre_id": user.centre_id,
+         **SimSession.not_over_values(current_now())}))
+
+
+@functools.cache
+def _upcoming_statement(taking_part: bool, language: str, limit: int):
+    """Built once per shape: every home asks it, and building it cost more than running it.
+    The person, centre and time come as bound parameters."""
+    if taking_part:
         # A learner's few sessions, found through their places ("+ 0" keeps SQLite off the
         # centre's indexes, which would walk every session of the centre).
         query = (select(SimSession).join(SessionParticipant)
-                 .where(SessionParticipant.user_id == user.id,
-                        SimSession.centre_id + literal(0) == user.centre_id))
-    elif user.role in (Role.INSTRUCTOR, Role.ADMIN):
-        # The centre and the start: the (centre, start) index, read from now on in order.
-        query = (select(SimSession).where(SimSession.centre_id == user.centre_id)
-                 .join(session_instructor, session_instructor.c.session_id == SimSession.id)
-                 .where(session_instructor.c.user_id == user.id))
+                 .where(SessionParticipant.user_id == bindparam("user_id"),
+                        SimSession.centre_id + literal(0) == bindparam("centre_id")))
     else:
-        return []
-    query = query.where(SimSession.not_over(current_now()),
-                        SimSession.status != SessionStatus.CANCELLED)
+        # The centre and the start: the (centre, start) index, read from now on in order.
+        query = (select(SimSession).where(SimSession.centre_id == bindparam("centre_id"))
+                 .join(session_instructor, session_instructor.c.session_id == SimSession.id)
+                 .where(session_instructor.c.user_id == bindparam("user_id")))
     # The title, never the scenario's whole document.
-    query = query.options(scenario_title_only())
-    return list(db.session.scalars(query.order_by(SimSession.starts_at).limit(limit)))
+    return (query.where(SimSession.not_over(), SimSession.status != SessionStatus.CANCELLED)
+            .options(scenario_title_only(language))
+            .order_by(SimSession.starts_at).limit(limit))
 
 
 @bp.get("/healthz")
