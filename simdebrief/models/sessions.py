@@ -125,10 +125,17 @@ class SimSession(Base):
         return and_(cls.ends_at < now, cls.starts_at < now)
 
     @classmethod
-    def ends_after(cls, moment: datetime):
+    def ends_after(cls, moment: datetime | None = None):
         """Ending after ``moment``, bounded on the start too, for the index (as in
-        ``not_over``)."""
+        ``not_over``; without ``moment``, the values of ``ends_after_values`` are bound)."""
+        if moment is None:
+            return and_(cls.ends_at > bindparam("ends_after"),
+                        cls.starts_at > bindparam("ends_after_start"))
         return and_(cls.ends_at > moment, cls.starts_at > moment - MAX_SESSION_LENGTH)
+
+    @staticmethod
+    def ends_after_values(moment: datetime) -> dict[str, datetime]:
+        return {"ends_after": moment, "ends_after_start": moment - MAX_SESSION_LENGTH}
 
     @classmethod
     def overlapping(cls, start: datetime, end: datetime):

@@ -8,11 +8,12 @@ the full list where one exists.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from simdebrief.models import (
@@ -63,37 +64,50 @@ class AdminToDos:
 def instructor_todos(session: Session, instructor: User) -> list[DebriefToDo]:
     """Sessions the instructor teaches that have started and are not debriefed: the debrief
     is a draft or not begun. Two queries whatever the number of sessions."""
-    rows = session.execute(
-        select(SimSession, Debrief)
-        .join(session_instructor, and_(session_instructor.c.session_id == SimSession.id,
-                                       session_instructor.c.user_id == instructor.id))
-        .outerjoin(Debrief, Debrief.session_id == SimSession.id)
-        .where(SimSession.centre_id == instructor.centre_id,
-               SimSession.status == SessionStatus.IN_PROGRESS,
-               or_(Debrief.id.is_(None), Debrief.status == DebriefStatus.DRAFT))
-        .options(joinedload(SimSession.scenario_version).load_only(ScenarioVersion.title),
-                 joinedload(SimSession.room).load_only(Room.name))
-        .order_by(SimSession.starts_at, SimSession.id).limit(LIST_LIMIT)).all()
+    rows = session.execute(_debriefs_to_do(), {"user_id": instructor.id,
+                                               "centre_id": instructor.centre_id}).all()
     todos = [DebriefToDo(sim_session, debrief) for sim_session, debrief in rows]
     drafts = {todo.debrief.id: todo for todo in todos if todo.debrief is not None}
     if not drafts:
         return todos
-    written = or_(func.trim(LearnerFeedback.strengths) != "",
-                  func.trim(LearnerFeedback.to_improve) != "",
-                  func.trim(LearnerFeedback.learning_goals) != "")
-    missing = session.execute(
-        select(Debrief.id, User.id, User.name)
-        .join(SessionParticipant, SessionParticipant.session_id == Debrief.session_id)
-        .join(User, User.id == SessionParticipant.user_id)
-        .outerjoin(LearnerFeedback, and_(LearnerFeedback.debrief_id == Debrief.id,
-                                         LearnerFeedback.learner_id == User.id))
-        .where(Debrief.id.in_(list(drafts)),
-               SessionParticipant.attendance == Attendance.PRESENT,
-               or_(LearnerFeedback.id.is_(None), ~written))
-        .order_by(func.lower(User.name), User.id)).all()
+    missing = session.execute(_learners_without_feedback(),
+                              {"debrief_ids": list(drafts)}).all()
     for debrief_id, learner_id, name in missing:
         drafts[debrief_id].without_feedback.append((learner_id, name))
     return todos
+
+
+@functools.cache
+def _debriefs_to_do():
+    """Built once per process, as the next one: the instructors' home asks both on every
+    view, and building them cost more than running them. Values come as bound parameters."""
+    return (select(SimSession, Debrief)
+            .join(session_instructor,
+                  and_(session_instructor.c.session_id == SimSession.id,
+                       session_instructor.c.user_id == bindparam("user_id")))
+            .outerjoin(Debrief, Debrief.session_id == SimSession.id)
+            .where(SimSession.centre_id == bindparam("centre_id"),
+                   SimSession.status == SessionStatus.IN_PROGRESS,
+                   or_(Debrief.id.is_(None), Debrief.status == DebriefStatus.DRAFT))
+            .options(joinedload(SimSession.scenario_version).load_only(ScenarioVersion.title),
+                     joinedload(SimSession.room).load_only(Room.name))
+            .order_by(SimSession.starts_at, SimSession.id).limit(LIST_LIMIT))
+
+
+@functools.cache
+def _learners_without_feedback():
+    written = or_(func.trim(LearnerFeedback.strengths) != "",
+                  func.trim(LearnerFeedback.to_improve) != "",
+                  func.trim(LearnerFeedback.learning_goals) != "")
+    return (select(Debrief.id, User.id, User.name)
+            .join(SessionParticipant, SessionParticipant.session_id == Debrief.session_id)
+            .join(User, User.id == SessionParticipant.user_id)
+            .outerjoin(LearnerFeedback, and_(LearnerFeedback.debrief_id == Debrief.id,
+                                             LearnerFeedback.learner_id == User.id))
+            .where(Debrief.id.in_(bindparam("debrief_ids", expanding=True)),
+                   SessionParticipant.attendance == Attendance.PRESENT,
+                   or_(LearnerFeedback.id.is_(None), ~written))
+            .order_by(func.lower(User.name), User.id))
 
 
 def local_day_bounds(zone: str, now: datetime) -> tuple[datetime, datetime]:

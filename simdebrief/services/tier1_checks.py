@@ -9,10 +9,11 @@ or request of the learner is shown next to it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from simdebrief.errors import InvalidState
@@ -30,9 +31,31 @@ from simdebrief.services import audit
 WINDOW = timedelta(hours=24)
 
 
+@functools.cache
+def _debrief_of():
+    """The statements of the instructors' home are built once per process: building them
+    cost more than running them. Values come as bound parameters."""
+    return select(Debrief).where(Debrief.session_id == bindparam("session_id"))
+
+
+@functools.cache
+def _checks_of():
+    return select(Tier1Check).where(Tier1Check.session_id == bindparam("session_id"))
+
+
+@functools.cache
+def _sessions_in_window():
+    return (select(SimSession).where(
+        SimSession.centre_id == bindparam("centre_id"),
+        SimSession.instructors.any(User.id == bindparam("user_id")),
+        SimSession.status.in_((SessionStatus.IN_PROGRESS, SessionStatus.DEBRIEFED)),
+        SimSession.starts_at <= bindparam("now"), SimSession.ends_after())
+        .order_by(SimSession.starts_at, SimSession.id))
+
+
 def is_high_risk(session: Session, sim_session: SimSession) -> bool:
     centre = sim_session.centre
-    debrief = session.scalar(select(Debrief).where(Debrief.session_id == sim_session.id))
+    debrief = session.scalar(_debrief_of(), {"session_id": sim_session.id})
     triggers = set(debrief.triggers or ()) if debrief is not None else set()
     flags = set(sim_session.scenario_version.risk_flags or ())
     return bool(triggers & set(centre.high_risk_triggers or ())
@@ -64,19 +87,15 @@ def open_window(sim_session: SimSession, now: datetime) -> bool:
 def sessions_to_check(session: Session, instructor: User, now: datetime
                       ) -> list[SessionToCheck]:
     """High-risk sessions this instructor teaches whose 24 hours are running."""
-    candidates = session.scalars(
-        select(SimSession).where(
-            SimSession.centre_id == instructor.centre_id,
-            SimSession.instructors.any(User.id == instructor.id),
-            SimSession.status.in_((SessionStatus.IN_PROGRESS, SessionStatus.DEBRIEFED)),
-            SimSession.starts_at <= now, SimSession.ends_after(now - WINDOW))
-        .order_by(SimSession.starts_at, SimSession.id)).all()
+    candidates = session.scalars(_sessions_in_window(), {
+        "centre_id": instructor.centre_id, "user_id": instructor.id, "now": now,
+        **SimSession.ends_after_values(now - WINDOW)}).all()
     result = []
     for sim_session in candidates:
         if not is_high_risk(session, sim_session):
             continue
         checks = {c.learner_id: c for c in session.scalars(
-            select(Tier1Check).where(Tier1Check.session_id == sim_session.id))}
+            _checks_of(), {"session_id": sim_session.id})}
         learners = [LearnerToCheck(p.user, checks.get(p.user_id))
                     for p in sorted(sim_session.participants, key=lambda p: p.user.name.lower())
                     if p.attendance is Attendance.PRESENT]
