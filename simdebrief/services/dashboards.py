@@ -129,10 +129,21 @@ def todays_sessions(session: Session, centre: Centre, now: datetime) -> list[Sim
 
 
 def request_counts(session: Session, centre: Centre, now: datetime,
-                   among: Select | None = None) -> tuple[int, int]:
+                   among: Select | None = None, values: dict | None = None) -> tuple[int, int]:
     """(waiting, overdue) requests to talk of the centre, or of those ``among`` selects (a
-    supporter's queue): counted from their tier, urgency and times only, never from what the
-    learner wrote, by the rule the queue marks each request with (``support_triage``)."""
+    supporter's queue, with its bound ``values``): counted from their tier, urgency and times
+    only, never from what the learner wrote, by the rule the queue marks each request with
+    (``support_triage``)."""
+    rows = session.execute(_waiting_requests(among),
+                           {**(values or {}), "centre_id": centre.id}).all()
+    overdue = sum(now >= overdue_at(centre, row, row.at or row.created_at) for row in rows)
+    return len(rows), overdue
+
+
+@functools.cache
+def _waiting_requests(among: Select | None) -> Select:
+    """Built once per selection: ``among`` is one of the supporters' two queue statements
+    (``support.queue_query``), each built once itself."""
     referred = (select(SupportRequestEvent.request_id,
                        func.max(SupportRequestEvent.at).label("at"))
                 .where(SupportRequestEvent.action == "referred")
@@ -140,14 +151,12 @@ def request_counts(session: Session, centre: Centre, now: datetime,
     query = (select(SupportRequest.tier, SupportRequest.urgent, SupportRequest.created_at,
                     referred.c.at)
              .outerjoin(referred, referred.c.request_id == SupportRequest.id)
-             .where(SupportRequest.centre_id == centre.id,
+             .where(SupportRequest.centre_id == bindparam("centre_id"),
                     SupportRequest.status.in_(WAITING)))
     if among is not None:
         chosen = among.order_by(None).subquery()
         query = query.where(SupportRequest.id.in_(select(chosen.c.id)))
-    rows = session.execute(query).all()
-    overdue = sum(now >= overdue_at(centre, row, row.at or row.created_at) for row in rows)
-    return len(rows), overdue
+    return query
 
 
 def admin_todos(session: Session, centre: Centre, now: datetime) -> AdminToDos:

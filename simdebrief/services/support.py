@@ -7,11 +7,12 @@ never what it says.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, literal, or_, select
+from sqlalchemy import Select, and_, bindparam, literal, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from simdebrief.crisis_cues import has_self_harm_cue
@@ -264,17 +265,31 @@ def record_view(session: Session, *, request: SupportRequest, viewer: User, now:
 def queue_query(supporter: User) -> Select:
     """Unassigned requests of the supporter's tier, and the ongoing ones assigned to them,
     oldest first; never a colleague's case (the same rule as
-    ``policy.may_view_support_request``). A query, so that the page can take one page of it."""
+    ``policy.may_view_support_request``). A query, so that the page can take one page of it;
+    its values (``queue_values``) are bound when it runs.
+
+    Every supporter's page asks it (the navigation counts the queue), so it is built once per
+    process for supporters with a tier and once for those without."""
+    return _queue_statement(supporter.supporter_tier is not None)
+
+
+def queue_values(supporter: User) -> dict:
+    return {"supporter_id": supporter.id, "centre_id": supporter.centre_id,
+            "tier": supporter.supporter_tier}
+
+
+@functools.cache
+def _queue_statement(with_tier: bool) -> Select:
     # Each branch whole, so each reads its own index: the supporter's own requests by
     # (assignee, status), the tier's by (centre, tier, status). The centre is checked in
     # both, never outside them ("+ 0" in the first keeps SQLite from choosing the centre's
     # index for it, which would read every request the centre ever had).
-    conditions = [and_(SupportRequest.assignee_id == supporter.id,
+    conditions = [and_(SupportRequest.assignee_id == bindparam("supporter_id"),
                        SupportRequest.status.in_(STILL_OPEN),
-                       SupportRequest.centre_id + literal(0) == supporter.centre_id)]
-    if supporter.supporter_tier is not None:
-        conditions.append(and_(SupportRequest.centre_id == supporter.centre_id,
-                               SupportRequest.tier == supporter.supporter_tier,
+                       SupportRequest.centre_id + literal(0) == bindparam("centre_id"))]
+    if with_tier:
+        conditions.append(and_(SupportRequest.centre_id == bindparam("centre_id"),
+                               SupportRequest.tier == bindparam("tier"),
                                SupportRequest.status.in_(STILL_OPEN),
                                SupportRequest.assignee_id.is_(None)))
     return (select(SupportRequest)

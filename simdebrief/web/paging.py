@@ -35,9 +35,11 @@ class Window:
 
 
 def window(session: Session, query: Select, *, per_page: int, page: int | None = None,
-           scalars: bool = True) -> Window:
-    """Rows ``per_page`` × (page − 1) onwards of an ordered query, and whether more follow."""
+           scalars: bool = True, values: dict | None = None) -> Window:
+    """Rows ``per_page`` × (page − 1) onwards of an ordered query (with the bound
+    ``values`` of a statement built once), and whether more follow."""
     page = page or page_number()
     limited = query.limit(per_page + 1).offset((page - 1) * per_page)
-    rows = list(session.scalars(limited) if scalars else session.execute(limited))
+    rows = list(session.scalars(limited, values) if scalars
+                else session.execute(limited, values))
     return Window(rows[:per_page], page, len(rows) > per_page)

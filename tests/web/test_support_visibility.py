@@ -89,7 +89,8 @@ def test_the_queue_reads_open_requests_through_its_indexes_never_the_closed_hist
 
     with app.app_context():
         supporter = db.session.get(User, people.ids["peer"])
-        statement = support.queue_query(supporter).limit(51)
+        statement = (support.queue_query(supporter).limit(51)
+                     .params(**support.queue_values(supporter)))
         compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
         plan = " | ".join(row[-1] for row in db.session.execute(
             text(f"EXPLAIN QUERY PLAN {compiled}")))

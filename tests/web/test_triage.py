@@ -168,7 +168,8 @@ def overdue_by_triage(supporter: User, now) -> int:
     """What the queue marks overdue, request by request, for this supporter."""
     from simdebrief.services import support_triage
 
-    waiting = db.session.scalars(support.queue_query(supporter)).unique().all()
+    waiting = db.session.scalars(support.queue_query(supporter),
+                                 support.queue_values(supporter)).unique().all()
     return sum(row.overdue for row in support_triage.triage(waiting, now)
                if row.waiting is not None)
 
@@ -201,7 +202,8 @@ def test_the_supporters_home_says_how_many_waiting_requests_are_past_their_targe
                 supporter = db.session.get(User, people.ids[key])
                 _waiting, count = dashboards.request_counts(
                     db.session, supporter.centre, clock.now(),
-                    among=support.queue_query(supporter))
+                    among=support.queue_query(supporter),
+                    values=support.queue_values(supporter))
                 assert count == overdue_by_triage(supporter, clock.now()), (key, minutes)
                 counted.append(count)
     assert max(counted) >= 2  # both learners' requests, two days on

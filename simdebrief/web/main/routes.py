@@ -79,7 +79,8 @@ def dashboard():
     if policy.may_work_support_queue(current_user):
         waiting, overdue = dashboards.request_counts(
             db.session, current_user.centre, current_now(),
-            among=support.queue_query(current_user))
+            among=support.queue_query(current_user),
+            values=support.queue_values(current_user))
     to_check, debriefs_to_do, admin_to_do = [], [], None
     if current_user.role in (Role.INSTRUCTOR, Role.ADMIN):
         to_check = tier1_checks.sessions_to_check(db.session, current_user, current_now())

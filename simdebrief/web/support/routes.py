@@ -111,7 +111,8 @@ def waiting_text(waiting: timedelta) -> str:
 @supporters_only
 def queue():
     now = current_now()
-    page = paging.window(db.session, support.queue_query(current_user), per_page=QUEUE_PAGE)
+    page = paging.window(db.session, support.queue_query(current_user), per_page=QUEUE_PAGE,
+                         values=support.queue_values(current_user))
     rows = support_triage.triage(page.items, now)
     return render_template("support/queue.html", rows=rows, page=page, now=now,
                            tier_names=TIER_NAMES, status_names=STATUS_NAMES,
