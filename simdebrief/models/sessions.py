@@ -120,8 +120,11 @@ class SimSession(Base):
         return {"now": now, "earliest_start": now - MAX_SESSION_LENGTH}
 
     @classmethod
-    def over(cls, now: datetime):
-        """Ended. A session that ended had started: the start bound serves the index."""
+    def over(cls, now: datetime | None = None):
+        """Ended. A session that ended had started: the start bound serves the index.
+        Without ``now``, it is the bound parameter "now"."""
+        if now is None:
+            return and_(cls.ends_at < bindparam("now"), cls.starts_at < bindparam("now"))
         return and_(cls.ends_at < now, cls.starts_at < now)
 
     @classmethod

@@ -6,9 +6,10 @@ to its field and left out of the query; the list still shows.
 
 from __future__ import annotations
 
+import functools
 from datetime import time, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
@@ -48,14 +49,9 @@ class SessionFilterForm(Form):
 def filter_form(session, centre_id: int, args) -> SessionFilterForm:
     """The form bound to the query string, with the centre's rooms and the scenarios."""
     form = SessionFilterForm(formdata=args)
-    rooms = session.execute(select(Room.id, Room.name).where(Room.centre_id == centre_id)
-                            .order_by(func.lower(Room.name))).all()
+    rooms = session.execute(_rooms(), {"centre_id": centre_id}).all()
     form.room.choices = choices([(0, _("Any room"))] + [(i, name) for i, name in rooms])
-    title = ScenarioVersion.title_expression(current_language())
-    scenarios = session.execute(
-        select(Scenario.id, title)
-        .join(ScenarioVersion, ScenarioVersion.id == Scenario.current_version_id)
-        .order_by(func.lower(title))).all()
+    scenarios = session.execute(_scenarios(current_language())).all()
     form.scenario.choices = choices([(0, _("Any scenario"))] + [(i, t) for i, t in scenarios])
     form.status.choices = choices([("", _("Any status"))] + [
         (status.value, session_status(status)) for status in SessionStatus])
@@ -63,31 +59,61 @@ def filter_form(session, centre_id: int, args) -> SessionFilterForm:
     return form
 
 
+@functools.cache
+def _rooms() -> Select:
+    """The list's statements are built once per process (per language, per shape of the
+    filters): building them cost more than running them. Values come as bound parameters."""
+    return (select(Room.id, Room.name).where(Room.centre_id == bindparam("centre_id"))
+            .order_by(func.lower(Room.name)))
+
+
+@functools.cache
+def _scenarios(language: str) -> Select:
+    title = ScenarioVersion.title_expression(language)
+    return (select(Scenario.id, title)
+            .join(ScenarioVersion, ScenarioVersion.id == Scenario.current_version_id)
+            .order_by(func.lower(title)))
+
+
 def _valid(field):
     return field.data if field.raw_data and not field.errors else None
 
 
-def apply(query: Select, form: SessionFilterForm, zone: str) -> Select:
-    """The query narrowed by every filter that was given and is valid. Dates are whole days
-    in the centre's zone; a session counts when any part of it falls in the range."""
+def bound(form: SessionFilterForm, zone: str) -> tuple[frozenset[str], dict]:
+    """Which filters were given and are valid, and their values for ``apply``'s bound
+    parameters. Dates are whole days in the centre's zone; a session counts when any part
+    of it falls in the range."""
     date_from, date_to = _valid(form.date_from), _valid(form.date_to)
     if date_to and date_from and date_to < date_from:
         date_to = None
+    values: dict = {}
     if date_from:
-        query = query.where(SimSession.ends_after(local_to_utc(date_from, time(0, 0), zone)))
+        values.update(SimSession.ends_after_values(local_to_utc(date_from, time(0, 0), zone)))
     if date_to:
-        query = query.where(SimSession.starts_at < local_to_utc(
-            date_to + timedelta(days=1), time(0, 0), zone))
-    room = _valid(form.room)
-    if room:
-        query = query.where(SimSession.room_id == room)
-    scenario = _valid(form.scenario)
-    if scenario:
+        values["before"] = local_to_utc(date_to + timedelta(days=1), time(0, 0), zone)
+    if _valid(form.room):
+        values["room_id"] = _valid(form.room)
+    if _valid(form.scenario):
+        values["scenario_id"] = _valid(form.scenario)
+    if _valid(form.status):
+        values["status"] = SessionStatus(_valid(form.status))
+    return frozenset(values), values
+
+
+def apply(query: Select, given: frozenset[str]) -> Select:
+    """The query narrowed by the ``given`` filters (``bound``), their values bound."""
+    if "ends_after" in given:
+        query = query.where(SimSession.ends_after())
+    if "before" in given:
+        query = query.where(SimSession.starts_at < bindparam("before"))
+    if "room_id" in given:
+        query = query.where(SimSession.room_id == bindparam("room_id"))
+    if "scenario_id" in given:
         query = query.where(SimSession.scenario_version_id.in_(
-            select(ScenarioVersion.id).where(ScenarioVersion.scenario_id == scenario)))
-    status = _valid(form.status)
-    if status:
-        query = query.where(SimSession.status == SessionStatus(status))
+            select(ScenarioVersion.id)
+            .where(ScenarioVersion.scenario_id == bindparam("scenario_id"))))
+    if "status" in given:
+        query = query.where(SimSession.status == bindparam("status"))
     return query
 
 

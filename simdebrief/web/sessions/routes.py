@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, time
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from simdebrief import policy
@@ -23,6 +24,7 @@ from simdebrief.models import (
     SimSession,
     User,
 )
+from simdebrief.scenario_translations import current_language
 from simdebrief.services import (
     checkins,
     debriefing,
@@ -116,34 +118,46 @@ def _session_form_page(form, sim_session=None, warnings=None):
                            warnings=warnings or []), status
 
 
-@bp.get("/")
-@planners_only
-def index():
-    now = current_now()
-    show = request.args.get("show", "upcoming")
-    mine = request.args.get("mine") == "1"
-    query = select(SimSession).where(SimSession.centre_id == current_user.centre_id)
+@functools.cache
+def _list_statement(show: str, mine: bool, given: frozenset[str], language: str) -> Select:
+    """Built once per shape of the list (which sessions, mine or all, which filters, the
+    language of the titles): building it cost more than running it. Values are bound."""
+    query = select(SimSession).where(SimSession.centre_id == bindparam("centre_id"))
     if show == "past":
-        query = query.where(SimSession.over(now)).order_by(SimSession.starts_at.desc())
+        query = query.where(SimSession.over()).order_by(SimSession.starts_at.desc())
     elif show == "all":
         query = query.order_by(SimSession.starts_at.desc())
     else:
-        show = "upcoming"
-        query = query.where(SimSession.not_over(now)).order_by(SimSession.starts_at)
+        query = query.where(SimSession.not_over()).order_by(SimSession.starts_at)
     if mine:
-        query = query.where(SimSession.instructors.any(User.id == current_user.id))
-    filter_form = filters.filter_form(db.session, current_user.centre_id, request.args)
-    query = filters.apply(query, filter_form, current_user.centre.timezone)
+        query = query.where(SimSession.instructors.any(User.id == bindparam("user_id")))
+    query = filters.apply(query, given)
     # The list shows the scenario's title, never its content: the version's document (the
     # largest column of the database) stays unloaded.
     # Each session's places are counted in SQL beside it, not loaded to be counted.
     places = (select(func.count(SessionParticipant.id))
               .where(SessionParticipant.session_id == SimSession.id)
               .correlate(SimSession).scalar_subquery())
-    query = query.add_columns(places.label("places")).options(
-        scenario_title_only(), selectinload(SimSession.instructors).load_only(User.name))
-    page = paging.window(db.session, query.order_by(SimSession.id), per_page=PAGE_SIZE,
-                         scalars=False)
+    return (query.add_columns(places.label("places"))
+            .options(scenario_title_only(language),
+                     selectinload(SimSession.instructors).load_only(User.name))
+            .order_by(SimSession.id))
+
+
+@bp.get("/")
+@planners_only
+def index():
+    now = current_now()
+    show = request.args.get("show", "upcoming")
+    if show not in ("past", "all"):
+        show = "upcoming"
+    mine = request.args.get("mine") == "1"
+    filter_form = filters.filter_form(db.session, current_user.centre_id, request.args)
+    given, values = filters.bound(filter_form, current_user.centre.timezone)
+    values.update(centre_id=current_user.centre_id, user_id=current_user.id,
+                  **SimSession.not_over_values(now))
+    page = paging.window(db.session, _list_statement(show, mine, given, current_language()),
+                         per_page=PAGE_SIZE, scalars=False, values=values)
     return render_template("sessions/index.html", page=page, show=show, mine=mine,
                            filter_form=filter_form, filtering=filters.active(filter_form),
                            filter_args=filters.pager_args(filter_form))
