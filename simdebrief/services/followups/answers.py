@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import literal, or_, select, update
+from sqlalchemy import Select, bindparam, literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from simdebrief.errors import InvalidInput, InvalidState, LinkExpired, LinkInvalid
@@ -199,12 +200,7 @@ def _group_keys(session: Session, user: User, *, skip: int, take: int) -> list[t
     page one reads a few dozen rows whatever the learner's history."""
     keys: list[tuple] = []
     seen: set[tuple] = set()
-    rows = session.execute(
-        select(FollowUp.session_id, FollowUp.track_id)
-        .where(FollowUp.user_id == user.id)
-        .order_by(FollowUp.anchor_at.desc(), FollowUp.session_id.desc(),
-                  FollowUp.track_id.desc())
-        .execution_options(yield_per=200))
+    rows = session.execute(_groups_newest_first(), {"user_id": user.id})
     for session_id, track_id in rows:
         key = (session_id, track_id)
         if key in seen:
@@ -215,6 +211,32 @@ def _group_keys(session: Session, user: User, *, skip: int, take: int) -> list[t
             break
     rows.close()
     return keys[skip:]
+
+
+@functools.cache
+def _page_of_groups() -> Select:
+    """Built once per process: building it (and its loaders) cost more than running it."""
+    return (select(FollowUp)
+            .where(or_(FollowUp.session_id.in_(bindparam("session_ids", expanding=True)),
+                       FollowUp.track_id.in_(bindparam("track_ids", expanding=True))),
+                   # "+ 0" keeps SQLite on the session and track indexes (a page's few
+                   # groups) rather than every stage of the learner.
+                   FollowUp.user_id + literal(0) == bindparam("user_id"))
+            .options(selectinload(FollowUp.stage),
+                     # Named by date in the centre's zone, never by the scenario.
+                     selectinload(FollowUp.session).load_only(
+                         SimSession.id, SimSession.starts_at, SimSession.centre_id),
+                     selectinload(FollowUp.track))
+            .order_by(FollowUp.due_at, FollowUp.id))
+
+
+@functools.cache
+def _groups_newest_first() -> Select:
+    return (select(FollowUp.session_id, FollowUp.track_id)
+            .where(FollowUp.user_id == bindparam("user_id"))
+            .order_by(FollowUp.anchor_at.desc(), FollowUp.session_id.desc(),
+                      FollowUp.track_id.desc())
+            .execution_options(yield_per=200))
 
 
 def timeline_of(session: Session, user: User, *, page: int = 1,
@@ -229,18 +251,9 @@ def timeline_of(session: Session, user: User, *, page: int = 1,
         return [], False
     session_ids = {session_id for session_id, _track in keys if session_id is not None}
     track_ids = {track_id for _session, track_id in keys if track_id is not None}
-    rows = session.scalars(
-        select(FollowUp).where(or_(FollowUp.session_id.in_(session_ids),
-                                   FollowUp.track_id.in_(track_ids)),
-                               # "+ 0" keeps SQLite on the session and track indexes (a
-                               # page's few groups) rather than every stage of the learner.
-                               FollowUp.user_id + literal(0) == user.id)
-        .options(selectinload(FollowUp.stage),
-                 # Named by date in the centre's zone, never by the scenario.
-                 selectinload(FollowUp.session).load_only(SimSession.id, SimSession.starts_at,
-                                                          SimSession.centre_id),
-                 selectinload(FollowUp.track))
-        .order_by(FollowUp.due_at, FollowUp.id))
+    rows = session.scalars(_page_of_groups(), {"session_ids": list(session_ids),
+                                               "track_ids": list(track_ids),
+                                               "user_id": user.id})
     wanted = set(keys)
     groups: dict[tuple, TimelineGroup] = {}
     for followup in rows:
@@ -263,15 +276,20 @@ def timeline_of(session: Session, user: User, *, page: int = 1,
 TREND_ANSWERS = 60
 
 
+@functools.cache
+def _latest_answers(limit: int) -> Select:
+    return (select(CheckIn).where(CheckIn.user_id == bindparam("user_id"),
+                                  CheckIn.skipped.is_(False),
+                                  CheckIn.payload_sealed.is_not(None))
+            .order_by(CheckIn.created_at.desc(), CheckIn.id.desc()).limit(limit))
+
+
 def distress_points(session: Session, user: User,
                     limit: int = TREND_ANSWERS) -> list[tuple[datetime, int]]:
     """(when, distress) of the learner's latest ``limit`` answers that have a score, oldest
     first. Each answer is sealed, so only the latest ones are read and decrypted: the cost of
     a view stays the same however long the learner's history grows."""
-    latest = session.scalars(
-        select(CheckIn).where(CheckIn.user_id == user.id, CheckIn.skipped.is_(False),
-                              CheckIn.payload_sealed.is_not(None))
-        .order_by(CheckIn.created_at.desc(), CheckIn.id.desc()).limit(limit))
+    latest = session.scalars(_latest_answers(limit), {"user_id": user.id})
     points = [(checkin.created_at, checkin.distress) for checkin in latest
               if checkin.distress is not None]
     return points[::-1]

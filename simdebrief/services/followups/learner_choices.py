@@ -4,9 +4,10 @@ after a real event.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from simdebrief.errors import InvalidInput, InvalidState
@@ -94,11 +95,16 @@ def set_choice(session: Session, *, user: User, action: str, now: datetime,
 
 def choices_of(session: Session, user: User, limit: int | None = None) -> list[FollowUpChoice]:
     """The learner's choices, the latest first (``limit`` of them when given)."""
-    query = (select(FollowUpChoice).where(FollowUpChoice.user_id == user.id)
+    return list(session.scalars(_choices_latest_first(limit), {"user_id": user.id}))
+
+
+@functools.cache
+def _choices_latest_first(limit: int | None) -> Select:
+    """Built once per process, as ``_tracks_latest_first``: the learner's timeline asks
+    both on every view, and building them cost more than running them."""
+    query = (select(FollowUpChoice).where(FollowUpChoice.user_id == bindparam("user_id"))
              .order_by(FollowUpChoice.at.desc(), FollowUpChoice.id.desc()))
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.scalars(query))
+    return query if limit is None else query.limit(limit)
 
 
 
@@ -155,8 +161,13 @@ def end_track(session: Session, *, track: EventTrack, user: User, now: datetime)
 
 
 def tracks_of(session: Session, user: User) -> list[EventTrack]:
-    return list(session.scalars(select(EventTrack).where(EventTrack.user_id == user.id)
-                                .order_by(EventTrack.started_at.desc(), EventTrack.id.desc())))
+    return list(session.scalars(_tracks_latest_first(), {"user_id": user.id}))
+
+
+@functools.cache
+def _tracks_latest_first() -> Select:
+    return (select(EventTrack).where(EventTrack.user_id == bindparam("user_id"))
+            .order_by(EventTrack.started_at.desc(), EventTrack.id.desc()))
 
 
 
