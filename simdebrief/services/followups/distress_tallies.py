@@ -16,10 +16,11 @@ about every batch of the centre, as before.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, false, func, or_, select, true, update
+from sqlalchemy import Select, and_, bindparam, delete, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from simdebrief.models import (
@@ -76,7 +77,15 @@ def _answered_batches(centre: Centre, k: int, batches: set[tuple] | None = None)
 def window_lengths(session: Session) -> list[int]:
     """Every answer window's length in days, as the stages have them: a held stage closes at
     the end of its window, so the questions about closing name each length."""
-    return list(session.scalars(select(FollowUpStage.window_days).distinct()))
+    return list(session.scalars(_window_lengths()))
+
+
+@functools.cache
+def _window_lengths() -> Select:
+    """The overview asks this module's questions on every view; those whose shape never
+    changes are built once per process (``_closing``'s once per set of window lengths), as
+    building them cost more than running them. Values come as bound parameters."""
+    return select(FollowUpStage.window_days).distinct()
 
 
 def _closing(session: Session, centre: Centre, since: datetime, now: datetime,
@@ -84,18 +93,29 @@ def _closing(session: Session, centre: Centre, since: datetime, now: datetime,
     """Batches with a stage that closed as time passed, from ``since`` up to ``now``: a sent
     stage at its expiry, a held stage at the end of its window (``figures.open_batches_query``
     decides the same in the other direction). Read through the (status, due) index."""
+    lengths = tuple(windows)
+    values = {"centre_id": centre.id, "since": since, "now": now}
+    for index, days in enumerate(lengths):
+        values[f"held_from_{index}"] = since - timedelta(days=days)
+        values[f"held_to_{index}"] = now - timedelta(days=days)
+    return {tuple(row) for row in session.execute(_closing_statement(lengths), values)}
+
+
+@functools.cache
+def _closing_statement(windows: tuple[int, ...]) -> Select:
     held_closing = [and_(FollowUpStage.window_days == days,
-                         FollowUp.due_at >= since - timedelta(days=days),
-                         FollowUp.due_at <= now - timedelta(days=days)) for days in windows]
-    return {tuple(row) for row in session.execute(
-        select(FollowUp.session_id, FollowUp.stage_id).distinct()
-        .join(FollowUpStage, FollowUpStage.id == FollowUp.stage_id)
-        .where(FollowUp.status.in_((FollowUpStatus.SENT, *HELD)),
-               FollowUp.centre_id == centre.id,
-               or_(and_(FollowUp.status == FollowUpStatus.SENT,
-                        FollowUp.expires_at >= since, FollowUp.expires_at <= now),
-                   and_(FollowUp.status.in_(HELD), or_(*held_closing))
-                   if held_closing else false())))}
+                         FollowUp.due_at >= bindparam(f"held_from_{index}"),
+                         FollowUp.due_at <= bindparam(f"held_to_{index}"))
+                    for index, days in enumerate(windows)]
+    return (select(FollowUp.session_id, FollowUp.stage_id).distinct()
+            .join(FollowUpStage, FollowUpStage.id == FollowUp.stage_id)
+            .where(FollowUp.status.in_((FollowUpStatus.SENT, *HELD)),
+                   FollowUp.centre_id == bindparam("centre_id"),
+                   or_(and_(FollowUp.status == FollowUpStatus.SENT,
+                            FollowUp.expires_at >= bindparam("since"),
+                            FollowUp.expires_at <= bindparam("now")),
+                       and_(FollowUp.status.in_(HELD), or_(*held_closing))
+                       if held_closing else false())))
 
 
 def _stale(session: Session, centre: Centre, k: int, open_query,
@@ -136,8 +156,14 @@ def _stale(session: Session, centre: Centre, k: int, open_query,
 
 
 def _k_changed(session: Session, centre: Centre, k: int) -> bool:
-    return session.scalar(select(DistressPoolTally.id).where(
-        DistressPoolTally.centre_id == centre.id, DistressPoolTally.k != k).limit(1)) is not None
+    return session.scalar(_tallied_with_other_k(), {"centre_id": centre.id, "k": k}) is not None
+
+
+@functools.cache
+def _tallied_with_other_k() -> Select:
+    return (select(DistressPoolTally.id)
+            .where(DistressPoolTally.centre_id == bindparam("centre_id"),
+                   DistressPoolTally.k != bindparam("k")).limit(1))
 
 
 def _reset(session: Session, centre: Centre) -> None:
@@ -183,6 +209,13 @@ def _recount(session: Session, centre: Centre, batches: list[tuple]) -> dict[str
     return found
 
 
+@functools.cache
+def _marked_batches() -> Select:
+    return (select(DistressBatchMark.session_id, DistressBatchMark.stage_id).distinct()
+            .where(DistressBatchMark.centre_id == bindparam("centre_id"))
+            .limit(CANDIDATES_AT_MOST + 1))
+
+
 def _batches_to_ask(session: Session, centre: Centre, state: DistressTallyState | None,
                     now: datetime, windows: list[int],
                     taken: set[tuple] = frozenset()) -> set[tuple] | None:
@@ -191,9 +224,7 @@ def _batches_to_ask(session: Session, centre: Centre, state: DistressTallyState 
     None means every batch: no last look on record, a clock set back, or too many. The same
     questions are asked in every case, so a page asks as many at any size."""
     marked = taken | {tuple(row) for row in session.execute(
-        select(DistressBatchMark.session_id, DistressBatchMark.stage_id).distinct()
-        .where(DistressBatchMark.centre_id == centre.id)
-        .limit(CANDIDATES_AT_MOST + 1))}
+        _marked_batches(), {"centre_id": centre.id})}
     since = state.checked_until if state is not None else now
     batches = marked | _closing(session, centre, min(since, now), now, windows)
     if state is None or since > now + CLOCK_SLACK or len(batches) > CANDIDATES_AT_MOST:

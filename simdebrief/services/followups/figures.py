@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from simdebrief.languages import gettext as _
@@ -152,21 +153,31 @@ def weekly_load(session: Session, centre: Centre, now: datetime,
     included), and SQL puts each waiting stage in its week (one CASE that stops at the first
     bound it is under) and counts per week, however many stages there are."""
     zone = ZoneInfo(centre.timezone)
-    waiting = (FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED)
     today = now.astimezone(zone).date()
     mondays = [today - timedelta(days=today.weekday()) + timedelta(weeks=n)
                for n in range(weeks + 1)]
     bounds = [at_local(monday, 0, zone) for monday in mondays]
-    # Week -1 is overdue; week n runs up to the (n + 1)th Monday (this Monday is before now).
-    week = case((FollowUp.due_at <= now, -1),
-                *((FollowUp.due_at < end, index) for index, end in enumerate(bounds[1:])))
-    placed = (select(week.label("week"))
-              .where(FollowUp.centre_id == centre.id, FollowUp.status.in_(waiting),
-                     FollowUp.due_at < bounds[-1]).subquery())
-    per_week = dict(session.execute(
-        select(placed.c.week, func.count()).group_by(placed.c.week)).all())
+    per_week = dict(session.execute(_stages_per_week(weeks), {
+        "centre_id": centre.id, "now": now,
+        **{f"week_end_{index}": end for index, end in enumerate(bounds[1:])}}).all())
     return per_week.get(-1, 0), [WeekLoad(monday, per_week.get(index, 0))
                                  for index, monday in enumerate(mondays[:weeks])]
+
+
+@functools.cache
+def _stages_per_week(weeks: int) -> Select:
+    """Built once per number of weeks (the overview asks on every view; building it cost
+    more than running it); the weeks' ends are bound as ``week_end_0`` onwards."""
+    waiting = (FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED)
+    # Week -1 is overdue; week n runs up to the (n + 1)th Monday (this Monday is before now).
+    week = case((FollowUp.due_at <= bindparam("now"), -1),
+                *((FollowUp.due_at < bindparam(f"week_end_{index}"), index)
+                  for index in range(weeks)))
+    placed = (select(week.label("week"))
+              .where(FollowUp.centre_id == bindparam("centre_id"),
+                     FollowUp.status.in_(waiting),
+                     FollowUp.due_at < bindparam(f"week_end_{weeks - 1}")).subquery())
+    return select(placed.c.week, func.count()).group_by(placed.c.week)
 
 
 @dataclass

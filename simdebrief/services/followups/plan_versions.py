@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import force_locale
-from sqlalchemy import and_, select, update
+from sqlalchemy import Select, and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -240,9 +241,15 @@ def ensure_plans(session: Session, centre: Centre, now: datetime) -> list[Follow
 def plans_of(session: Session, centre: Centre) -> list[FollowUpPlan]:
     """Every version of every plan, newest version first within each kind."""
     order = {kind: index for index, kind in enumerate(PlanKind)}
-    plans = session.scalars(select(FollowUpPlan).where(FollowUpPlan.centre_id == centre.id)
-                            .options(selectinload(FollowUpPlan.stages))).all()
+    plans = session.scalars(_plans_with_stages(), {"centre_id": centre.id}).all()
     return sorted(plans, key=lambda p: (order[p.kind], -p.version))
+
+
+@functools.cache
+def _plans_with_stages() -> Select:
+    """Built once per process: the admin's overview asks it on every view."""
+    return (select(FollowUpPlan).where(FollowUpPlan.centre_id == bindparam("centre_id"))
+            .options(selectinload(FollowUpPlan.stages)))
 
 
 def validate_stages(stages: list[StageInput]) -> None:
