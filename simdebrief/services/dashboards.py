@@ -140,10 +140,11 @@ def request_counts(session: Session, centre: Centre, now: datetime,
     return len(rows), overdue
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4)
 def _waiting_requests(among: Select | None) -> Select:
-    """Built once per selection: ``among`` is one of the supporters' two queue statements
-    (``support.queue_query``), each built once itself."""
+    """Built once per selection: ``among`` is None or one of the supporters' two queue
+    statements (``support.queue_query``), each built once itself. Bounded all the same, as a
+    statement is kept by its identity."""
     referred = (select(SupportRequestEvent.request_id,
                        func.max(SupportRequestEvent.at).label("at"))
                 .where(SupportRequestEvent.action == "referred")

@@ -78,7 +78,7 @@ def waiting_count(session: Session, supporter: User) -> int:
     return session.scalar(_waiting_in(queue_query(supporter)), queue_values(supporter))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4)
 def _waiting_in(queue: Select) -> Select:
     """Built once per queue statement (there are two): the navigation asks it on every
     supporter's page."""

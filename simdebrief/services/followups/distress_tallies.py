@@ -101,7 +101,12 @@ def _closing(session: Session, centre: Centre, since: datetime, now: datetime,
     return {tuple(row) for row in session.execute(_closing_statement(lengths), values)}
 
 
-@functools.cache
+#: Sets of window lengths whose closing question is kept built: the stages' lengths are the
+#: admins' to edit, so the sets seen in a process are few but not fixed.
+CLOSING_SHAPES_KEPT = 16
+
+
+@functools.lru_cache(maxsize=CLOSING_SHAPES_KEPT)
 def _closing_statement(windows: tuple[int, ...]) -> Select:
     held_closing = [and_(FollowUpStage.window_days == days,
                          FollowUp.due_at >= bindparam(f"held_from_{index}"),
