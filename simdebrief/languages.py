@@ -122,7 +122,8 @@ def install_domain(babel, jinja_env) -> None:
 def _formatted(eval_ctx, text: str, variables: dict) -> str:
     if eval_ctx.autoescape:
         text = Markup(text)  # noqa: S704  (the catalogue's own text; the values get escaped by %)
-    return text % variables
+    # Most of a page's strings have no "%" at all, and formatting them changes nothing.
+    return text % variables if variables or "%" in text else text
 
 
 @pass_eval_context
