@@ -150,9 +150,16 @@ def date_text(day: date | datetime, style: str = "date", zone: str | None = None
 
 
 def span_text(start: datetime, end: datetime, zone: str) -> str:
+    """From ``start`` to ``end`` in ``zone``: the end's date is left out when it is the
+    start's. Kept as ``local_text``'s texts are (a list shows a span per row)."""
+    return _span(start, end, zone, current_locale())
+
+
+@lru_cache(maxsize=FORMATTED_KEPT)
+def _span(start: datetime, end: datetime, zone: str, locale: Locale) -> str:
     same_day = to_local(start, zone).date() == to_local(end, zone).date()
-    end_text = local_text(end, zone, "time" if same_day else "datetime")
-    return f"{local_text(start, zone)}–{end_text}"
+    end_text = _formatted(end, zone, "time" if same_day else "datetime", locale)
+    return f"{_formatted(start, zone, 'datetime', locale)}–{end_text}"
 
 
 def number_text(value: float | int) -> str:

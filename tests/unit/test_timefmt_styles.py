@@ -61,3 +61,25 @@ def test_a_moment_kept_written_out_is_rewritten_for_each_language_zone_and_style
         with force_locale("en"):
             assert timefmt.local_text(MOMENT, "Europe/Copenhagen") == first
     assert timefmt._formatted.cache_parameters()["maxsize"] == timefmt.FORMATTED_KEPT  # bounded
+
+
+def test_a_span_kept_written_out_follows_the_language_and_the_days_it_covers(app):
+    """``span_text`` keeps what it wrote too; the end's date shows only on another day."""
+    from datetime import timedelta
+
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"):
+        with force_locale("en"):
+            same_day = timefmt.span_text(MOMENT, MOMENT + timedelta(hours=2),
+                                         "Europe/Copenhagen")
+            assert same_day == "Mon 30 Nov 2026, 06:27–08:27"
+            assert timefmt.span_text(MOMENT, MOMENT + timedelta(days=1), "Europe/Copenhagen"
+                                     ) == "Mon 30 Nov 2026, 06:27–Tue 1 Dec 2026, 06:27"
+        with force_locale("da"):
+            assert timefmt.span_text(MOMENT, MOMENT + timedelta(hours=2),
+                                     "Europe/Copenhagen") == "man. 30. nov. 2026 06.27–08.27"
+        with force_locale("en"):
+            assert timefmt.span_text(MOMENT, MOMENT + timedelta(hours=2),
+                                     "Europe/Copenhagen") == same_day
+    assert timefmt._span.cache_parameters()["maxsize"] == timefmt.FORMATTED_KEPT  # bounded
