@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request, url_for
+from flask import g, request, url_for
 from flask_login import current_user
 
 from simdebrief import policy
@@ -64,11 +64,21 @@ class NavItem:
 
 def _count_for(target: str, user: User) -> int | None:
     if target == "support.queue":
+        counted = g.get("support_waiting_counted")
+        if counted is not None:
+            return counted
         from simdebrief.extensions import db
         from simdebrief.services import support_triage
 
         return support_triage.waiting_count(db.session, user)
     return None
+
+
+def waiting_counted(count: int) -> None:
+    """A page that has counted the reader's queue's waiting requests (the supporter's home,
+    through ``dashboards.request_counts``) hands the count to the navigation, which would
+    otherwise ask the database the same question again."""
+    g.support_waiting_counted = count
 
 
 def role_name(role: Role) -> str:

@@ -207,3 +207,21 @@ def test_the_supporters_home_says_how_many_waiting_requests_are_past_their_targe
                 assert count == overdue_by_triage(supporter, clock.now()), (key, minutes)
                 counted.append(count)
     assert max(counted) >= 2  # both learners' requests, two days on
+
+
+@both_databases
+def test_the_supporters_home_counts_its_waiting_requests_once(app, people, clock):
+    """The home's count and the navigation's are one question: both say two."""
+    from tests.web.test_page_queries import counted_queries, tables_read
+
+    ask(client_for(app, people, "student"), message="First.")
+    ask(client_for(app, people, "student2"), message="Second.")
+    peer = client_for(app, people, "peer")
+    with counted_queries(app) as statements:
+        home = peer.get("/dashboard").get_data(as_text=True)
+    assert "2 requests are waiting to be taken." in home
+    assert "(2 waiting)" in home  # the navigation's count
+    asking = [s for s in statements if "support_request" in tables_read(s)]
+    assert len(asking) == 1, asking
+    # Elsewhere the navigation still asks for itself.
+    assert "(2 waiting)" in peer.get("/support/").get_data(as_text=True)

@@ -33,7 +33,7 @@ from simdebrief.services import (
     support,
     tier1_checks,
 )
-from simdebrief.web import public
+from simdebrief.web import navigation, public
 from simdebrief.web.forms import EmptyForm
 from simdebrief.web.loaders import scenario_title_only
 
@@ -81,6 +81,7 @@ def dashboard():
             db.session, current_user.centre, current_now(),
             among=support.queue_query(current_user),
             values=support.queue_values(current_user))
+        navigation.waiting_counted(waiting)
     to_check, debriefs_to_do, admin_to_do = [], [], None
     if current_user.role in (Role.INSTRUCTOR, Role.ADMIN):
         to_check = tier1_checks.sessions_to_check(db.session, current_user, current_now())
