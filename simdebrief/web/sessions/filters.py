@@ -91,12 +91,13 @@ def bound(form: SessionFilterForm, zone: str) -> tuple[frozenset[str], dict]:
         values.update(SimSession.ends_after_values(local_to_utc(date_from, time(0, 0), zone)))
     if date_to:
         values["before"] = local_to_utc(date_to + timedelta(days=1), time(0, 0), zone)
-    if _valid(form.room):
-        values["room_id"] = _valid(form.room)
-    if _valid(form.scenario):
-        values["scenario_id"] = _valid(form.scenario)
-    if _valid(form.status):
-        values["status"] = SessionStatus(_valid(form.status))
+    room, scenario, status = _valid(form.room), _valid(form.scenario), _valid(form.status)
+    if room:
+        values["room_id"] = room
+    if scenario:
+        values["scenario_id"] = scenario
+    if status:
+        values["status"] = SessionStatus(status)
     return frozenset(values), values
 
 
