@@ -93,7 +93,8 @@ def _closing(session: Session, centre: Centre, since: datetime, now: datetime,
     """Batches with a stage that closed as time passed, from ``since`` up to ``now``: a sent
     stage at its expiry, a held stage at the end of its window (``figures.open_batches_query``
     decides the same in the other direction). Read through the (status, due) index."""
-    lengths = tuple(windows)
+    # The lengths come without an order (DISTINCT); one set is one statement.
+    lengths = tuple(sorted(set(windows)))
     values = {"centre_id": centre.id, "since": since, "now": now}
     for index, days in enumerate(lengths):
         values[f"held_from_{index}"] = since - timedelta(days=days)
