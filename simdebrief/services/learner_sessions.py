@@ -103,5 +103,8 @@ def has_rated(session: Session, debrief: Debrief, learner: User) -> bool:
 def neutral_title(sim_session: SimSession) -> str:
     """How a session is named to its learner: by its date, never by the scenario (whose
     title can give away what happens, and which a shared screen should not show)."""
-    return _("Simulation session of %(when)s", when=local_text(
-        sim_session.starts_at, sim_session.centre.timezone, "long_datetime"))
+    return neutral_title_at(sim_session.starts_at, sim_session.centre.timezone)
+
+
+def neutral_title_at(starts_at: datetime, zone: str) -> str:
+    return _("Simulation session of %(when)s", when=local_text(starts_at, zone, "long_datetime"))

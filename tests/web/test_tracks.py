@@ -34,6 +34,9 @@ def test_a_real_event_track_needs_no_scenario_and_offers_a_conversation(app, peo
         assert week.stage.offers_conversation
     timeline = client_for(app, people, "student").get("/me/follow-ups").get_data(as_text=True)
     assert "After a real clinical event" in timeline
+    # The group links to the track's own page, and lists its first stage.
+    assert f'href="/me/follow-ups/tracks/{track_id}"' in timeline
+    assert timeline.count("<tr>") >= 2
 
 
 def test_the_complaint_track_branches_when_a_decision_has_come(app, people, clock, client):

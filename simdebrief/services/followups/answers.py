@@ -14,6 +14,7 @@ from simdebrief.errors import InvalidInput, InvalidState, LinkExpired, LinkInval
 from simdebrief.languages import gettext as _
 from simdebrief.languages import lazy_gettext as _l
 from simdebrief.models import (
+    Centre,
     CheckIn,
     CheckInContext,
     EventTrack,
@@ -167,12 +168,36 @@ def answered_checkin(session: Session, followup: FollowUp) -> CheckIn | None:
 
 
 
+@dataclass(frozen=True, slots=True)
+class StageLabel:
+    title: str
+    offers_conversation: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineStage:
+    """One stage as the learner's timeline shows it, read as plain values: a page of them is
+    one query, not ORM objects and the loaders of their stage, session and track. It has
+    what the pages read of a follow-up (``conversation_of`` included), and nothing more."""
+    id: int
+    session_id: int | None
+    track_id: int | None
+    status: FollowUpStatus
+    due_at: datetime
+    sent_at: datetime | None
+    expires_at: datetime
+    checkin_id: int | None
+    conversation_state: str | None
+    stage: StageLabel
+    centre: Centre
+
+
 @dataclass
 class TimelineGroup:
     title: str
-    followups: list[FollowUp]
-    sim_session: SimSession | None = None
-    track: EventTrack | None = None
+    followups: list[TimelineStage]
+    session_id: int | None = None
+    track_id: int | None = None
 
 
 def followups_of(session: Session, user: User) -> list[FollowUp]:
@@ -215,18 +240,19 @@ def _group_keys(session: Session, user: User, *, skip: int, take: int) -> list[t
 
 @functools.cache
 def _page_of_groups() -> Select:
-    """Built once per process: building it (and its loaders) cost more than running it."""
-    return (select(FollowUp)
+    """Built once per process: building it cost more than running it."""
+    return (select(FollowUp.id, FollowUp.session_id, FollowUp.track_id, FollowUp.status,
+                   FollowUp.due_at, FollowUp.sent_at, FollowUp.expires_at, FollowUp.checkin_id,
+                   FollowUp.conversation_state, FollowUpStage.title,
+                   FollowUpStage.offers_conversation, SimSession.starts_at, EventTrack.kind)
+            .join(FollowUpStage, FollowUpStage.id == FollowUp.stage_id)
+            .outerjoin(SimSession, SimSession.id == FollowUp.session_id)
+            .outerjoin(EventTrack, EventTrack.id == FollowUp.track_id)
             .where(or_(FollowUp.session_id.in_(bindparam("session_ids", expanding=True)),
                        FollowUp.track_id.in_(bindparam("track_ids", expanding=True))),
                    # "+ 0" keeps SQLite on the session and track indexes (a page's few
                    # groups) rather than every stage of the learner.
                    FollowUp.user_id + literal(0) == bindparam("user_id"))
-            .options(selectinload(FollowUp.stage),
-                     # Named by date in the centre's zone, never by the scenario.
-                     selectinload(FollowUp.session).load_only(
-                         SimSession.id, SimSession.starts_at, SimSession.centre_id),
-                     selectinload(FollowUp.track))
             .order_by(FollowUp.due_at, FollowUp.id))
 
 
@@ -251,24 +277,32 @@ def timeline_of(session: Session, user: User, *, page: int = 1,
         return [], False
     session_ids = {session_id for session_id, _track in keys if session_id is not None}
     track_ids = {track_id for _session, track_id in keys if track_id is not None}
-    rows = session.scalars(_page_of_groups(), {"session_ids": list(session_ids),
+    rows = session.execute(_page_of_groups(), {"session_ids": list(session_ids),
                                                "track_ids": list(track_ids),
                                                "user_id": user.id})
     wanted = set(keys)
+    zone = user.centre.timezone
+    labels: dict[tuple, StageLabel] = {}
     groups: dict[tuple, TimelineGroup] = {}
-    for followup in rows:
-        key = (followup.session_id, followup.track_id)
+    for (followup_id, session_id, track_id, status, due_at, sent_at, expires_at, checkin_id,
+         conversation_state, title, offers_conversation, starts_at, track_kind) in rows:
+        key = (session_id, track_id)
         if key not in wanted:
             continue
         if key not in groups:
-            if followup.track is not None:
-                groups[key] = TimelineGroup(str(TRACK_NAMES[followup.track.kind]), [],
-                                            track=followup.track)
+            if track_id is not None:
+                groups[key] = TimelineGroup(str(TRACK_NAMES[track_kind]), [], track_id=track_id)
+            elif starts_at is not None:
+                # Named by date in the centre's zone, never by the scenario.
+                groups[key] = TimelineGroup(learner_sessions.neutral_title_at(starts_at, zone),
+                                            [], session_id=session_id)
             else:
-                title = (learner_sessions.neutral_title(followup.session) if followup.session
-                         else _("A past session"))
-                groups[key] = TimelineGroup(title, [], sim_session=followup.session)
-        groups[key].followups.append(followup)
+                groups[key] = TimelineGroup(_("A past session"), [])
+        label = labels.setdefault((title, offers_conversation),
+                                  StageLabel(title, offers_conversation))
+        groups[key].followups.append(TimelineStage(
+            followup_id, session_id, track_id, status, due_at, sent_at, expires_at, checkin_id,
+            conversation_state, label, user.centre))
     return [groups[key] for key in keys if key in groups], has_more
 
 

@@ -78,7 +78,8 @@ def _zone() -> str:
     return current_user.centre.timezone
 
 
-def conversation_of(followup: FollowUp, tasks_by_stage: dict | None = None) -> dict | None:
+def conversation_of(followup: FollowUp | answers.TimelineStage,
+                    tasks_by_stage: dict | None = None) -> dict | None:
     """Where an offered or asked-for conversation of this stage stands, for the pages.
     ``tasks_by_stage`` are a page's tasks read at once (``conversations.task_requests_of``);
     without it, a stage whose conversation became a task looks its own up."""
