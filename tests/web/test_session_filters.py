@@ -61,6 +61,24 @@ def test_each_filter_narrows_the_list(app, people, planning, instructor_client):
     assert "No session matches these filters." in empty and "Clear filters" in empty
 
 
+@both_databases
+def test_each_row_names_its_room_and_its_instructors_in_name_order(app, people, planning,
+                                                                    instructor_client):
+    shared, alone = add_sessions(app, people, planning, [
+        (day(2), planning.room_id, HANDOVER, SessionStatus.SCHEDULED),
+        (day(3), planning.small_room_id, ALLERGY, SessionStatus.SCHEDULED),
+    ])
+    with app.app_context():
+        db.session.execute(insert(session_instructor).values(session_id=shared,
+                                                             user_id=people.ids["admin"]))
+        db.session.commit()
+    page = instructor_client.get("/sessions/?show=upcoming").get_data(as_text=True)
+    rows = {i: page.split(f'href="/sessions/{i}"')[1].split("</tr>")[0] for i in (shared, alone)}
+    assert "<td>Sim room 1</td>" in rows[shared] and "<td>Skills lab</td>" in rows[alone]
+    assert "<td>Ada Admin, Ivan Instructor</td>" in rows[shared]
+    assert "<td>Ivan Instructor</td>" in rows[alone]
+
+
 def test_a_date_range_is_whole_local_days(app, people, planning, instructor_client):
     # 23:30 on 2 November in Copenhagen is 22:30 UTC: it belongs to the 2nd, not the 3rd.
     (late,) = add_sessions(app, people, planning, [

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-from datetime import date, time
+from dataclasses import dataclass
+from datetime import date, datetime, time
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import selectinload
 
 from simdebrief import policy
 from simdebrief.clock import current_now
@@ -19,10 +19,12 @@ from simdebrief.models import (
     Cohort,
     Role,
     Room,
+    ScenarioVersion,
     SessionParticipant,
     SessionStatus,
     SimSession,
     User,
+    session_instructor,
 )
 from simdebrief.scenario_translations import current_language
 from simdebrief.services import (
@@ -39,7 +41,7 @@ from simdebrief.web import paging
 from simdebrief.web.followups.forms import ChoiceForm
 from simdebrief.web.forms import EmptyForm, apply_service_errors, choices, form_status
 from simdebrief.web.ids import query_int
-from simdebrief.web.loaders import scenario_title_only, visible_session
+from simdebrief.web.loaders import visible_session
 from simdebrief.web.sessions import filters
 from simdebrief.web.sessions.forms import AttendanceForm, CancelForm, SessionForm
 
@@ -118,11 +120,35 @@ def _session_form_page(form, sim_session=None, warnings=None):
                            warnings=warnings or []), status
 
 
+@dataclass(frozen=True, slots=True)
+class ListedSession:
+    """A row of the sessions list, read as plain values: the ORM's objects, with their
+    instructors' many-to-many loader, cost more than the query itself."""
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: SessionStatus
+    title: str
+    room: str
+    places: int
+    instructors: list[str]
+
+
 @functools.cache
 def _list_statement(show: str, mine: bool, given: frozenset[str], language: str) -> Select:
     """Built once per shape of the list (which sessions, mine or all, which filters, the
     language of the titles): building it cost more than running it. Values are bound."""
-    query = select(SimSession).where(SimSession.centre_id == bindparam("centre_id"))
+    # Each session's places are counted in SQL beside it, not loaded to be counted.
+    places = (select(func.count(SessionParticipant.id))
+              .where(SessionParticipant.session_id == SimSession.id)
+              .correlate(SimSession).scalar_subquery())
+    # The list shows the scenario's title, never its content: the version's document (the
+    # largest column of the database) is read only for the title's translation, by SQL.
+    query = (select(SimSession.id, SimSession.starts_at, SimSession.ends_at, SimSession.status,
+                    ScenarioVersion.title_expression(language), Room.name, places)
+             .join(ScenarioVersion, ScenarioVersion.id == SimSession.scenario_version_id)
+             .join(Room, Room.id == SimSession.room_id)
+             .where(SimSession.centre_id == bindparam("centre_id")))
     if show == "past":
         query = query.where(SimSession.over()).order_by(SimSession.starts_at.desc())
     elif show == "all":
@@ -131,17 +157,26 @@ def _list_statement(show: str, mine: bool, given: frozenset[str], language: str)
         query = query.where(SimSession.not_over()).order_by(SimSession.starts_at)
     if mine:
         query = query.where(SimSession.instructors.any(User.id == bindparam("user_id")))
-    query = filters.apply(query, given)
-    # The list shows the scenario's title, never its content: the version's document (the
-    # largest column of the database) stays unloaded.
-    # Each session's places are counted in SQL beside it, not loaded to be counted.
-    places = (select(func.count(SessionParticipant.id))
-              .where(SessionParticipant.session_id == SimSession.id)
-              .correlate(SimSession).scalar_subquery())
-    return (query.add_columns(places.label("places"))
-            .options(scenario_title_only(language),
-                     selectinload(SimSession.instructors).load_only(User.name))
-            .order_by(SimSession.id))
+    return filters.apply(query, given).order_by(SimSession.id)
+
+
+@functools.cache
+def _instructors_of() -> Select:
+    return (select(session_instructor.c.session_id, User.name)
+            .join(User, User.id == session_instructor.c.user_id)
+            .where(session_instructor.c.session_id.in_(bindparam("ids", expanding=True)))
+            .order_by(User.name))
+
+
+def _listed(rows) -> list[ListedSession]:
+    """The page's rows with their instructors' names, read in one more query."""
+    rows = list(rows)
+    names: dict[int, list[str]] = {}
+    if rows:
+        for session_id, name in db.session.execute(_instructors_of(),
+                                                   {"ids": [row[0] for row in rows]}):
+            names.setdefault(session_id, []).append(name)
+    return [ListedSession(*row, names.get(row[0], [])) for row in rows]
 
 
 @bp.get("/")
@@ -156,8 +191,9 @@ def index():
     given, values = filters.bound(filter_form, current_user.centre.timezone)
     values.update(centre_id=current_user.centre_id, user_id=current_user.id,
                   **SimSession.not_over_values(now))
-    page = paging.window(db.session, _list_statement(show, mine, given, current_language()),
+    rows = paging.window(db.session, _list_statement(show, mine, given, current_language()),
                          per_page=PAGE_SIZE, scalars=False, values=values)
+    page = paging.Window(_listed(rows.items), rows.page, rows.has_next)
     return render_template("sessions/index.html", page=page, show=show, mine=mine,
                            filter_form=filter_form, filtering=filters.active(filter_form),
                            filter_args=filters.pager_args(filter_form))
