@@ -25,6 +25,7 @@ from simdebrief.models import (
     TrackKind,
     User,
 )
+from simdebrief.models.base import stored_default_text
 from simdebrief.services import checkins, learner_sessions
 from simdebrief.services.followups import conversations, track_branches
 from simdebrief.services.followups.stage_catalogue import question
@@ -298,8 +299,11 @@ def timeline_of(session: Session, user: User, *, page: int = 1,
                                             [], session_id=session_id)
             else:
                 groups[key] = TimelineGroup(_("A past session"), [])
-        label = labels.setdefault((title, offers_conversation),
-                                  StageLabel(title, offers_conversation))
+        label = labels.get((title, offers_conversation))
+        if label is None:
+            # As the stage's own ``title`` reads it: a default in the reader's language.
+            label = labels[title, offers_conversation] = StageLabel(
+                stored_default_text(title) if title else title, offers_conversation)
         groups[key].followups.append(TimelineStage(
             followup_id, session_id, track_id, status, due_at, sent_at, expires_at, checkin_id,
             conversation_state, label, user.centre))
