@@ -4,9 +4,10 @@ centre has years of sessions."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import Select
+from sqlalchemy import Select, bindparam
 from sqlalchemy.orm import Session
 
 from simdebrief.web.ids import page_number
@@ -39,7 +40,20 @@ def window(session: Session, query: Select, *, per_page: int, page: int | None =
     """Rows ``per_page`` × (page − 1) onwards of an ordered query (with the bound
     ``values`` of a statement built once), and whether more follow."""
     page = page or page_number()
-    limited = query.limit(per_page + 1).offset((page - 1) * per_page)
+    if values is None:
+        limited = query.limit(per_page + 1).offset((page - 1) * per_page)
+    else:
+        limited = _limited(query)
+        values = {**values, "page_limit": per_page + 1, "page_offset": (page - 1) * per_page}
     rows = list(session.scalars(limited, values) if scalars
                 else session.execute(limited, values))
     return Window(rows[:per_page], page, len(rows) > per_page)
+
+
+@functools.lru_cache(maxsize=64)
+def _limited(query: Select) -> Select:
+    """A statement built once (its values bound) with its page bounds bound too, kept beside
+    it: a new ``limit`` on every view made SQLAlchemy work out the whole statement's cache
+    key again. Only such statements come here (they carry no reader's values), so keeping
+    them keeps nothing of a reader."""
+    return query.limit(bindparam("page_limit")).offset(bindparam("page_offset"))
