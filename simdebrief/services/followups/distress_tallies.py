@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, bindparam, delete, false, func, or_, select, true, update
@@ -124,7 +125,7 @@ def _closing_statement(windows: tuple[int, ...]) -> Select:
                        if held_closing else false())))
 
 
-def _stale(session: Session, centre: Centre, k: int, open_query,
+def _stale(session: Session, centre: Centre, k: int, open_query: Callable[[], Select],
            batches: set[tuple] | None = None) -> tuple[list[tuple], list[DistressBatchTally]]:
     """(batches to count again, tallies to take out): decided in SQL, only changes return.
     ``batches`` limits the question to those batches; None asks about every one."""
@@ -133,7 +134,7 @@ def _stale(session: Session, centre: Centre, k: int, open_query,
     answered = _answered_batches(centre, k, batches)
     names = None if batches is None else {batch_name(sid, stage) for sid, stage in batches}
     in_names = true() if names is None else DistressBatchTally.batch.in_(names)
-    still_open = open_query.subquery()
+    still_open = open_query().subquery()
     same_batch = and_(DistressBatchTally.centre_id == centre.id,
                       DistressBatchTally.session_id.is_not_distinct_from(answered.c.session_id),
                       DistressBatchTally.stage_id == answered.c.stage_id)
@@ -238,11 +239,12 @@ def _batches_to_ask(session: Session, centre: Centre, state: DistressTallyState 
     return batches
 
 
-def refresh(session: Session, centre: Centre, k: int, open_query, now: datetime, *,
-            windows: list[int], settle: bool = False) -> int:
+def refresh(session: Session, centre: Centre, k: int, open_query: Callable[[], Select],
+            now: datetime, *, windows: list[int], settle: bool = False) -> int:
     """Bring the centre's tallies up to date with its closed batches (flushes; the caller
-    commits, so the work is done once). ``open_query`` selects the (session id, stage id)
-    of the batches someone can still answer at ``now``; ``windows`` are the
+    commits, so the work is done once). ``open_query`` builds the select of the (session id,
+    stage id) of the batches someone can still answer at ``now``, when it is needed (most
+    views need it not: nothing closed since the last look); ``windows`` are the
     ``window_lengths`` it was built with.
 
     A view only reads unless a tally must change (so a page never waits for SQLite's write

@@ -340,11 +340,12 @@ def settle_distress(session: Session, centre: Centre, now: datetime) -> int:
 def _refresh_distress(session: Session, centre: Centre, k: int, now: datetime, *,
                       settle: bool = False) -> int:
     """``distress_tallies.refresh`` with the still-open batches at ``now``; the stages'
-    window lengths are read once for both of its questions (open, and closed since)."""
+    window lengths are read once for both of its questions (open, and closed since). The
+    open batches' select is built only if asked for: a view where nothing closed needs not."""
     windows = distress_tallies.window_lengths(session)
-    return distress_tallies.refresh(session, centre, k,
-                                    open_batches_query(session, centre, now, windows), now,
-                                    windows=windows, settle=settle)
+    return distress_tallies.refresh(
+        session, centre, k, functools.partial(open_batches_query, session, centre, now, windows),
+        now, windows=windows, settle=settle)
 
 
 def distress_per_stage(session: Session, centre: Centre, now: datetime | None = None,
