@@ -49,6 +49,7 @@ from simdebrief.web.followups.forms import (
 from simdebrief.web.followups.routes import (
     CHOICE_DONE,
     CHOICE_NAMES,
+    LEARNER_STATUS,
     STATE_TEXT,
     _zone,
     bp,
@@ -102,7 +103,9 @@ def mine():
         followup.id for group in groups for followup in group.followups
         if followup.conversation_state == conversations.TASK])
     context = {**template_context(),
-               "conversation_of": lambda followup: conversation_of(followup, tasks)}
+               "conversation_of": lambda followup: conversation_of(followup, tasks),
+               # Translated once for the page's rows, not once a row.
+               "learner_status": {status: str(text) for status, text in LEARNER_STATUS.items()}}
     return render_template(
         "followups/mine.html", groups=groups,
         timeline=paging.Window(groups, page, has_more),
