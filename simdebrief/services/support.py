@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, and_, bindparam, literal, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session
 
 from simdebrief.crisis_cues import has_self_harm_cue
 from simdebrief.errors import InvalidInput, InvalidState
@@ -293,10 +293,6 @@ def _queue_statement(with_tier: bool) -> Select:
                                SupportRequest.status.in_(STILL_OPEN),
                                SupportRequest.assignee_id.is_(None)))
     return (select(SupportRequest)
-            # The queue shows each request's waiting time (its events) and the learner's
-            # centre's targets: loaded with the page, not once per row.
-            .options(selectinload(SupportRequest.events),
-                     joinedload(SupportRequest.learner).joinedload(User.centre))
             .where(or_(*conditions))
             .order_by(SupportRequest.urgent.desc(), SupportRequest.created_at,
                       SupportRequest.id))

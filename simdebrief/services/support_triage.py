@@ -54,19 +54,34 @@ class TriageRow:
     overdue: bool
 
 
-def triage(requests: Iterable[SupportRequest], now: datetime) -> list[TriageRow]:
-    """Each request with its waiting time and target; urgent and overdue ones first."""
+def triage(requests: Iterable[tuple[SupportRequest, datetime | None]], centre: Centre,
+           now: datetime) -> list[TriageRow]:
+    """Each request of ``centre`` with its waiting time and target; urgent and overdue ones
+    first. ``requests`` are (request, last referral) rows, as ``with_last_referral`` reads
+    them: the time a referral restarts the wait is read by SQL, not from each request's
+    loaded history."""
     rows = []
-    for request in requests:
+    for request, referred_at in requests:
         if request.status in WAITING:
-            since = waiting_since(request)
-            due = overdue_at(request_centre(request), request, since)
+            since = referred_at or request.created_at
+            due = overdue_at(centre, request, since)
             rows.append(TriageRow(request, now - since, due, now >= due))
         else:
             rows.append(TriageRow(request, None, None, False))
     return sorted(rows, key=lambda row: (row.waiting is None, not row.request.urgent,
                                          not row.overdue, row.request.created_at,
                                          row.request.id))
+
+
+@functools.lru_cache(maxsize=4)
+def with_last_referral(queue: Select) -> Select:
+    """The queue's requests, each with when it was last referred (None if never): what
+    ``triage`` needs. Built once per queue statement (there are two, ``queue_query``)."""
+    referred = (select(func.max(SupportRequestEvent.at))
+                .where(SupportRequestEvent.request_id == SupportRequest.id,
+                       SupportRequestEvent.action == "referred")
+                .correlate(SupportRequest).scalar_subquery())
+    return queue.add_columns(referred.label("referred_at"))
 
 
 def request_centre(request: SupportRequest) -> Centre:

@@ -168,9 +168,10 @@ def overdue_by_triage(supporter: User, now) -> int:
     """What the queue marks overdue, request by request, for this supporter."""
     from simdebrief.services import support_triage
 
-    waiting = db.session.scalars(support.queue_query(supporter),
-                                 support.queue_values(supporter)).unique().all()
-    return sum(row.overdue for row in support_triage.triage(waiting, now)
+    waiting = db.session.execute(
+        support_triage.with_last_referral(support.queue_query(supporter)),
+        support.queue_values(supporter)).all()
+    return sum(row.overdue for row in support_triage.triage(waiting, supporter.centre, now)
                if row.waiting is not None)
 
 
@@ -225,3 +226,21 @@ def test_the_supporters_home_counts_its_waiting_requests_once(app, people, clock
     assert len(asking) == 1, asking
     # Elsewhere the navigation still asks for itself.
     assert "(2 waiting)" in peer.get("/support/").get_data(as_text=True)
+
+
+@both_databases
+def test_a_referral_restarts_the_wait_the_queue_shows(app, people, student_client, clock):
+    """The professional's queue counts the wait from the referral, not from the learner's
+    first ask (read by SQL beside each request, as the homes' counts read it)."""
+    request_id = ask(student_client, message="Can we talk?")
+    clock.advance(hours=30)
+    peer = client_for(app, people, "peer")
+    queue = peer.get("/support/").get_data(as_text=True)
+    assert "30 h 0 min" in queue and "Overdue" not in queue
+    assert peer.post(f"/support/{request_id}/take").status_code == 302
+    assert peer.post(f"/support/{request_id}/refer",
+                     data={"refer-note": "Agreed with the learner"}).status_code == 302
+    clock.advance(hours=2)
+    queue = client_for(app, people, "professional").get("/support/").get_data(as_text=True)
+    row = queue.split(f'href="/support/{request_id}"')[1].split("</tr>")[0]
+    assert "2 h 0 min" in row and "32 h" not in row and "Overdue" not in row

@@ -111,9 +111,11 @@ def waiting_text(waiting: timedelta) -> str:
 @supporters_only
 def queue():
     now = current_now()
-    page = paging.window(db.session, support.queue_query(current_user), per_page=QUEUE_PAGE,
+    page = paging.window(db.session,
+                         support_triage.with_last_referral(support.queue_query(current_user)),
+                         per_page=QUEUE_PAGE, scalars=False,
                          values=support.queue_values(current_user))
-    rows = support_triage.triage(page.items, now)
+    rows = support_triage.triage(page.items, current_user.centre, now)
     return render_template("support/queue.html", rows=rows, page=page, now=now,
                            tier_names=TIER_NAMES, status_names=STATUS_NAMES,
                            channel_names=CHANNEL_NAMES, origin_names=ORIGIN_NAMES,
