@@ -121,3 +121,34 @@ def test_the_pager_keeps_the_filters_and_pages_in_sql(app, people, planning,
     second = instructor_client.get(next_link).get_data(as_text=True)
     assert second.count("<tr>") == 1 + 5  # 35 in the big room: 30 then 5
     assert "Skills lab" not in second.split("<tbody>")[1]
+
+
+@both_databases
+def test_the_blank_filters_follow_the_rooms_the_language_and_never_a_readers_values(
+        app, people, planning, instructor_client):
+    """The unfiltered form is kept between views: a new room shows at once, each reader
+    reads it in their language, and what one reader typed never reaches another."""
+    from simdebrief.models import Centre
+    from simdebrief.services import directory
+    from tests.conftest import client_for
+    from tests.web.test_scenario_language import page, speaks
+
+    first = page(instructor_client, "/sessions/")
+    assert "Skills lab" in first and "Debrief suite" not in first
+    with app.app_context():
+        directory.create_room(db.session, centre=db.session.get(Centre, people.centre_id),
+                              name="Debrief suite", capacity=6)
+        db.session.commit()
+    assert "Debrief suite" in page(instructor_client, "/sessions/")
+
+    filtered = page(instructor_client, "/sessions/?date_from=2026-11-03&room=abc")
+    assert 'value="2026-11-03"' in filtered and "field-error" in filtered
+    admin = client_for(app, people, "admin")
+    blank = page(admin, "/sessions/")
+    assert "2026-11-03" not in blank and "field-error" not in blank
+    assert "Any room" in blank
+
+    speaks(app, people, "admin", "da")
+    danish = page(admin, "/sessions/")
+    assert "Alle lokaler" in danish and "Any room" not in danish
+    assert "Any room" in page(instructor_client, "/sessions/")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 from datetime import time, timedelta
 
+from flask import render_template
+from markupsafe import Markup
 from sqlalchemy import Select, bindparam, func, select
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
@@ -46,17 +48,53 @@ class SessionFilterForm(Form):
             raise ValidationError(_("The end date is before the start date."))
 
 
+#: The query string's names of the filters.
+NAMES = ("date_from", "date_to", "room", "scenario", "status")
+
+
+def given_in(args) -> bool:
+    """Whether the query string asks for any filter (even one that is not valid)."""
+    return any(args.get(name) for name in NAMES)
+
+
 def filter_form(session, centre_id: int, args) -> SessionFilterForm:
     """The form bound to the query string, with the centre's rooms and the scenarios."""
     form = SessionFilterForm(formdata=args)
-    rooms = session.execute(_rooms(), {"centre_id": centre_id}).all()
+    _fill(form, *_choice_rows(session, centre_id, current_language()))
+    form.validate()
+    return form
+
+
+def _choice_rows(session, centre_id: int, language: str) -> tuple[tuple, tuple]:
+    rooms = tuple(tuple(row) for row in session.execute(_rooms(), {"centre_id": centre_id}))
+    scenarios = tuple(tuple(row) for row in session.execute(_scenarios(language)))
+    return rooms, scenarios
+
+
+def _fill(form: SessionFilterForm, rooms: tuple, scenarios: tuple) -> None:
     form.room.choices = choices([(0, _("Any room"))] + [(i, name) for i, name in rooms])
-    scenarios = session.execute(_scenarios(current_language())).all()
     form.scenario.choices = choices([(0, _("Any scenario"))] + [(i, t) for i, t in scenarios])
     form.status.choices = choices([("", _("Any status"))] + [
         (status.value, session_status(status)) for status in SessionStatus])
-    form.validate()
-    return form
+
+
+def blank_fields(session, centre_id: int) -> Markup:
+    """The filters' fields with nothing chosen, as HTML: the list's usual first view.
+
+    Rendering the five fields (WTForms' widgets, the field macro) cost a quarter of the
+    list's view, and the blank fields are the same for every reader of a centre who reads
+    the same language. So they are kept per (language, rooms, scenarios): the rooms and
+    scenarios are read on every view, so a new room or a renamed scenario is a new entry,
+    never a stale form. Nothing of a reader is kept (no value they typed)."""
+    language = current_language()
+    return _blank_fields(language, *_choice_rows(session, centre_id, language))
+
+
+@functools.lru_cache(maxsize=32)
+def _blank_fields(language: str, rooms: tuple, scenarios: tuple) -> Markup:
+    form = SessionFilterForm(formdata=None)
+    _fill(form, rooms, scenarios)
+    return Markup(render_template("sessions/_filter_fields.html", filter_form=form))  # noqa: S704
 
 
 @functools.cache
@@ -125,7 +163,3 @@ def pager_args(form: SessionFilterForm) -> dict[str, str]:
               "status": _valid(form.status) or None}
     return {name: value.isoformat() if hasattr(value, "isoformat") else str(value)
             for name, value in values.items() if value}
-
-
-def active(form: SessionFilterForm) -> bool:
-    return bool(pager_args(form))

@@ -187,16 +187,21 @@ def index():
     if show not in ("past", "all"):
         show = "upcoming"
     mine = request.args.get("mine") == "1"
-    filter_form = filters.filter_form(db.session, current_user.centre_id, request.args)
-    given, values = filters.bound(filter_form, current_user.centre.timezone)
+    if filters.given_in(request.args):
+        filter_form = filters.filter_form(db.session, current_user.centre_id, request.args)
+        given, values = filters.bound(filter_form, current_user.centre.timezone)
+        filter_fields, filter_args = None, filters.pager_args(filter_form)
+    else:
+        filter_fields = filters.blank_fields(db.session, current_user.centre_id)
+        filter_form, given, values, filter_args = None, frozenset(), {}, {}
     values.update(centre_id=current_user.centre_id, user_id=current_user.id,
                   **SimSession.not_over_values(now))
     rows = paging.window(db.session, _list_statement(show, mine, given, current_language()),
                          per_page=PAGE_SIZE, scalars=False, values=values)
     page = paging.Window(_listed(rows.items), rows.page, rows.has_next)
     return render_template("sessions/index.html", page=page, show=show, mine=mine,
-                           filter_form=filter_form, filtering=filters.active(filter_form),
-                           filter_args=filters.pager_args(filter_form))
+                           filter_form=filter_form, filter_fields=filter_fields,
+                           filtering=bool(filter_args), filter_args=filter_args)
 
 
 @bp.route("/new", methods=["GET", "POST"])
