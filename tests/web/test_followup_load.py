@@ -36,6 +36,9 @@ def test_each_waiting_stage_counts_in_its_local_week_across_the_clock_change(
         (local(2026, 10, 26, 0, 0), FollowUpStatus.SENT),        # already out: not load
         (local(2026, 10, 27, 9, 0), FollowUpStatus.COMPLETED),   # answered: not load
         (local(2027, 1, 4, 9, 0), FollowUpStatus.SCHEDULED),     # week 13: past the view
+        (local(2026, 11, 22, 23, 59), FollowUpStatus.SCHEDULED),  # the sixth week's last minute
+        (local(2026, 11, 23, 0, 0), FollowUpStatus.SCHEDULED),   # the seventh week's first
+        (local(2027, 1, 3, 23, 59), FollowUpStatus.SCHEDULED),   # the last week's last minute
     ]
     with app.app_context():
         centre, _groups = centre_with_sessions(planning, [len(due)], now - timedelta(days=60))
@@ -52,7 +55,7 @@ def test_each_waiting_stage_counts_in_its_local_week_across_the_clock_change(
     assert overdue == 2
     assert [week.week_start.isoformat() for week in weeks[:3]] == [
         "2026-10-12", "2026-10-19", "2026-10-26"]
-    assert [week.count for week in weeks] == [2, 2, 1] + [0] * 9
+    assert [week.count for week in weeks] == [2, 2, 1, 0, 0, 1, 1, 0, 0, 0, 0, 1]
 
 
 @both_databases

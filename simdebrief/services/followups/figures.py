@@ -8,7 +8,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, bindparam, case, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from simdebrief.languages import gettext as _
@@ -169,15 +180,24 @@ def _stages_per_week(weeks: int) -> Select:
     """Built once per number of weeks (the overview asks on every view; building it cost
     more than running it); the weeks' ends are bound as ``week_end_0`` onwards."""
     waiting = (FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED)
-    # Week -1 is overdue; week n runs up to the (n + 1)th Monday (this Monday is before now).
-    week = case((FollowUp.due_at <= bindparam("now"), -1),
-                *((FollowUp.due_at < bindparam(f"week_end_{index}"), index)
-                  for index in range(weeks)))
-    placed = (select(week.label("week"))
+    placed = (select(_week_of_due(-1, weeks - 1).label("week"))
               .where(FollowUp.centre_id == bindparam("centre_id"),
                      FollowUp.status.in_(waiting),
                      FollowUp.due_at < bindparam(f"week_end_{weeks - 1}")).subquery())
     return select(placed.c.week, func.count()).group_by(placed.c.week)
+
+
+def _week_of_due(first: int, last: int) -> ColumnElement[int]:
+    """The week (``first`` to ``last``) a waiting stage falls due in, by halving the weeks:
+    four comparisons a stage rather than up to thirteen, on every waiting stage of the next
+    twelve weeks. Week -1 is overdue; week n runs up to the (n + 1)th Monday (this Monday is
+    before now)."""
+    if first == last:
+        return literal(first)
+    middle = (first + last) // 2
+    by_middle = (FollowUp.due_at <= bindparam("now") if middle == -1
+                 else FollowUp.due_at < bindparam(f"week_end_{middle}"))
+    return case((by_middle, _week_of_due(first, middle)), else_=_week_of_due(middle + 1, last))
 
 
 @dataclass
