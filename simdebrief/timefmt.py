@@ -169,7 +169,14 @@ def number_text(value: float | int) -> str:
 
 def percent_text(rate: float) -> str:
     """A share (0–1) as a whole percentage the current language's way ("45%", "45 %")."""
-    return babel_format_percent(rate, locale=current_locale())
+    return _percent(rate, current_locale())
+
+
+@lru_cache(maxsize=FORMATTED_KEPT)
+def _percent(rate: float, locale: Locale) -> str:
+    """Kept as dates are: Babel applies its number pattern each time (the follow-up overview
+    writes a rate per stage, the same ones view after view)."""
+    return babel_format_percent(rate, locale=locale)
 
 
 def reader_text(moment: datetime, style: str = "datetime") -> str:

@@ -83,3 +83,16 @@ def test_a_span_kept_written_out_follows_the_language_and_the_days_it_covers(app
             assert timefmt.span_text(MOMENT, MOMENT + timedelta(hours=2),
                                      "Europe/Copenhagen") == same_day
     assert timefmt._span.cache_parameters()["maxsize"] == timefmt.FORMATTED_KEPT  # bounded
+
+
+def test_a_percentage_kept_written_out_follows_the_language(app):
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"):
+        with force_locale("en"):
+            assert timefmt.percent_text(0.456) == "46%"
+        with force_locale("da"):
+            assert timefmt.percent_text(0.456) == "46\xa0%"
+        with force_locale("en"):
+            assert timefmt.percent_text(0.456) == "46%" and timefmt.percent_text(1) == "100%"
+    assert timefmt._percent.cache_parameters()["maxsize"] == timefmt.FORMATTED_KEPT  # bounded
