@@ -136,12 +136,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_templating(app: Flask) -> None:
     from simdebrief import languages, policy, timefmt
+    from simdebrief.web.url_rules import id_links
 
     app.jinja_env.globals.update(policy=policy, format_datetime=format_datetime,
                                  date_text=timefmt.date_text, number_text=timefmt.number_text,
                                  percent_text=timefmt.percent_text, html_lang=languages.html_lang,
                                  local_text=timefmt.local_text, span_text=timefmt.span_text,
-                                 reader_text=timefmt.reader_text)
+                                 reader_text=timefmt.reader_text, id_links=id_links)
     languages.install_domain(babel, app.jinja_env)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
