@@ -30,12 +30,11 @@ from simdebrief.models import (
     SessionStatus,
     SimSession,
     SupportRequest,
-    SupportRequestEvent,
     User,
     session_instructor,
 )
 from simdebrief.services.support import WAITING
-from simdebrief.services.support_triage import overdue_at
+from simdebrief.services.support_triage import last_referral_at, overdue_at, waiting_since
 from simdebrief.timefmt import local_to_utc, to_local
 
 #: At most this many sessions in a to-do list; the sessions list has the rest.
@@ -136,7 +135,7 @@ def request_counts(session: Session, centre: Centre, now: datetime,
     (``support_triage``)."""
     rows = session.execute(_waiting_requests(among),
                            {**(values or {}), "centre_id": centre.id}).all()
-    overdue = sum(now >= overdue_at(centre, row, row.at or row.created_at) for row in rows)
+    overdue = sum(now >= overdue_at(centre, row, waiting_since(row, row.at)) for row in rows)
     return len(rows), overdue
 
 
@@ -145,13 +144,8 @@ def _waiting_requests(among: Select | None) -> Select:
     """Built once per selection: ``among`` is None or one of the supporters' two queue
     statements (``support.queue_query``), each built once itself. Bounded all the same, as a
     statement is kept by its identity."""
-    referred = (select(SupportRequestEvent.request_id,
-                       func.max(SupportRequestEvent.at).label("at"))
-                .where(SupportRequestEvent.action == "referred")
-                .group_by(SupportRequestEvent.request_id).subquery())
     query = (select(SupportRequest.tier, SupportRequest.urgent, SupportRequest.created_at,
-                    referred.c.at)
-             .outerjoin(referred, referred.c.request_id == SupportRequest.id)
+                    last_referral_at().label("at"))
              .where(SupportRequest.centre_id == bindparam("centre_id"),
                     SupportRequest.status.in_(WAITING)))
     if among is not None:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import ScalarSelect, Select, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from simdebrief.models import (
@@ -39,10 +39,20 @@ def overdue_at(centre: Centre, request, since: datetime) -> datetime:
     return since + response_target(centre, request)
 
 
-def waiting_since(request: SupportRequest) -> datetime:
-    """When the request started waiting for its current tier (a referral starts anew)."""
-    referred = [event.at for event in request.events if event.action == "referred"]
-    return max(referred) if referred else request.created_at
+def last_referral_at() -> ScalarSelect:
+    """When a request was last referred (None if never), read by SQL beside it: a request
+    waits from its last referral, or from its creation (``waiting_since``). The one reading
+    behind the queue's marks, the homes' counts and escalation."""
+    return (select(func.max(SupportRequestEvent.at))
+            .where(SupportRequestEvent.request_id == SupportRequest.id,
+                   SupportRequestEvent.action == "referred")
+            .correlate(SupportRequest).scalar_subquery())
+
+
+def waiting_since(request, referred_at: datetime | None) -> datetime:
+    """When the request started waiting for its current tier (a referral starts anew);
+    ``request`` needs only ``created_at`` (a row of counts will do)."""
+    return referred_at or request.created_at
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,7 @@ def triage(requests: Iterable[tuple[SupportRequest, datetime | None]], centre: C
     rows = []
     for request, referred_at in requests:
         if request.status in WAITING:
-            since = referred_at or request.created_at
+            since = waiting_since(request, referred_at)
             due = overdue_at(centre, request, since)
             rows.append(TriageRow(request, now - since, due, now >= due))
         else:
@@ -77,11 +87,7 @@ def triage(requests: Iterable[tuple[SupportRequest, datetime | None]], centre: C
 def with_last_referral(queue: Select) -> Select:
     """The queue's requests, each with when it was last referred (None if never): what
     ``triage`` needs. Built once per queue statement (there are two, ``queue_query``)."""
-    referred = (select(func.max(SupportRequestEvent.at))
-                .where(SupportRequestEvent.request_id == SupportRequest.id,
-                       SupportRequestEvent.action == "referred")
-                .correlate(SupportRequest).scalar_subquery())
-    return queue.add_columns(referred.label("referred_at"))
+    return queue.add_columns(last_referral_at().label("referred_at"))
 
 
 def request_centre(request: SupportRequest) -> Centre:
@@ -109,12 +115,12 @@ def escalate_overdue(session: Session, now: datetime) -> list[SupportRequest]:
     the professionals who are told can take it; a professional or urgent one stays where it
     is and the admins are told. Announced as ``support_overdue``.
     """
-    candidates = session.scalars(
-        select(SupportRequest).where(SupportRequest.status.in_(WAITING),
-                                     SupportRequest.escalated_at.is_(None))).all()
+    candidates = session.execute(
+        select(SupportRequest, last_referral_at())
+        .where(SupportRequest.status.in_(WAITING), SupportRequest.escalated_at.is_(None))).all()
     escalated = []
-    for request in candidates:
-        since = waiting_since(request)
+    for request, referred_at in candidates:
+        since = waiting_since(request, referred_at)
         if now < overdue_at(request_centre(request), request, since):
             continue
         claimed = session.execute(
