@@ -192,15 +192,25 @@ def test_the_sessions_list_pages_without_counting_and_never_loads_scenario_conte
     assert 1 < second.count("<tr>") < 1 + 30
 
 
+@both_databases
 def test_the_learners_timeline_shows_one_page_of_sessions_at_a_time(app, people, clock):
     History(app, people, clock.now()).grow_to(50)
     learner = client_for(app, people, "student")
-    first = learner.get("/me/follow-ups").get_data(as_text=True)
-    assert first.count('<h2 id="group-') == 10
-    assert 'rel="next"' in first
-    last = learner.get("/me/follow-ups?page=3").get_data(as_text=True)
-    assert last.count('<h2 id="group-') == 25 - 20  # 24 sessions over and the first one
-    assert 'rel="next"' not in last
+    pages = [learner.get(f"/me/follow-ups?page={n}").get_data(as_text=True) for n in (1, 2, 3)]
+    assert [page.count('<h2 id="group-') for page in pages] == [10, 10, 25 - 20]
+    assert ['rel="next"' in page for page in pages] == [True, True, False]
+    # Each session once, the latest first, across the pages; each with all its stages.
+    shown = [int(found) for page in pages for found in re.findall(
+        r'<h2 id="group-\d+">.*?<a href="/sessions/(\d+)">', page, flags=re.S)]
+    with app.app_context():
+        latest_first = [session_id for session_id, _latest in db.session.execute(
+            select(FollowUp.session_id, func.max(FollowUp.anchor_at))
+            .where(FollowUp.user_id == people.ids["student"])
+            .group_by(FollowUp.session_id).order_by(func.max(FollowUp.anchor_at).desc()))]
+        stages = db.session.scalar(select(func.count(FollowUp.id))
+                                   .where(FollowUp.user_id == people.ids["student"]))
+    assert shown == latest_first
+    assert sum(page.count("<tr>") - page.count('<h2 id="group-') for page in pages) == stages
 
 
 #: The learner's home: the login session with its user and centre, then the page's own four

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Select, bindparam, literal, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from simdebrief.errors import InvalidInput, InvalidState, LinkExpired, LinkInvalid
@@ -218,52 +218,33 @@ TRACK_NAMES = {TrackKind.COMPLAINT: _l("After a patient complaint"),
 TIMELINE_GROUPS_PER_PAGE = 10
 
 
-def _group_keys(session: Session, user: User, *, skip: int, take: int) -> list[tuple]:
-    """(session id, track id) of the learner's groups, the latest anchor first.
-
-    Reading the learner's stages newest anchor first (their index), each group first shows up
-    at its latest anchor, so the scan stops once it has seen the groups the page needs:
-    page one reads a few dozen rows whatever the learner's history."""
-    keys: list[tuple] = []
-    seen: set[tuple] = set()
-    rows = session.execute(_groups_newest_first(), {"user_id": user.id})
-    for session_id, track_id in rows:
-        key = (session_id, track_id)
-        if key in seen:
-            continue
-        seen.add(key)
-        keys.append(key)
-        if len(keys) == skip + take:
-            break
-    rows.close()
-    return keys[skip:]
-
-
 @functools.cache
 def _page_of_groups() -> Select:
-    """Built once per process: building it cost more than running it."""
+    """One page of the learner's groups with their stages, in one query (built once per
+    process: building it cost more than running it).
+
+    The page's groups are the learner's (session, track) pairs, the latest anchor first,
+    counted out by ``LIMIT``/``OFFSET`` in SQL over the learner's own stages (their index);
+    the stages of those groups are joined back, each group's in due order."""
+    latest = func.max(FollowUp.anchor_at)
+    groups = (select(FollowUp.session_id, FollowUp.track_id, latest.label("latest"))
+              .where(FollowUp.user_id == bindparam("user_id"))
+              .group_by(FollowUp.session_id, FollowUp.track_id)
+              .order_by(latest.desc(), FollowUp.session_id.desc(), FollowUp.track_id.desc())
+              .limit(bindparam("take")).offset(bindparam("skip"))
+              .cte("page_groups"))
     return (select(FollowUp.id, FollowUp.session_id, FollowUp.track_id, FollowUp.status,
                    FollowUp.due_at, FollowUp.sent_at, FollowUp.expires_at, FollowUp.checkin_id,
                    FollowUp.conversation_state, FollowUpStage.title,
                    FollowUpStage.offers_conversation, SimSession.starts_at, EventTrack.kind)
+            .join(groups, and_(FollowUp.session_id.is_not_distinct_from(groups.c.session_id),
+                               FollowUp.track_id.is_not_distinct_from(groups.c.track_id)))
             .join(FollowUpStage, FollowUpStage.id == FollowUp.stage_id)
             .outerjoin(SimSession, SimSession.id == FollowUp.session_id)
             .outerjoin(EventTrack, EventTrack.id == FollowUp.track_id)
-            .where(or_(FollowUp.session_id.in_(bindparam("session_ids", expanding=True)),
-                       FollowUp.track_id.in_(bindparam("track_ids", expanding=True))),
-                   # "+ 0" keeps SQLite on the session and track indexes (a page's few
-                   # groups) rather than every stage of the learner.
-                   FollowUp.user_id + literal(0) == bindparam("user_id"))
-            .order_by(FollowUp.due_at, FollowUp.id))
-
-
-@functools.cache
-def _groups_newest_first() -> Select:
-    return (select(FollowUp.session_id, FollowUp.track_id)
             .where(FollowUp.user_id == bindparam("user_id"))
-            .order_by(FollowUp.anchor_at.desc(), FollowUp.session_id.desc(),
-                      FollowUp.track_id.desc())
-            .execution_options(yield_per=200))
+            .order_by(groups.c.latest.desc(), groups.c.session_id.desc(),
+                      groups.c.track_id.desc(), FollowUp.due_at, FollowUp.id))
 
 
 def timeline_of(session: Session, user: User, *, page: int = 1,
@@ -271,43 +252,41 @@ def timeline_of(session: Session, user: User, *, page: int = 1,
     """One page of the learner's stages grouped by session or track, the most recent group
     first, and whether older groups follow. The groups are paged in SQL: a learner with years
     of sessions loads one page of them, not all."""
-    keys = _group_keys(session, user, skip=(max(page, 1) - 1) * per_page, take=per_page + 1)
-    has_more = len(keys) > per_page
-    keys = keys[:per_page]
-    if not keys:
-        return [], False
-    session_ids = {session_id for session_id, _track in keys if session_id is not None}
-    track_ids = {track_id for _session, track_id in keys if track_id is not None}
-    rows = session.execute(_page_of_groups(), {"session_ids": list(session_ids),
-                                               "track_ids": list(track_ids),
-                                               "user_id": user.id})
-    wanted = set(keys)
-    zone = user.centre.timezone
+    rows = session.execute(_page_of_groups(), {
+        "user_id": user.id, "take": per_page + 1, "skip": (max(page, 1) - 1) * per_page})
+    centre = user.centre
+    zone = centre.timezone
     labels: dict[tuple, StageLabel] = {}
     groups: dict[tuple, TimelineGroup] = {}
+    has_more = False
     for (followup_id, session_id, track_id, status, due_at, sent_at, expires_at, checkin_id,
          conversation_state, title, offers_conversation, starts_at, track_kind) in rows:
         key = (session_id, track_id)
-        if key not in wanted:
-            continue
-        if key not in groups:
+        group = groups.get(key)
+        if group is None:
+            if len(groups) == per_page:
+                # The first row of the group after the page's last: older groups follow.
+                has_more = True
+                break
             if track_id is not None:
-                groups[key] = TimelineGroup(str(TRACK_NAMES[track_kind]), [], track_id=track_id)
+                group = TimelineGroup(str(TRACK_NAMES[track_kind]), [], track_id=track_id)
             elif starts_at is not None:
                 # Named by date in the centre's zone, never by the scenario.
-                groups[key] = TimelineGroup(learner_sessions.neutral_title_at(starts_at, zone),
-                                            [], session_id=session_id)
+                group = TimelineGroup(learner_sessions.neutral_title_at(starts_at, zone), [],
+                                      session_id=session_id)
             else:
-                groups[key] = TimelineGroup(_("A past session"), [])
+                group = TimelineGroup(_("A past session"), [])
+            groups[key] = group
         label = labels.get((title, offers_conversation))
         if label is None:
             # As the stage's own ``title`` reads it: a default in the reader's language.
             label = labels[title, offers_conversation] = StageLabel(
                 stored_default_text(title) if title else title, offers_conversation)
-        groups[key].followups.append(TimelineStage(
+        group.followups.append(TimelineStage(
             followup_id, session_id, track_id, status, due_at, sent_at, expires_at, checkin_id,
-            conversation_state, label, user.centre))
-    return [groups[key] for key in keys if key in groups], has_more
+            conversation_state, label, centre))
+    rows.close()
+    return list(groups.values()), has_more
 
 
 #: Answers the learner's trend reads (and so decrypts) per view: the most recent ones.
@@ -316,18 +295,23 @@ TREND_ANSWERS = 60
 
 @functools.cache
 def _latest_answers(limit: int) -> Select:
-    return (select(CheckIn).where(CheckIn.user_id == bindparam("user_id"),
-                                  CheckIn.skipped.is_(False),
-                                  CheckIn.payload_sealed.is_not(None))
+    return (select(CheckIn.id, CheckIn.created_at, CheckIn.payload_sealed)
+            .where(CheckIn.user_id == bindparam("user_id"), CheckIn.skipped.is_(False),
+                   CheckIn.payload_sealed.is_not(None))
             .order_by(CheckIn.created_at.desc(), CheckIn.id.desc()).limit(limit))
 
 
 def distress_points(session: Session, user: User,
                     limit: int = TREND_ANSWERS) -> list[tuple[datetime, int]]:
     """(when, distress) of the learner's latest ``limit`` answers that have a score, oldest
-    first. Each answer is sealed, so only the latest ones are read and decrypted: the cost of
-    a view stays the same however long the learner's history grows."""
-    latest = session.scalars(_latest_answers(limit), {"user_id": user.id})
-    points = [(checkin.created_at, checkin.distress) for checkin in latest
-              if checkin.distress is not None]
+    first. Each answer is sealed, so only the latest ones are read and opened: the cost of a
+    view stays the same however long the learner's history grows. Read as plain rows (their
+    id, time and sealed answer), not as check-ins: the score is all the trend needs."""
+    sealed = CheckIn.payload
+    points = []
+    for checkin_id, created_at, stored in session.execute(_latest_answers(limit),
+                                                          {"user_id": user.id}):
+        distress = sealed.open(stored, checkin_id).get("distress")
+        if distress is not None:
+            points.append((created_at, distress))
     return points[::-1]
