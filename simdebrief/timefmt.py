@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -139,6 +140,17 @@ def _formatted(moment: datetime, zone: str, style: str, locale: Locale) -> str:
     session and window times on every visit, so the text is kept, a few thousand at most."""
     return babel_format_datetime(moment, pattern(style, locale), tzinfo=ZoneInfo(zone),
                                  locale=locale)
+
+
+def moment_writer(zone: str, style: str = "datetime") -> Callable[[datetime], str]:
+    """``local_text`` for many moments in one zone and style: the language in force is read
+    once, not once a moment (a list writes a date on each of its rows)."""
+    locale = current_locale()
+
+    def write(moment: datetime) -> str:
+        return _formatted(moment, zone, style, locale)
+
+    return write
 
 
 def date_text(day: date | datetime, style: str = "date", zone: str | None = None) -> str:

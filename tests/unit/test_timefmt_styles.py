@@ -96,3 +96,19 @@ def test_a_percentage_kept_written_out_follows_the_language(app):
         with force_locale("en"):
             assert timefmt.percent_text(0.456) == "46%" and timefmt.percent_text(1) == "100%"
     assert timefmt._percent.cache_parameters()["maxsize"] == timefmt.FORMATTED_KEPT  # bounded
+
+
+def test_a_moment_writer_writes_in_the_language_in_force_when_it_was_made(app):
+    """A list's writer reads the language once: it writes as ``local_text`` did then, in
+    its zone and style, whatever language is forced afterwards."""
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"):
+        with force_locale("da"):
+            danish = timefmt.moment_writer("Europe/Copenhagen", "day_month_time")
+            expected = timefmt.local_text(MOMENT, "Europe/Copenhagen", "day_month_time")
+        with force_locale("en"):
+            english = timefmt.moment_writer("America/New_York")
+            assert danish(MOMENT) == expected != timefmt.local_text(
+                MOMENT, "Europe/Copenhagen", "day_month_time")
+            assert english(MOMENT) == "Mon 30 Nov 2026, 00:27"

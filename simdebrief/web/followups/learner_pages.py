@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import (
@@ -38,7 +39,7 @@ from simdebrief.services.followups import (
     learner_choices,
     stage_rows,
 )
-from simdebrief.timefmt import local_text
+from simdebrief.timefmt import local_text, moment_writer
 from simdebrief.web import paging
 from simdebrief.web.followups.forms import (
     ChoiceForm,
@@ -62,6 +63,7 @@ from simdebrief.web.followups.routes import (
 from simdebrief.web.forms import EmptyForm, apply_service_errors, choices, form_status
 from simdebrief.web.ids import page_number
 from simdebrief.web.learner.forms import SkipForm
+from simdebrief.web.url_rules import id_links
 
 
 def _own_followup(followup_id: int) -> FollowUp:
@@ -90,10 +92,54 @@ def _trend(points: list[tuple[datetime, int]], zone: str) -> str | None:
                              description=summary, element_id="distress-trend")
 
 
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    """A stage's row on the timeline, its texts written here: the template only places them.
+    A page has some sixty rows, and a template spends several times Python's work on each
+    lookup, comparison and call it makes for a row."""
+    stage: answers.TimelineStage
+    title: str
+    when: str
+    status: str
+    #: "Answer" (a button) while the stage is open, "Your answers" once answered, else None.
+    action: str | None
+    link: str | None
+    button: bool
+    talk: dict | None
+
+
+def timeline_rows(groups: list[answers.TimelineGroup], now: datetime, zone: str,
+                  tasks: dict) -> list[tuple[answers.TimelineGroup, list[TimelineRow]]]:
+    """Each group of the page with its rows; ``tasks`` are the page's conversation tasks."""
+    when = moment_writer(zone)
+    until = moment_writer(zone, "day_month_time")
+    status_names = {status: str(text) for status, text in LEARNER_STATUS.items()}
+    answer, your_answers = _("Answer"), _("Your answers")
+    stage_link = id_links("followups.stage", "followup_id")
+    page = []
+    for group in groups:
+        rows = []
+        for stage in group.followups:
+            status = status_names[stage.status]
+            action, button = None, False
+            if stage.status is FollowUpStatus.SENT:
+                status = f"{status} ({_('until %(when)s', when=until(stage.expires_at))})"
+                if stage.expires_at > now:
+                    action, button = answer, True
+            elif stage.status is FollowUpStatus.COMPLETED and stage.checkin_id:
+                action = your_answers
+            rows.append(TimelineRow(stage, stage.stage.title, when(stage.sent_at or stage.due_at),
+                                    status, action, stage_link(stage.id) if action else None,
+                                    button, conversation_of(stage, tasks)))
+        page.append((group, rows))
+    return page
+
+
 @bp.get("/me/follow-ups")
 @learners_only
 def mine():
     now = current_now()
+    zone = _zone()
     points = answers.distress_points(db.session, current_user)
     preference = stage_rows.preference_of(db.session, current_user)
     page = page_number()
@@ -102,19 +148,15 @@ def mine():
     tasks = conversations.task_requests_of(db.session, [
         followup.id for group in groups for followup in group.followups
         if followup.conversation_state == conversations.TASK])
-    context = {**template_context(),
-               "conversation_of": lambda followup: conversation_of(followup, tasks),
-               # Translated once for the page's rows, not once a row.
-               "learner_status": {status: str(text) for status, text in LEARNER_STATUS.items()}}
     return render_template(
-        "followups/mine.html", groups=groups,
+        "followups/mine.html", groups=timeline_rows(groups, now, zone, tasks),
         timeline=paging.Window(groups, page, has_more),
         state=preference.state if preference else PreferenceState.ACTIVE,
         preference=preference, choice_form=ChoiceForm(), now=now,
         history=learner_choices.choices_of(db.session, current_user, limit=10),
         choice_names=CHOICE_NAMES, state_text=STATE_TEXT,
-        trend=_trend(points, _zone()), points=points,
-        tracks=learner_choices.tracks_of(db.session, current_user), **context)
+        trend=_trend(points, zone), points=points,
+        tracks=learner_choices.tracks_of(db.session, current_user), **template_context())
 
 
 @bp.route("/me/follow-ups/<int:followup_id>", methods=["GET", "POST"])
