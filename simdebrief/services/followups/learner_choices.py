@@ -100,13 +100,11 @@ def choices_of(session: Session, user: User, limit: int | None = None) -> list[F
 
 @functools.cache
 def _choices_latest_first(limit: int | None) -> Select:
-    """Built once per process, as ``_tracks_latest_first``: the learner's timeline asks
-    both on every view, and building them cost more than running them."""
+    """Built once per process: the learner's timeline asks on every view, and building it
+    cost more than running it."""
     query = (select(FollowUpChoice).where(FollowUpChoice.user_id == bindparam("user_id"))
              .order_by(FollowUpChoice.at.desc(), FollowUpChoice.id.desc()))
     return query if limit is None else query.limit(limit)
-
-
 
 
 def start_track(session: Session, *, user: User, kind: TrackKind | str, now: datetime,
@@ -158,17 +156,6 @@ def end_track(session: Session, *, track: EventTrack, user: User, now: datetime)
     session.flush()
     audit.record(session, action="event_track.ended", actor=user, now=now,
                  object_type="event_track", object_id=track.id)
-
-
-def tracks_of(session: Session, user: User) -> list[EventTrack]:
-    return list(session.scalars(_tracks_latest_first(), {"user_id": user.id}))
-
-
-@functools.cache
-def _tracks_latest_first() -> Select:
-    return (select(EventTrack).where(EventTrack.user_id == bindparam("user_id"))
-            .order_by(EventTrack.started_at.desc(), EventTrack.id.desc()))
-
 
 
 #: A claim older than this is taken to be from a dispatcher that died, and is taken again.

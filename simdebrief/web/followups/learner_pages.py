@@ -155,8 +155,7 @@ def mine():
         preference=preference, choice_form=ChoiceForm(), now=now,
         history=learner_choices.choices_of(db.session, current_user, limit=10),
         choice_names=CHOICE_NAMES, state_text=STATE_TEXT,
-        trend=_trend(points, zone), points=points,
-        tracks=learner_choices.tracks_of(db.session, current_user), **template_context())
+        trend=_trend(points, zone), points=points, **template_context())
 
 
 @bp.route("/me/follow-ups/<int:followup_id>", methods=["GET", "POST"])
