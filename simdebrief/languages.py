@@ -7,9 +7,11 @@ read them (``locale_of``), whatever the language of the request that made them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from babel import Locale
 from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import Domain, force_locale
 from flask_login import current_user
@@ -46,7 +48,7 @@ def locale_of(user=None, centre=None) -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def select_locale() -> str | None:
+def select_locale() -> Locale | None:
     """Flask-Babel's selector for the current request, worked out once per request.
 
     The result is kept on ``g`` so the user and their centre are read once, however often
@@ -56,10 +58,19 @@ def select_locale() -> str | None:
         return None
     if "_simdebrief_locale" not in g:
         if getattr(current_user, "is_authenticated", False):
-            g._simdebrief_locale = locale_of(current_user)
+            code = locale_of(current_user)
         else:
-            g._simdebrief_locale = request.accept_languages.best_match(available())
+            code = request.accept_languages.best_match(available())
+        g._simdebrief_locale = shared_locale(code) if code else None
     return g._simdebrief_locale
+
+
+@functools.lru_cache(maxsize=16)
+def shared_locale(code: str) -> Locale:
+    """One ``Locale`` per language for the process, which Flask-Babel keeps as it is. The
+    texts kept per locale (dates, spans, percentages) then find theirs by identity; with a
+    new ``Locale`` each request, every lookup compared two field by field."""
+    return Locale.parse(code)
 
 
 def forget_request_locale() -> None:
