@@ -27,7 +27,7 @@ from simdebrief.models import (
     SupportStatus,
     session_instructor,
 )
-from simdebrief.services.followups import enrolment
+from simdebrief.services.followups import answers, enrolment
 from tests.conftest import both_databases, client_for
 
 #: (who, page) of every hot page.
@@ -194,11 +194,15 @@ def test_the_sessions_list_pages_without_counting_and_never_loads_scenario_conte
 
 @both_databases
 def test_the_learners_timeline_shows_one_page_of_sessions_at_a_time(app, people, clock):
-    History(app, people, clock.now()).grow_to(50)
+    History(app, people, clock.now()).grow_to(50)  # 24 sessions over, and the first one
     learner = client_for(app, people, "student")
-    pages = [learner.get(f"/me/follow-ups?page={n}").get_data(as_text=True) for n in (1, 2, 3)]
-    assert [page.count('<h2 id="group-') for page in pages] == [10, 10, 25 - 20]
-    assert ['rel="next"' in page for page in pages] == [True, True, False]
+    per_page = answers.TIMELINE_GROUPS_PER_PAGE
+    count = -(-25 // per_page)
+    pages = [learner.get(f"/me/follow-ups?page={n}").get_data(as_text=True)
+             for n in range(1, count + 1)]
+    assert [page.count('<h2 id="group-') for page in pages] == \
+        [per_page] * (count - 1) + [25 - per_page * (count - 1)]
+    assert ['rel="next"' in page for page in pages] == [True] * (count - 1) + [False]
     # Each session once, the latest first, across the pages; each with all its stages.
     shown = [int(found) for page in pages for found in re.findall(
         r'<h2 id="group-\d+">.*?<a href="/sessions/(\d+)">', page, flags=re.S)]

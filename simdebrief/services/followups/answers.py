@@ -214,8 +214,10 @@ TRACK_NAMES = {TrackKind.COMPLAINT: _l("After a patient complaint"),
                TrackKind.REAL_EVENT: _l("After a real clinical event")}
 
 
-#: Sessions or tracks per page of the learner's timeline.
-TIMELINE_GROUPS_PER_PAGE = 10
+#: Sessions or tracks per page of the learner's timeline. A session brings five or six
+#: stages, so a page is some thirty rows: the latest groups, where an open stage is, first,
+#: and the pager within reach on a phone. (Ten made sixty rows, half the page's cost.)
+TIMELINE_GROUPS_PER_PAGE = 5
 
 
 @functools.cache
