@@ -13,10 +13,8 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
-    case,
     false,
     func,
-    literal,
     or_,
     select,
 )
@@ -160,44 +158,41 @@ def weekly_load(session: Session, centre: Centre, now: datetime,
                 weeks: int = 12) -> tuple[int, list[WeekLoad]]:
     """(stages overdue and still waiting, stages falling due per local week ahead).
 
-    One counting query: each local week's bounds are worked out here (daylight saving
-    included), and SQL puts each waiting stage in its week (one CASE that stops at the first
-    bound it is under) and counts per week, however many stages there are."""
+    One query: each local week's bounds are worked out here (daylight saving included), and
+    SQL counts the waiting stages between each pair of bounds through the (status, due)
+    index, however many stages there are."""
     zone = ZoneInfo(centre.timezone)
     today = now.astimezone(zone).date()
     mondays = [today - timedelta(days=today.weekday()) + timedelta(weeks=n)
                for n in range(weeks + 1)]
     bounds = [at_local(monday, 0, zone) for monday in mondays]
-    per_week = dict(session.execute(_stages_per_week(weeks), {
+    overdue, *per_week = session.execute(_stages_per_week(weeks), {
         "centre_id": centre.id, "now": now,
-        **{f"week_end_{index}": end for index, end in enumerate(bounds[1:])}}).all())
-    return per_week.get(-1, 0), [WeekLoad(monday, per_week.get(index, 0))
-                                 for index, monday in enumerate(mondays[:weeks])]
+        **{f"week_end_{index}": end for index, end in enumerate(bounds[1:])}}).one()
+    return overdue, [WeekLoad(monday, count)
+                     for monday, count in zip(mondays[:weeks], per_week, strict=True)]
 
 
 @functools.cache
 def _stages_per_week(weeks: int) -> Select:
     """Built once per number of weeks (the overview asks on every view; building it cost
-    more than running it); the weeks' ends are bound as ``week_end_0`` onwards."""
-    waiting = (FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED)
-    placed = (select(_week_of_due(-1, weeks - 1).label("week"))
-              .where(FollowUp.centre_id == bindparam("centre_id"),
-                     FollowUp.status.in_(waiting),
-                     FollowUp.due_at < bindparam(f"week_end_{weeks - 1}")).subquery())
-    return select(placed.c.week, func.count()).group_by(placed.c.week)
+    more than running it); the weeks' ends are bound as ``week_end_0`` onwards.
 
+    A count per week, each a range of the (status, due) index: three times quicker on
+    SQLite than placing every stage in its week and grouping (which sorted them). The first
+    week runs from now (this Monday is before now); overdue is up to now."""
+    waiting = FollowUp.status.in_((FollowUpStatus.SCHEDULED, FollowUpStatus.CLAIMED))
 
-def _week_of_due(first: int, last: int) -> ColumnElement[int]:
-    """The week (``first`` to ``last``) a waiting stage falls due in, by halving the weeks:
-    four comparisons a stage rather than up to thirteen, on every waiting stage of the next
-    twelve weeks. Week -1 is overdue; week n runs up to the (n + 1)th Monday (this Monday is
-    before now)."""
-    if first == last:
-        return literal(first)
-    middle = (first + last) // 2
-    by_middle = (FollowUp.due_at <= bindparam("now") if middle == -1
-                 else FollowUp.due_at < bindparam(f"week_end_{middle}"))
-    return case((by_middle, _week_of_due(first, middle)), else_=_week_of_due(middle + 1, last))
+    def waiting_between(*bounds: ColumnElement[bool]):
+        return (select(func.count()).select_from(FollowUp)
+                .where(waiting, FollowUp.centre_id == bindparam("centre_id"), *bounds)
+                .scalar_subquery())
+
+    overdue = waiting_between(FollowUp.due_at <= bindparam("now"))
+    return select(overdue, *(waiting_between(
+        FollowUp.due_at > bindparam("now") if week == 0
+        else FollowUp.due_at >= bindparam(f"week_end_{week - 1}"),
+        FollowUp.due_at < bindparam(f"week_end_{week}")) for week in range(weeks)))
 
 
 @dataclass
