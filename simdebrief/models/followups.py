@@ -212,6 +212,9 @@ class FollowUp(Base):
         # A deleted answer clears its stage's link (ON DELETE SET NULL): found by index, not
         # by reading every stage of every centre once per answer.
         Index("ix_follow_up_checkin", "checkin_id"),
+        # Sent stages by their expiry: those that closed since the distress tallies' last
+        # look, and those the expiry job closes, are a narrow range, not every open stage.
+        Index("ix_follow_up_status_expires", "status", "expires_at", "centre_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from simdebrief.extensions import db
 from simdebrief.models import (
@@ -256,3 +256,42 @@ def test_a_view_only_reads_when_no_tally_has_to_change(app, people, planning, cl
         with counted_queries(app) as asked:
             shown(centre, start + timedelta(days=400))
         assert [q for q in asked if not q.lstrip().startswith(("SELECT", "BEGIN"))] == []
+
+
+@both_databases
+def test_a_batch_closes_when_its_sent_stages_expire_or_its_held_stages_window_ends(
+        app, people, planning, clock):
+    """What a look asks about: the batches whose last answerable stage closed in the span
+    since the last look. A sent stage closes at its expiry; a held (paused) one at the end of
+    its answer window. Nothing else in the centre's history comes back."""
+    from simdebrief.models import FollowUpStage
+    from simdebrief.services.followups import distress_tallies
+
+    with app.app_context():
+        start = clock.now()
+        centre, [(sent_session, _sent), (held_session, _held)] = centre_with_sessions(
+            planning, [3, 3], start)
+        key = first_stage_keys(centre)[0]
+        stage_of = {f.session_id: f for f in db.session.scalars(select(FollowUp).where(
+            FollowUp.centre_id == centre.id, FollowUp.stage_key == key))}
+        expiry = stage_of[sent_session.id].expires_at
+        # The held session's stages of that key are paused, due well after the sent ones'
+        # expiry: they close only when their window has passed.
+        due = expiry + timedelta(days=30)
+        db.session.execute(update(FollowUp).where(
+            FollowUp.session_id == held_session.id, FollowUp.stage_key == key)
+            .values(status=FollowUpStatus.PAUSED, due_at=due))
+        window = db.session.get(FollowUpStage, stage_of[held_session.id].stage_id).window_days
+        windows = distress_tallies.window_lengths(db.session)
+        hour = timedelta(hours=1)
+
+        def closing(moment):
+            return {batch for batch in distress_tallies._closing(
+                db.session, centre, moment - hour, moment + hour, windows)
+                if batch[1] == stage_of[sent_session.id].stage_id}
+
+        window_end = due + timedelta(days=window)
+        assert closing(expiry) == {(sent_session.id, stage_of[sent_session.id].stage_id)}
+        assert closing(window_end) == {(held_session.id, stage_of[held_session.id].stage_id)}
+        assert closing(window_end + timedelta(days=2)) == set()
+        db.session.rollback()

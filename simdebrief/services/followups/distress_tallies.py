@@ -21,7 +21,19 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, bindparam, delete, false, func, or_, select, true, update
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    true,
+    union,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from simdebrief.models import (
@@ -109,20 +121,26 @@ CLOSING_SHAPES_KEPT = 16
 
 
 @functools.lru_cache(maxsize=CLOSING_SHAPES_KEPT)
-def _closing_statement(windows: tuple[int, ...]) -> Select:
+def _closing_statement(windows: tuple[int, ...]) -> Select | CompoundSelect:
+    """Two questions in one: sent stages that expired in the span, from the (status,
+    expiry) index; held stages whose window ended in it, from the (status, due) index. As
+    one condition joined by OR, the database read every sent stage of the centre."""
+    expired = (select(FollowUp.session_id, FollowUp.stage_id)
+               .where(FollowUp.status == FollowUpStatus.SENT,
+                      FollowUp.expires_at >= bindparam("since"),
+                      FollowUp.expires_at <= bindparam("now"),
+                      FollowUp.centre_id == bindparam("centre_id")))
+    if not windows:
+        return expired.distinct()
     held_closing = [and_(FollowUpStage.window_days == days,
                          FollowUp.due_at >= bindparam(f"held_from_{index}"),
                          FollowUp.due_at <= bindparam(f"held_to_{index}"))
                     for index, days in enumerate(windows)]
-    return (select(FollowUp.session_id, FollowUp.stage_id).distinct()
+    held = (select(FollowUp.session_id, FollowUp.stage_id)
             .join(FollowUpStage, FollowUpStage.id == FollowUp.stage_id)
-            .where(FollowUp.status.in_((FollowUpStatus.SENT, *HELD)),
-                   FollowUp.centre_id == bindparam("centre_id"),
-                   or_(and_(FollowUp.status == FollowUpStatus.SENT,
-                            FollowUp.expires_at >= bindparam("since"),
-                            FollowUp.expires_at <= bindparam("now")),
-                       and_(FollowUp.status.in_(HELD), or_(*held_closing))
-                       if held_closing else false())))
+            .where(FollowUp.status.in_(HELD), FollowUp.centre_id == bindparam("centre_id"),
+                   or_(*held_closing)))
+    return union(expired, held)
 
 
 def _stale(session: Session, centre: Centre, k: int, open_query: Callable[[], Select],
