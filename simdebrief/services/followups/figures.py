@@ -37,7 +37,8 @@ from simdebrief.services import group_figures
 from simdebrief.services.followups import distress_tallies, stage_tallies
 from simdebrief.services.followups.plan_versions import plans_of
 from simdebrief.services.followups.stage_catalogue import PLAN_KIND_NAMES, at_local
-from simdebrief.services.group_figures import Count
+from simdebrief.services.group_figures import Count, count_text
+from simdebrief.timefmt import percent_text
 
 STATUS_GROUPS = {
     FollowUpStatus.SCHEDULED: "waiting", FollowUpStatus.CLAIMED: "waiting",
@@ -109,6 +110,36 @@ class StageFigures:
 
     def __getitem__(self, name: str) -> Count:
         return self.cells[name]
+
+
+@dataclass(frozen=True, slots=True)
+class StageRow:
+    """A stage's figures as a table shows them, each cell written once: learners, sent,
+    answered (with its share of sent), open, closed unanswered (with its share), still to
+    come, paused or stopped, not sent, not delivered."""
+
+    title: str
+    cells: tuple[str, ...]
+
+
+def stage_rows(stages: list[StageFigures]) -> list[StageRow]:
+    """The table rows of ``stages`` in the current language; a page's figures are written
+    here rather than by the template, which asked each cell's properties again."""
+    rows = []
+    for stage in stages:
+        cells = stage.cells
+
+        def with_rate(name: str, rate: float | None, cells=cells) -> str:
+            text = count_text(cells[name])
+            return text if rate is None else f"{text} ({percent_text(rate)})"
+
+        rows.append(StageRow(stage.title, (
+            count_text(stage.total_cell), count_text(stage.sent),
+            with_rate("completed", stage.completion_rate), count_text(cells["open"]),
+            with_rate("expired", stage.expiry_rate), count_text(cells["waiting"]),
+            count_text(cells["held"]), count_text(cells["skipped"]),
+            count_text(cells["undeliverable"]))))
+    return rows
 
 
 def _figures(session: Session, rows, k: int,

@@ -32,6 +32,7 @@ from simdebrief.services import checkins, stories
 from simdebrief.services.followups import (
     answers,
     conversations,
+    figures,
     stage_catalogue,
     stage_rows,
 )
@@ -108,7 +109,7 @@ def template_context() -> dict:
             "question_label": lambda code: getattr(stage_catalogue.question(code), "label", code),
             "unit_name": lambda unit: stage_catalogue.UNIT_NAMES[OffsetUnit(unit)],
             "plan_kind_name": lambda kind: stage_catalogue.PLAN_KIND_NAMES[PlanKind(kind)],
-            "options": checkin_options}
+            "options": checkin_options, "stage_rows": figures.stage_rows}
 
 
 # --- the stage form, shared by links and the learner's pages ----------------------------------
