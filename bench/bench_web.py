@@ -4,7 +4,8 @@ Both are served by gunicorn with two workers on loopback; the load comes from ``
 (Debian's package) when it is installed, else from a bounded Python client (16 keep-alive
 connections for the same duration). Each page is requested logged in as the person who uses
 it, at each size of a centre's history (sessions generated in bulk). Prints requests per
-second, the ratio to the baseline page, p99 latency and the workers' memory.
+second, the ratio to the baseline page (loaded again for half as long just before each page,
+so a ratio is to the same minute's machine), p99 latency and the workers' memory.
 
 Goals (from the issue): each page at least 0.5x the baseline's rate; p99 at most 1.5x from
 the smallest to the largest size. The figures are printed, never asserted: the machine's
@@ -435,7 +436,10 @@ def python_load(port: int, path: str, cookie: str, seconds: int,
 # --- the run ------------------------------------------------------------------------------
 
 
-def measure(url: str, label: str, sizes: list[int], seconds: int, baseline: float) -> list:
+def measure(url: str, label: str, sizes: list[int], seconds: int, base: Gunicorn) -> list:
+    """Each page right after the bare page, loaded for half as long: a page's ratio is to
+    the baseline of the same minute. The machine's speed drifts over a run (a shared host),
+    and one baseline at the start moved every later ratio with it."""
     results = []
     for size in sizes:
         seed(url, size)
@@ -444,11 +448,13 @@ def measure(url: str, label: str, sizes: list[int], seconds: int, baseline: floa
             cookies = {who: login_cookie(server.port, who) for who in PEOPLE}
             for who, path in PAGES:
                 drain(server.port)
+                baseline, _p99 = load(base.port, "/", "none=1", max(seconds // 2, 2))
                 expect_page(server.port, path, cookies[who])
                 rate, p99 = load(server.port, path, cookies[who], seconds)
-                results.append((label, size, who, path, rate, p99))
+                results.append((label, size, who, path, rate, p99, baseline))
                 print(f"{label:10} {size:>7} {who:10} {path:24} {rate:8.0f} req/s "
-                      f"{rate / baseline:5.2f}x  p99 {p99:7.1f} ms", flush=True)
+                      f"{rate / baseline:5.2f}x  p99 {p99:7.1f} ms  (bare page {baseline:.0f})",
+                      flush=True)
             rss = server.worker_rss_mb()
             print(f"{label:10} {size:>7} worker RSS: "
                   + ", ".join(f"{mb:.0f} MB" for mb in rss), flush=True)
@@ -474,18 +480,18 @@ def main() -> int:
     base = Gunicorn("web_baseline:app", {**os.environ}, ROOT / "bench")
     try:
         baseline, baseline_p99 = load(base.port, "/", "none=1", options.seconds)
+        print(f"baseline: bare Flask, 50-row Jinja list: {baseline:.0f} req/s, "
+              f"p99 {baseline_p99:.1f} ms (measured again before each page)", flush=True)
+        targets = []
+        with tempfile.TemporaryDirectory() as folder:
+            targets.append(("SQLite", f"sqlite:///{folder}/bench.sqlite3"))
+            if os.environ.get("SIMDEBRIEF_BENCH_POSTGRES_URL"):
+                targets.append(("PostgreSQL", os.environ["SIMDEBRIEF_BENCH_POSTGRES_URL"]))
+            results = []
+            for label, url in targets:
+                results += measure(url, label, sizes, options.seconds, base)
     finally:
         base.stop()
-    print(f"baseline: bare Flask, 50-row Jinja list: {baseline:.0f} req/s, "
-          f"p99 {baseline_p99:.1f} ms", flush=True)
-    targets = []
-    with tempfile.TemporaryDirectory() as folder:
-        targets.append(("SQLite", f"sqlite:///{folder}/bench.sqlite3"))
-        if os.environ.get("SIMDEBRIEF_BENCH_POSTGRES_URL"):
-            targets.append(("PostgreSQL", os.environ["SIMDEBRIEF_BENCH_POSTGRES_URL"]))
-        results = []
-        for label, url in targets:
-            results += measure(url, label, sizes, options.seconds, baseline)
     print("\np99 growth from the smallest to the largest size (goal: at most 1.5x):")
     for label, _url in targets:
         for who, path in PAGES:
