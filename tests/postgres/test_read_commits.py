@@ -94,3 +94,18 @@ def test_a_jobs_link_building_request_leaves_the_jobs_transaction_open(app, peop
             assert url_for("main.dashboard").endswith("/dashboard")
         assert endings == before and db.session().in_transaction()
         db.session.rollback()
+
+
+def test_every_hot_page_ends_in_commit(app, people, clock, endings):
+    """A page whose queries all only read must not end in ROLLBACK: a statement that does
+    not begin with SELECT (a CTE's WITH, say) would make it look like a write, and every
+    query of the page would be planned again on every view."""
+    from tests.web.test_page_queries import HOT_PAGES, History
+
+    History(app, people, clock.now()).grow_to(20)
+    clients = {who: client_for(app, people, who) for who in {w for w, _url in HOT_PAGES}}
+    for who, url in HOT_PAGES:
+        endings.clear()
+        for _ in range(2):
+            assert clients[who].get(url).status_code == 200, (who, url)
+        assert endings and "rollback" not in endings, (who, url, endings)

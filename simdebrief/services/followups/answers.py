@@ -227,14 +227,16 @@ def _page_of_groups() -> Select:
 
     The page's groups are the learner's (session, track) pairs, the latest anchor first,
     counted out by ``LIMIT``/``OFFSET`` in SQL over the learner's own stages (their index);
-    the stages of those groups are joined back, each group's in due order."""
+    the stages of those groups are joined back, each group's in due order. A subquery, not a
+    CTE: a statement that begins with WITH does not read as a read (``read_commits``), and
+    the page's transaction then ended in a rollback that dropped its prepared statements."""
     latest = func.max(FollowUp.anchor_at)
     groups = (select(FollowUp.session_id, FollowUp.track_id, latest.label("latest"))
               .where(FollowUp.user_id == bindparam("user_id"))
               .group_by(FollowUp.session_id, FollowUp.track_id)
               .order_by(latest.desc(), FollowUp.session_id.desc(), FollowUp.track_id.desc())
               .limit(bindparam("take")).offset(bindparam("skip"))
-              .cte("page_groups"))
+              .subquery("page_groups"))
     return (select(FollowUp.id, FollowUp.session_id, FollowUp.track_id, FollowUp.status,
                    FollowUp.due_at, FollowUp.sent_at, FollowUp.expires_at, FollowUp.checkin_id,
                    FollowUp.conversation_state, FollowUpStage.title,
