@@ -353,5 +353,10 @@ def written(session: Session) -> bool:
 def pooled_counts(session: Session, centre: Centre) -> dict[tuple[str, str], Counter]:
     """{(plan kind, stage key): Counter(score -> learners)} of the batches that count."""
     return {(p.plan_kind, p.stage_key): Counter({int(s): n for s, n in (p.counts or {}).items()})
-            for p in session.scalars(select(DistressPoolTally)
-                                     .where(DistressPoolTally.centre_id == centre.id))}
+            for p in session.scalars(_pool_tallies(), {"centre_id": centre.id})}
+
+
+@functools.cache
+def _pool_tallies() -> Select:
+    """Built once per process, as the overview's other questions are."""
+    return select(DistressPoolTally).where(DistressPoolTally.centre_id == bindparam("centre_id"))

@@ -318,11 +318,17 @@ def completion(session: Session, centre: Centre,
     return Completion(per_stage, per_plan)
 
 
+@functools.cache
+def _cohorts_by_name() -> Select:
+    """Built once per process: the overview asks on every view."""
+    return (select(Cohort).where(Cohort.centre_id == bindparam("centre_id"))
+            .order_by(Cohort.name))
+
+
 def completion_per_cohort(session: Session, centre: Centre) -> list[FigureGroup]:
     """Per cohort the learners took part through, cohorts without follow-ups left out: one
     grouped pass over the tallies whatever the number of cohorts."""
-    cohorts = session.scalars(select(Cohort).where(Cohort.centre_id == centre.id)
-                              .order_by(Cohort.name)).all()
+    cohorts = session.scalars(_cohorts_by_name(), {"centre_id": centre.id}).all()
     if not cohorts:
         return []
     rows = stage_tallies.stage_counts_by(session, "cohort_id",

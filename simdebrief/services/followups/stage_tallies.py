@@ -9,9 +9,10 @@ twice or lose one.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from simdebrief.models import FollowUpTally
@@ -20,18 +21,25 @@ from simdebrief.models import FollowUpTally
 def stage_counts_by(session: Session, column_name: str, ids: list[int]) -> dict[int, list]:
     """(stage id, status, count) rows per plan version or cohort (``column_name`` is
     "plan_id" or "cohort_id"), in one grouped query over the tallies, however many ids."""
-    column = getattr(FollowUpTally, column_name)
     rows: dict[int, list] = {value: [] for value in ids}
     if not ids:
         return rows
-    total = func.sum(FollowUpTally.delta)
-    for value, stage_id, status, count in session.execute(
-            select(column, FollowUpTally.stage_id, FollowUpTally.status, total)
-            .where(column.in_(ids))
-            .group_by(column, FollowUpTally.stage_id, FollowUpTally.status)
-            .having(total != 0)):
+    for value, stage_id, status, count in session.execute(_counts_by(column_name),
+                                                          {"ids": list(ids)}):
         rows[value].append((stage_id, status, count))
     return rows
+
+
+@functools.cache
+def _counts_by(column_name: str) -> Select:
+    """Built once per column (the admin's overview asks on every view); the ids come as an
+    expanding bound parameter."""
+    column = getattr(FollowUpTally, column_name)
+    total = func.sum(FollowUpTally.delta)
+    return (select(column, FollowUpTally.stage_id, FollowUpTally.status, total)
+            .where(column.in_(bindparam("ids", expanding=True)))
+            .group_by(column, FollowUpTally.stage_id, FollowUpTally.status)
+            .having(total != 0))
 
 
 def fold(session: Session) -> int:
