@@ -128,18 +128,19 @@ def stage_rows(stages: list[StageFigures]) -> list[StageRow]:
     rows = []
     for stage in stages:
         cells = stage.cells
-
-        def with_rate(name: str, rate: float | None, cells=cells) -> str:
-            text = count_text(cells[name])
-            return text if rate is None else f"{text} ({percent_text(rate)})"
-
         rows.append(StageRow(stage.title, (
             count_text(stage.total_cell), count_text(stage.sent),
-            with_rate("completed", stage.completion_rate), count_text(cells["open"]),
-            with_rate("expired", stage.expiry_rate), count_text(cells["waiting"]),
+            _with_share(cells["completed"], stage.completion_rate), count_text(cells["open"]),
+            _with_share(cells["expired"], stage.expiry_rate), count_text(cells["waiting"]),
             count_text(cells["held"]), count_text(cells["skipped"]),
             count_text(cells["undeliverable"]))))
     return rows
+
+
+def _with_share(cell: Count, rate: float | None) -> str:
+    """A count with its share of those sent, when the share may be shown."""
+    text = count_text(cell)
+    return text if rate is None else f"{text} ({percent_text(rate)})"
 
 
 def _figures(session: Session, rows, k: int,

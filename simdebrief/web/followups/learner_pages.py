@@ -95,7 +95,7 @@ def _trend(points: list[tuple[datetime, int]], zone: str) -> str | None:
 @dataclass(frozen=True, slots=True)
 class TimelineRow:
     """A stage's row on the timeline, its texts written here: the template only places them.
-    A page has some sixty rows, and a template spends several times Python's work on each
+    A page has some thirty rows, and a template spends several times Python's work on each
     lookup, comparison and call it makes for a row."""
     stage: answers.TimelineStage
     title: str
@@ -155,7 +155,7 @@ def mine():
         preference=preference, choice_form=ChoiceForm(), now=now,
         history=learner_choices.choices_of(db.session, current_user, limit=10),
         choice_names=CHOICE_NAMES, state_text=STATE_TEXT,
-        trend=_trend(points, zone), points=points, **template_context())
+        trend=_trend(points, zone), points=points, zone=zone, **template_context())
 
 
 @bp.route("/me/follow-ups/<int:followup_id>", methods=["GET", "POST"])
