@@ -19,19 +19,26 @@ from __future__ import annotations
 import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
     CompoundSelect,
+    Integer,
     Select,
+    String,
     and_,
     bindparam,
+    cast,
     delete,
     func,
+    literal_column,
+    null,
     or_,
     select,
     true,
     union,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -48,6 +55,7 @@ from simdebrief.models import (
     FollowUpStage,
     FollowUpStatus,
 )
+from simdebrief.models.base import UTCDateTime
 from simdebrief.models.followups import HELD
 
 
@@ -180,17 +188,6 @@ def _stale(session: Session, centre: Centre, k: int, open_query: Callable[[], Se
     return changed, gone
 
 
-def _k_changed(session: Session, centre: Centre, k: int) -> bool:
-    return session.scalar(_tallied_with_other_k(), {"centre_id": centre.id, "k": k}) is not None
-
-
-@functools.cache
-def _tallied_with_other_k() -> Select:
-    return (select(DistressPoolTally.id)
-            .where(DistressPoolTally.centre_id == bindparam("centre_id"),
-                   DistressPoolTally.k != bindparam("k")).limit(1))
-
-
 def _reset(session: Session, centre: Centre) -> None:
     for model in (DistressBatchTally, DistressPoolTally):
         session.execute(delete(model).where(model.centre_id == centre.id)
@@ -234,46 +231,98 @@ def _recount(session: Session, centre: Centre, batches: list[tuple]) -> dict[str
     return found
 
 
+@dataclass(frozen=True)
+class Look:
+    """What a look at the tallies starts from, read in one statement: the last look's
+    moment (None: never looked), whether a pooled tally was counted under another k, every
+    answer window's length, and the batches marked since (at most ``CANDIDATES_AT_MOST`` + 1).
+    """
+
+    checked_until: datetime | None
+    k_changed: bool
+    windows: list[int]
+    marked: set[tuple]
+
+
+#: What each row of the look's statement carries (its first column).
+_STATE, _OTHER_K, _WINDOW, _MARK = "state", "other k", "window", "mark"
+
+
+def _look(session: Session, centre: Centre, k: int) -> Look:
+    checked_until, k_changed, windows, marked = None, False, [], set()
+    for what, session_id, stage_id, at in session.execute(
+            _look_statement(), {"centre_id": centre.id, "k": k}):
+        if what == _STATE:
+            checked_until = at
+        elif what == _OTHER_K:
+            k_changed = True
+        elif what == _WINDOW:
+            windows.append(stage_id)
+        else:
+            marked.add((session_id, stage_id))
+    return Look(checked_until, k_changed, windows, marked)
+
+
 @functools.cache
-def _marked_batches() -> Select:
-    return (select(DistressBatchMark.session_id, DistressBatchMark.stage_id).distinct()
-            .where(DistressBatchMark.centre_id == bindparam("centre_id"))
-            .limit(CANDIDATES_AT_MOST + 1))
+def _look_statement() -> CompoundSelect:
+    """Four small questions in one statement (each was a round trip of its own on every
+    view): rows of (what, session id, stage id, moment), a window's length in the stage id's
+    place. Built once per process; the centre and k come as bound parameters. The empty
+    places are typed NULLs: PostgreSQL matches a union's columns by type."""
+
+    def row(what: str, session_id=None, stage_id=None, at=None) -> tuple:
+        return (literal_column(f"'{what}'", String).label("what"),
+                cast(null(), Integer) if session_id is None else session_id,
+                cast(null(), Integer) if stage_id is None else stage_id,
+                cast(null(), UTCDateTime) if at is None else at)
+
+    other_k = (select(DistressPoolTally.id)
+               .where(DistressPoolTally.centre_id == bindparam("centre_id"),
+                      DistressPoolTally.k != bindparam("k")).limit(1).subquery())
+    windows = select(FollowUpStage.window_days).distinct().subquery()
+    marks = (select(DistressBatchMark.session_id, DistressBatchMark.stage_id).distinct()
+             .where(DistressBatchMark.centre_id == bindparam("centre_id"))
+             .limit(CANDIDATES_AT_MOST + 1).subquery())
+    return union_all(
+        select(*row(_STATE, at=DistressTallyState.checked_until))
+        .where(DistressTallyState.centre_id == bindparam("centre_id")),
+        select(*row(_OTHER_K)).select_from(other_k),
+        select(*row(_WINDOW, stage_id=windows.c.window_days)),
+        select(*row(_MARK, marks.c.session_id, marks.c.stage_id)))
 
 
-def _batches_to_ask(session: Session, centre: Centre, state: DistressTallyState | None,
-                    now: datetime, windows: list[int],
-                    taken: set[tuple] = frozenset()) -> set[tuple] | None:
-    """The batches a look at ``now`` must ask about: those marked (plus ``taken``, marks
-    already deleted by this look) and those with a stage that closed since the last look.
-    None means every batch: no last look on record, a clock set back, or too many. The same
-    questions are asked in every case, so a page asks as many at any size."""
-    marked = taken | {tuple(row) for row in session.execute(
-        _marked_batches(), {"centre_id": centre.id})}
-    since = state.checked_until if state is not None else now
+def _batches_to_ask(session: Session, centre: Centre, checked_until: datetime | None,
+                    now: datetime, windows: list[int], marked: set[tuple]) -> set[tuple] | None:
+    """The batches a look at ``now`` must ask about: those ``marked`` and those with a stage
+    that closed since the last look (``checked_until``). None means every batch: no last
+    look on record, a clock set back, or too many. The same questions are asked in every
+    case, so a page asks as many at any size."""
+    since = checked_until if checked_until is not None else now
     batches = marked | _closing(session, centre, min(since, now), now, windows)
-    if state is None or since > now + CLOCK_SLACK or len(batches) > CANDIDATES_AT_MOST:
+    if checked_until is None or since > now + CLOCK_SLACK or len(batches) > CANDIDATES_AT_MOST:
         return None
     return batches
 
 
-def refresh(session: Session, centre: Centre, k: int, open_query: Callable[[], Select],
-            now: datetime, *, windows: list[int], settle: bool = False) -> int:
+def refresh(session: Session, centre: Centre, k: int,
+            open_query: Callable[[list[int]], Select], now: datetime, *,
+            settle: bool = False) -> int:
     """Bring the centre's tallies up to date with its closed batches (flushes; the caller
-    commits, so the work is done once). ``open_query`` builds the select of the (session id,
-    stage id) of the batches someone can still answer at ``now``, when it is needed (most
-    views need it not: nothing closed since the last look); ``windows`` are the
-    ``window_lengths`` it was built with.
+    commits, so the work is done once). ``open_query(windows)`` builds the select of the
+    (session id, stage id) of the batches someone can still answer at ``now``, given every
+    answer window's length, when it is needed (most views need it not: nothing closed since
+    the last look).
 
     A view only reads unless a tally must change (so a page never waits for SQLite's write
     lock for nothing); the marks it looked at stay. The scheduler ``settle``-s each centre
     now and then: it takes the marks and moves the last look on, so views ask about little.
     Returns how many marks this look took."""
-    state = session.get(DistressTallyState, centre.id)
-    k_changed = _k_changed(session, centre, k)
-    batches = _batches_to_ask(session, centre, state, now, windows)
-    if not settle and not k_changed:
-        changed, gone = _stale(session, centre, k, open_query, batches)
+    look = _look(session, centre, k)
+    if not settle and not look.k_changed:
+        batches = _batches_to_ask(session, centre, look.checked_until, now, look.windows,
+                                  look.marked)
+        changed, gone = _stale(session, centre, k, functools.partial(open_query, look.windows),
+                               batches)
         if not changed and not gone:
             return 0
     session.info[WRITTEN] = True
@@ -286,8 +335,10 @@ def refresh(session: Session, centre: Centre, k: int, open_query: Callable[[], S
                             .where(DistressTallyState.centre_id == centre.id)
                             .execution_options(populate_existing=True)).one_or_none()
     taken = _take_marks(session, centre)
-    batches = _batches_to_ask(session, centre, state, now, windows, set(taken))
-    if _k_changed(session, centre, k):
+    look = _look(session, centre, k)
+    batches = _batches_to_ask(session, centre, state.checked_until if state else None, now,
+                              look.windows, look.marked | set(taken))
+    if look.k_changed:
         _reset(session, centre)
         batches = None
     if state is None:
@@ -295,7 +346,8 @@ def refresh(session: Session, centre: Centre, k: int, open_query: Callable[[], S
         session.add(state)
     elif batches is None or state.checked_until < now:
         state.checked_until = now
-    changed, gone = _stale(session, centre, k, open_query, batches)
+    changed, gone = _stale(session, centre, k, functools.partial(open_query, look.windows),
+                           batches)
     if not changed and not gone:
         session.flush()
         return len(taken)

@@ -392,13 +392,12 @@ def settle_distress(session: Session, centre: Centre, now: datetime) -> int:
 
 def _refresh_distress(session: Session, centre: Centre, k: int, now: datetime, *,
                       settle: bool = False) -> int:
-    """``distress_tallies.refresh`` with the still-open batches at ``now``; the stages'
-    window lengths are read once for both of its questions (open, and closed since). The
-    open batches' select is built only if asked for: a view where nothing closed needs not."""
-    windows = distress_tallies.window_lengths(session)
+    """``distress_tallies.refresh`` with the still-open batches at ``now``. The open
+    batches' select is built only if asked for (a view where nothing closed needs not), with
+    the window lengths the tallies' look read."""
     return distress_tallies.refresh(
-        session, centre, k, functools.partial(open_batches_query, session, centre, now, windows),
-        now, windows=windows, settle=settle)
+        session, centre, k, functools.partial(open_batches_query, session, centre, now), now,
+        settle=settle)
 
 
 def distress_per_stage(session: Session, centre: Centre, now: datetime | None = None,
