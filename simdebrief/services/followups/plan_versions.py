@@ -11,7 +11,7 @@ from datetime import datetime
 from flask_babel import force_locale
 from sqlalchemy import Select, and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from simdebrief.errors import InvalidInput
 from simdebrief.languages import gettext as _
@@ -241,15 +241,17 @@ def ensure_plans(session: Session, centre: Centre, now: datetime) -> list[Follow
 def plans_of(session: Session, centre: Centre) -> list[FollowUpPlan]:
     """Every version of every plan, newest version first within each kind."""
     order = {kind: index for index, kind in enumerate(PlanKind)}
-    plans = session.scalars(_plans_with_stages(), {"centre_id": centre.id}).all()
+    plans = session.scalars(_plans_with_stages(), {"centre_id": centre.id}).unique().all()
     return sorted(plans, key=lambda p: (order[p.kind], -p.version))
 
 
 @functools.cache
 def _plans_with_stages() -> Select:
-    """Built once per process: the admin's overview asks it on every view."""
+    """Built once per process: the admin's overview asks it on every view. The stages are
+    joined in: a centre has a few plan versions of a few stages each, and a second round
+    trip cost more than the repeated plan columns."""
     return (select(FollowUpPlan).where(FollowUpPlan.centre_id == bindparam("centre_id"))
-            .options(selectinload(FollowUpPlan.stages)))
+            .options(joinedload(FollowUpPlan.stages)))
 
 
 def validate_stages(stages: list[StageInput]) -> None:
