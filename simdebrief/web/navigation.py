@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from flask import g, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
 from simdebrief import policy
@@ -130,12 +132,25 @@ def nav_items() -> list[NavItem]:
     # The user itself, not the login proxy: each rule reads it several times.
     user = current_user._get_current_object()
     items = []
-    for label, target, rule, prefix in NAVIGATION:
+    for (_label, target, rule, prefix), label, url in zip(
+            NAVIGATION, _labels(str(get_locale())), _links(request.script_root), strict=True):
         if rule(user):
-            items.append(NavItem(str(label), url_for(target),
-                                 endpoint == target or endpoint.startswith(prefix),
+            items.append(NavItem(label, url, endpoint == target or endpoint.startswith(prefix),
                                  _count_for(target, user)))
     return items
+
+
+@functools.lru_cache(maxsize=16)
+def _labels(locale: str) -> tuple[str, ...]:
+    """The items' labels in a language, translated once per process rather than on every
+    page (the layout shows up to a dozen)."""
+    return tuple(str(label) for label, _target, _rule, _prefix in NAVIGATION)
+
+
+@functools.lru_cache(maxsize=16)
+def _links(script_root: str) -> tuple[str, ...]:
+    """The items' addresses, built once per mount point rather than on every page."""
+    return tuple(url_for(target) for _label, target, _rule, _prefix in NAVIGATION)
 
 
 def session_status(status: SessionStatus) -> str:
