@@ -10,21 +10,25 @@ or request of the learner is shown next to it.
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from simdebrief.errors import InvalidState
 from simdebrief.languages import gettext as _
 from simdebrief.models import (
     Attendance,
+    Centre,
     Debrief,
+    SessionParticipant,
     SessionStatus,
     SimSession,
     Tier1Check,
     User,
+    session_instructor,
 )
 from simdebrief.services import audit
 
@@ -32,33 +36,39 @@ WINDOW = timedelta(hours=24)
 
 
 @functools.cache
-def _debrief_of():
-    """The statements of the instructors' home are built once per process: building them
-    cost more than running them. Values come as bound parameters."""
-    return select(Debrief).where(Debrief.session_id == bindparam("session_id"))
-
-
-@functools.cache
-def _checks_of():
-    return select(Tier1Check).where(Tier1Check.session_id == bindparam("session_id"))
-
-
-@functools.cache
 def _sessions_in_window():
-    return (select(SimSession).where(
-        SimSession.centre_id == bindparam("centre_id"),
-        SimSession.instructors.any(User.id == bindparam("user_id")),
-        SimSession.status.in_((SessionStatus.IN_PROGRESS, SessionStatus.DEBRIEFED)),
-        SimSession.starts_at <= bindparam("now"), SimSession.ends_after())
-        .order_by(SimSession.starts_at, SimSession.id))
+    """The instructors' home asks this on every view, so it is built once per process; values
+    come as bound parameters. Each session comes with its debrief's named triggers (None
+    before the debrief starts), so deciding which are high-risk asks nothing more."""
+    return (select(SimSession, Debrief.triggers)
+            .outerjoin(Debrief, Debrief.session_id == SimSession.id)
+            .where(SimSession.centre_id == bindparam("centre_id"),
+                   exists().where(session_instructor.c.session_id == SimSession.id,
+                                  session_instructor.c.user_id == bindparam("user_id")),
+                   SimSession.status.in_((SessionStatus.IN_PROGRESS, SessionStatus.DEBRIEFED)),
+                   SimSession.starts_at <= bindparam("now"), SimSession.ends_after())
+            .order_by(SimSession.starts_at, SimSession.id))
 
 
-def is_high_risk(session: Session, sim_session: SimSession) -> bool:
-    centre = sim_session.centre
-    debrief = session.scalar(_debrief_of(), {"session_id": sim_session.id})
-    triggers = set(debrief.triggers or ()) if debrief is not None else set()
+@functools.cache
+def _present_in():
+    """The learners present at these sessions, each with their user (joined by the model)."""
+    return (select(SessionParticipant)
+            .where(SessionParticipant.session_id.in_(bindparam("session_ids", expanding=True)),
+                   SessionParticipant.attendance == Attendance.PRESENT))
+
+
+@functools.cache
+def _checks_in():
+    return select(Tier1Check).where(
+        Tier1Check.session_id.in_(bindparam("session_ids", expanding=True)))
+
+
+def is_high_risk(centre: Centre, sim_session: SimSession, triggers: list | None) -> bool:
+    """Whether the session had one of the centre's high-risk moments: a trigger the debrief
+    named (``triggers``), or a risk flag of its scenario."""
     flags = set(sim_session.scenario_version.risk_flags or ())
-    return bool(triggers & set(centre.high_risk_triggers or ())
+    return bool(set(triggers or ()) & set(centre.high_risk_triggers or ())
                 or flags & set(centre.high_risk_flags or ()))
 
 
@@ -86,19 +96,25 @@ def open_window(sim_session: SimSession, now: datetime) -> bool:
 
 def sessions_to_check(session: Session, instructor: User, now: datetime
                       ) -> list[SessionToCheck]:
-    """High-risk sessions this instructor teaches whose 24 hours are running."""
-    candidates = session.scalars(_sessions_in_window(), {
+    """High-risk sessions this instructor teaches whose 24 hours are running. Three queries
+    at most, however many sessions are in their 24 hours (one when none is high-risk)."""
+    rows = session.execute(_sessions_in_window(), {
         "centre_id": instructor.centre_id, "user_id": instructor.id, "now": now,
         **SimSession.ends_after_values(now - WINDOW)}).all()
+    risky = [sim_session for sim_session, triggers in rows
+             if is_high_risk(instructor.centre, sim_session, triggers)]
+    if not risky:
+        return []
+    ids = [sim_session.id for sim_session in risky]
+    checks = {(check.session_id, check.learner_id): check
+              for check in session.scalars(_checks_in(), {"session_ids": ids})}
+    present: dict[int, list[SessionParticipant]] = defaultdict(list)
+    for participant in session.scalars(_present_in(), {"session_ids": ids}):
+        present[participant.session_id].append(participant)
     result = []
-    for sim_session in candidates:
-        if not is_high_risk(session, sim_session):
-            continue
-        checks = {c.learner_id: c for c in session.scalars(
-            _checks_of(), {"session_id": sim_session.id})}
-        learners = [LearnerToCheck(p.user, checks.get(p.user_id))
-                    for p in sorted(sim_session.participants, key=lambda p: p.user.name.lower())
-                    if p.attendance is Attendance.PRESENT]
+    for sim_session in risky:
+        learners = [LearnerToCheck(p.user, checks.get((sim_session.id, p.user_id)))
+                    for p in sorted(present[sim_session.id], key=lambda p: p.user.name.lower())]
         if learners:
             result.append(SessionToCheck(sim_session, sim_session.ends_at + WINDOW, learners))
     return result

@@ -79,3 +79,28 @@ def test_only_the_sessions_instructors_may_tick(app, people, planning, admin_cli
     assert admin_client.post(url).status_code == 403
     assert "Check in with your learners" not in admin_client.get("/dashboard").get_data(
         as_text=True)
+
+
+def test_the_instructors_home_asks_as_much_with_three_high_risk_sessions_as_with_one(
+        app, people, planning, clock, instructor_client, monkeypatch):
+    """Each running session's debrief, ticks and learners come in one query for all of them:
+    the home asks the same number of statements whatever the number of sessions."""
+    from tests.web.test_page_queries import counted_queries
+
+    def statements_for_home() -> tuple[str, list[str]]:
+        with counted_queries(app) as statements:
+            page = instructor_client.get("/dashboard").get_data(as_text=True)
+        return page, [s for s in statements if not s.startswith(("BEGIN", "SAVEPOINT",
+                                                                 "RELEASE"))]
+
+    first = high_risk_session(app, people, planning, monkeypatch)
+    url = f"/sessions/{first}/checked-in/{people.ids['student']}"
+    assert instructor_client.post(url).status_code == 302
+    page, with_one = statements_for_home()
+    assert page.count("still to check in with") == 1
+    for _ in range(2):
+        high_risk_session(app, people, planning, monkeypatch)
+    page, with_three = statements_for_home()
+    assert page.count("still to check in with") == 3
+    assert page.count("checked in with them (") == 1  # the tick stays with its session
+    assert len(with_three) == len(with_one), with_three
