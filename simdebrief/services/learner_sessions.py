@@ -11,7 +11,7 @@ import functools
 from datetime import datetime
 
 from sqlalchemy import String, bindparam, cast, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from simdebrief.languages import gettext as _
 from simdebrief.models import (
@@ -20,6 +20,7 @@ from simdebrief.models import (
     DashRating,
     Debrief,
     DebriefStatus,
+    Room,
     SessionParticipant,
     SessionStatus,
     SimSession,
@@ -29,6 +30,13 @@ from simdebrief.services import audit
 from simdebrief.timefmt import local_text
 
 FEEDBACK_READ = "feedback.read"
+
+
+#: A learner's lists name a session by its date and room, never by its scenario
+#: (``neutral_title``): the scenario's version, with its whole document, is not read with
+#: them, and of the room only its name.
+_LISTED_TO_LEARNER = (lazyload(SimSession.scenario_version),
+                      joinedload(SimSession.room).load_only(Room.name))
 
 
 def past_sessions(session: Session, user: User, now: datetime,
@@ -45,6 +53,7 @@ def _past_sessions(limit: int | None):
              .where(SessionParticipant.user_id == bindparam("user_id"),
                     SimSession.ends_at <= bindparam("now"),
                     SimSession.status != SessionStatus.CANCELLED)
+             .options(*_LISTED_TO_LEARNER)
              .order_by(SimSession.starts_at.desc(), SimSession.id.desc()))
     return query if limit is None else query.limit(limit)
 
@@ -75,6 +84,7 @@ def _unread_feedback(limit: int):
             .where(SessionParticipant.user_id == bindparam("user_id"),
                    SessionParticipant.attendance == Attendance.PRESENT,
                    Debrief.status == DebriefStatus.FINAL, ~opened.exists())
+            .options(*_LISTED_TO_LEARNER)
             .order_by(Debrief.finalised_at.desc(), SimSession.id.desc())
             .limit(limit))
 
