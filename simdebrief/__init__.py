@@ -15,7 +15,7 @@ from simdebrief import (  # noqa: F401 (hooks)
     crypto,
     key_rotation,
     passwords,
-    read_commits,
+    postgres_transactions,
     sqlite_locking,
 )
 from simdebrief.clock import SystemClock, current_now
@@ -54,7 +54,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_templating(app)
     register_security_headers(app)
-    read_commits.register(app, db)
     from simdebrief.errors import register_error_handlers
     from simdebrief.web import register_blueprints
     from simdebrief.web.ids import IdConverter

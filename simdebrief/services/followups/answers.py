@@ -228,8 +228,8 @@ def _page_of_groups() -> Select:
     The page's groups are the learner's (session, track) pairs, the latest anchor first,
     counted out by ``LIMIT``/``OFFSET`` in SQL over the learner's own stages (their index);
     the stages of those groups are joined back, each group's in due order. A subquery, not a
-    CTE: a statement that begins with WITH does not read as a read (``read_commits``), and
-    the page's transaction then ended in a rollback that dropped its prepared statements."""
+    CTE: a statement that begins with WITH does not read as a plain read
+    (``postgres_transactions``), and would begin a transaction on PostgreSQL."""
     latest = func.max(FollowUp.anchor_at)
     groups = (select(FollowUp.session_id, FollowUp.track_id, latest.label("latest"))
               .where(FollowUp.user_id == bindparam("user_id"))
