@@ -139,7 +139,14 @@ def test_the_blank_filters_follow_the_rooms_the_language_and_never_a_readers_val
         directory.create_room(db.session, centre=db.session.get(Centre, people.centre_id),
                               name="Debrief suite", capacity=6)
         db.session.commit()
-    assert "Debrief suite" in page(instructor_client, "/sessions/")
+    shown = page(instructor_client, "/sessions/")
+    rooms = shown.split('id="room"')[1].split("</select>")[0]
+    # In name order, after "any", and none of the scenarios among them.
+    assert rooms.index("Any room") < rooms.index("Debrief suite") < rooms.index("Sim room 1") \
+        < rooms.index("Skills lab")
+    scenarios = shown.split('id="scenario"')[1].split("</select>")[0]
+    assert "Skills lab" not in scenarios and "Any scenario" in scenarios
+    assert scenarios.count("<option") > 1
 
     filtered = page(instructor_client, "/sessions/?date_from=2026-11-03&room=abc")
     assert 'value="2026-11-03"' in filtered and "field-error" in filtered

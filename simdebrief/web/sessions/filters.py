@@ -11,7 +11,7 @@ from datetime import time, timedelta
 
 from flask import render_template
 from markupsafe import Markup
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, String, bindparam, func, literal_column, select, union_all
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
@@ -66,9 +66,11 @@ def filter_form(session, centre_id: int, args) -> SessionFilterForm:
 
 
 def _choice_rows(session, centre_id: int, language: str) -> tuple[tuple, tuple]:
-    rooms = tuple(tuple(row) for row in session.execute(_rooms(), {"centre_id": centre_id}))
-    scenarios = tuple(tuple(row) for row in session.execute(_scenarios(language)))
-    return rooms, scenarios
+    """The centre's rooms and the scenarios, each by name, in one statement."""
+    rooms, scenarios = [], []
+    for kind, key, name in session.execute(_choices(language), {"centre_id": centre_id}):
+        (rooms if kind == _ROOM else scenarios).append((key, name))
+    return tuple(rooms), tuple(scenarios)
 
 
 def _fill(form: SessionFilterForm, rooms: tuple, scenarios: tuple) -> None:
@@ -97,20 +99,25 @@ def _blank_fields(language: str, rooms: tuple, scenarios: tuple) -> Markup:
     return Markup(render_template("sessions/_filter_fields.html", filter_form=form))  # noqa: S704
 
 
+_ROOM, _SCENARIO = "room", "scenario"
+
+
 @functools.cache
-def _rooms() -> Select:
+def _choices(language: str) -> Select:
     """The list's statements are built once per process (per language, per shape of the
-    filters): building them cost more than running them. Values come as bound parameters."""
-    return (select(Room.id, Room.name).where(Room.centre_id == bindparam("centre_id"))
-            .order_by(func.lower(Room.name)))
-
-
-@functools.cache
-def _scenarios(language: str) -> Select:
+    filters): building them cost more than running them. Values come as bound parameters.
+    The rooms and the scenarios come in one statement, each kind by name: on PostgreSQL a
+    second one cost the list a round trip on every view."""
     title = ScenarioVersion.title_expression(language)
-    return (select(Scenario.id, title)
-            .join(ScenarioVersion, ScenarioVersion.id == Scenario.current_version_id)
-            .order_by(func.lower(title)))
+    rooms = select(literal_column(f"'{_ROOM}'", String).label("kind"), Room.id.label("key"),
+                   Room.name.label("name"), func.lower(Room.name).label("sort")) \
+        .where(Room.centre_id == bindparam("centre_id"))
+    scenarios = (select(literal_column(f"'{_SCENARIO}'", String), Scenario.id, title,
+                        func.lower(title))
+                 .join(ScenarioVersion, ScenarioVersion.id == Scenario.current_version_id))
+    both = union_all(rooms, scenarios).subquery()
+    return (select(both.c.kind, both.c.key, both.c.name)
+            .order_by(both.c.kind, both.c.sort, both.c.key))
 
 
 def _valid(field):
