@@ -15,7 +15,7 @@ from simdebrief import (  # noqa: F401 (hooks)
     crypto,
     key_rotation,
     passwords,
-    postgres_transactions,
+    postgres_connections,
     sqlite_locking,
 )
 from simdebrief.clock import SystemClock, current_now

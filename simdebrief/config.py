@@ -102,7 +102,9 @@ def load_settings(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": secure_cookies,
         "PREFERRED_URL_SCHEME": "https" if secure_cookies else "http",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        #: No ping at every checkout: PostgreSQL's connections are pinged after they sat
+        #: idle (``postgres_connections``); SQLite's are files.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "BABEL_DEFAULT_LOCALE": "en",
         #: The compiled catalogues (``make install`` and ``make translations`` build the .mo).

@@ -229,7 +229,7 @@ def _page_of_groups() -> Select:
     counted out by ``LIMIT``/``OFFSET`` in SQL over the learner's own stages (their index);
     the stages of those groups are joined back, each group's in due order. A subquery, not a
     CTE: a statement that begins with WITH does not read as a plain read
-    (``postgres_transactions``), and would begin a transaction on PostgreSQL."""
+    (``postgres_connections``), and would begin a transaction on PostgreSQL."""
     latest = func.max(FollowUp.anchor_at)
     groups = (select(FollowUp.session_id, FollowUp.track_id, latest.label("latest"))
               .where(FollowUp.user_id == bindparam("user_id"))

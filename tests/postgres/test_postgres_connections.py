@@ -1,7 +1,8 @@
 """On PostgreSQL a transaction begins at its first write: a page that only reads sends no
 BEGIN, COMMIT or ROLLBACK (so psycopg keeps the statements it prepared), while whatever
 writes is still one transaction, rolled back whole when it fails, and a row lock is held
-until its transaction ends."""
+until its transaction ends. A connection in use is not pinged; one that sat idle is, and is
+replaced when the server has dropped it."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ pytestmark = pytest.mark.parametrize(
 
 @pytest.fixture
 def wire(app):
-    """Each statement sent, with whether a transaction was open when it was sent and the
-    commands psycopg sent of its own (BEGIN, COMMIT, ROLLBACK)."""
+    """Each statement sent, with whether a transaction was open when it was sent, and the
+    commands sent besides (BEGIN, COMMIT, ROLLBACK, and the pool's ping ";")."""
     sent: list[tuple[str, bool]] = []
     commands: list[bytes] = []
     with app.app_context():
@@ -32,18 +33,25 @@ def wire(app):
         open_ = cursor.connection.info.transaction_status != TransactionStatus.IDLE
         sent.append((" ".join(text_.split())[:60], open_ or not cursor.connection.autocommit))
 
-    original = psycopg.Connection._exec_command
+    original, original_execute = psycopg.Connection._exec_command, psycopg.Cursor.execute
 
     def command(self, command_, *args, **kwargs):
         commands.append(bytes(command_))
         return original(self, command_, *args, **kwargs)
 
+    def execute(self, query, *args, **kwargs):
+        if isinstance(query, str) and query.strip() == ";":  # a ping, ours or SQLAlchemy's
+            commands.append(b";")
+        return original_execute(self, query, *args, **kwargs)
+
     event.listen(engine, "before_cursor_execute", statement)
     psycopg.Connection._exec_command = command
+    psycopg.Cursor.execute = execute
     try:
         yield sent, commands
     finally:
         psycopg.Connection._exec_command = original
+        psycopg.Cursor.execute = original_execute
         event.remove(engine, "before_cursor_execute", statement)
 
 
@@ -53,9 +61,9 @@ def prepared_statements() -> int:
 
 def test_every_hot_page_reads_without_a_transaction_and_keeps_its_prepared_statements(
         app, people, clock, wire):
-    """A page whose queries all only read sends them outside any transaction; a statement
-    that does not read as a read (a CTE's WITH, say) would begin one, and a failing test
-    names it."""
+    """A page whose queries all only read sends them outside any transaction, and nothing
+    else (no ping: its connection was in use a moment ago); a statement that does not read
+    as a read (a CTE's WITH, say) would begin a transaction, and a failing test names it."""
     from tests.web.test_page_queries import HOT_PAGES, History
 
     sent, commands = wire
@@ -147,3 +155,25 @@ def test_a_jobs_link_building_request_leaves_the_jobs_transaction_open(app, peop
         assert db.session.connection().connection.dbapi_connection.info.transaction_status \
             == TransactionStatus.INTRANS
         db.session.rollback()
+
+
+def test_a_connection_that_sat_idle_is_pinged_and_replaced_when_the_server_dropped_it(
+        app, people, wire, monkeypatch):
+    from simdebrief import postgres_connections
+
+    _sent, commands = wire
+    learner = client_for(app, people, "student")
+    assert learner.get("/dashboard").status_code == 200
+    monkeypatch.setattr(postgres_connections, "PING_AFTER_IDLE_SECONDS", 0.0)
+    with app.app_context():
+        url = db.engine.url
+    # The server drops every connection of the app (a restart, a network failure).
+    with psycopg.connect(url.set(drivername="postgresql").render_as_string(False),
+                         autocommit=True) as admin_connection:
+        dropped = admin_connection.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+    assert dropped >= 1
+    commands.clear()
+    assert learner.get("/dashboard").status_code == 200  # not a 500: a new connection
+    assert b";" in commands

@@ -2,7 +2,7 @@
 
 import pytest
 
-from simdebrief.postgres_transactions import only_reads
+from simdebrief.postgres_connections import only_reads
 
 
 @pytest.mark.parametrize("statement, reads", [

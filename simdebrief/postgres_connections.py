@@ -1,5 +1,7 @@
-"""PostgreSQL: a transaction begins at its first write, so reading sends no BEGIN or COMMIT.
+"""PostgreSQL connections: a transaction begins at its first write, and a connection is
+pinged only after it sat idle.
 
+**Transactions.**
 A connection stays in psycopg's autocommit mode while it only reads: each SELECT runs on its
 own, and sees what was committed before it began, exactly as it would at READ COMMITTED inside
 a transaction. A page that only reads then costs no BEGIN and no COMMIT: two of the eight round
@@ -16,15 +18,31 @@ It also keeps psycopg's prepared statements: psycopg prepares a statement once i
 times on a connection, and forgets every one on a ROLLBACK, which a request that only read
 never sends now. A connection whose isolation the code sets itself (``AUTOCOMMIT`` for
 ``VACUUM``, ``REPEATABLE READ`` for reads that must share one snapshot) is left as it is.
+
+**Pings.** A connection taken from the pool is checked with an empty statement only when it
+has been idle for ``PING_AFTER_IDLE_SECONDS``; if that fails, the pool replaces it (SQLAlchemy
+retries the checkout with a fresh connection). SQLAlchemy's ``pool_pre_ping`` pinged at every
+checkout: a round trip on every request, one in six of a list page's. A connection used in the
+last moments is taken as it is: should the server have restarted within that moment, the one
+request on it fails and the pool discards every connection of before the restart, as it
+would for a failure in the middle of a request.
 """
 
 from __future__ import annotations
 
+import time
+
+import psycopg
 from psycopg import Connection as PsycopgConnection
 from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import Pool
+
+#: A connection idle this long is pinged before it is used again.
+PING_AFTER_IDLE_SECONDS = 2.0
+_IDLE_SINCE = "simdebrief_idle_since"
 
 #: First words of statements that only read.
 _READING_WORDS = ("SELECT", "SHOW")
@@ -40,18 +58,31 @@ def only_reads(statement: str) -> bool:
 
 
 @event.listens_for(Pool, "connect")
-def _read_in_autocommit(dbapi_connection, _record) -> None:
+def _read_in_autocommit(dbapi_connection, record) -> None:
     if isinstance(dbapi_connection, PsycopgConnection):
         dbapi_connection.autocommit = True
+        record.info[_IDLE_SINCE] = time.monotonic()
 
 
 @event.listens_for(Pool, "checkin")
-def _back_to_reading(dbapi_connection, _record) -> None:
+def _back_to_reading(dbapi_connection, record) -> None:
     """A connection returns to the pool idle (its transaction committed or rolled back): its
-    next user starts reading without a transaction, the pool's ping included."""
-    if isinstance(dbapi_connection, PsycopgConnection) and not dbapi_connection.closed \
-            and dbapi_connection.info.transaction_status == _IDLE:
-        dbapi_connection.autocommit = True
+    next user starts reading without a transaction, the ping included."""
+    if isinstance(dbapi_connection, PsycopgConnection) and not dbapi_connection.closed:
+        record.info[_IDLE_SINCE] = time.monotonic()
+        if dbapi_connection.info.transaction_status == _IDLE:
+            dbapi_connection.autocommit = True
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_after_idle(dbapi_connection, record, _proxy) -> None:
+    if not isinstance(dbapi_connection, PsycopgConnection) \
+            or time.monotonic() - record.info.get(_IDLE_SINCE, 0.0) < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.execute(";")
+    except psycopg.Error as error:  # gone (a restart, a dropped network): use a new one
+        raise DisconnectionError(str(error)) from error
 
 
 @event.listens_for(Engine, "before_cursor_execute")
