@@ -28,7 +28,7 @@ from simdebrief.models import (
     User,
 )
 from simdebrief.services.followups import answers, enrolment, figures, plan_versions, stage_rows
-from tests.conftest import client_for, delivered_bodies, link_in
+from tests.conftest import both_databases, client_for, delivered_bodies, link_in
 from tests.web.test_debriefs import finalised, running_session
 
 FU0, FU1, FU2, FU3, FU4 = ("FU0_end_of_debrief", "FU1_early", "FU2_one_week",
@@ -516,3 +516,23 @@ def test_the_demo_has_answered_paused_and_due_follow_ups(app, clock):
         assert again["follow-ups"] == 0
     due = dispatch(app, clock.now())
     assert due.sent >= 1  # the one-week stage of the learners who did not pause
+
+
+@both_databases
+def test_the_timeline_shows_the_learners_standing_choice_and_their_latest_choices_only(
+        app, people, planning, session_id, clock):
+    learner = client_for(app, people, "student")
+    first = learner.get("/me/follow-ups").get_data(as_text=True)
+    assert "Your choices" not in first  # never chosen: active, nothing listed
+    for minutes, action in enumerate(["pause", "resume"] * 6 + ["stop"]):
+        clock.advance(minutes=minutes + 1)
+        learner.post("/me/follow-ups/choice", data={"action": action})
+    other = client_for(app, people, "student2")
+    other.post("/me/follow-ups/choice", data={"action": "pause"})
+    page = learner.get("/me/follow-ups").get_data(as_text=True)
+    listed = page.split("Your choices")[1].split("</ul>")[0]
+    assert listed.count("<li>") == 10  # the latest ten of thirteen
+    assert listed.index("Stopped") < listed.index("Resumed") < listed.index("Paused")
+    heading = page.split('id="state-heading">')[1].split("</h2>")[0]
+    assert heading != other.get("/me/follow-ups").get_data(as_text=True).split(
+        'id="state-heading">')[1].split("</h2>")[0]  # stopped, not the other's pause

@@ -93,6 +93,27 @@ def set_choice(session: Session, *, user: User, action: str, now: datetime,
     return state
 
 
+def preference_and_choices(session: Session, user: User, limit: int
+                           ) -> tuple[FollowUpPreference | None, list[FollowUpChoice]]:
+    """The learner's standing choice (None: never chosen, so active) and their latest
+    ``limit`` choices, in one statement: the timeline shows both on every view."""
+    rows = session.execute(_preference_with_choices(limit), {"user_id": user.id}).all()
+    preference = rows[0][0] if rows else None
+    return preference, [choice for _preference, choice in rows if choice is not None]
+
+
+@functools.cache
+def _preference_with_choices(limit: int) -> Select:
+    """The learner's row, their preference (if any) and each of their latest choices (if
+    any) joined to it: one row when they never chose, one per choice otherwise."""
+    return (select(FollowUpPreference, FollowUpChoice).select_from(User)
+            .outerjoin(FollowUpPreference, FollowUpPreference.user_id == User.id)
+            .outerjoin(FollowUpChoice, FollowUpChoice.user_id == User.id)
+            .where(User.id == bindparam("user_id"))
+            .order_by(FollowUpChoice.at.desc(), FollowUpChoice.id.desc())
+            .limit(limit))
+
+
 def choices_of(session: Session, user: User, limit: int | None = None) -> list[FollowUpChoice]:
     """The learner's choices, the latest first (``limit`` of them when given)."""
     return list(session.scalars(_choices_latest_first(limit), {"user_id": user.id}))

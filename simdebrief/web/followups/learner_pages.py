@@ -65,6 +65,9 @@ from simdebrief.web.ids import page_number
 from simdebrief.web.learner.forms import SkipForm
 from simdebrief.web.url_rules import id_links
 
+#: The learner's latest choices listed under their timeline.
+CHOICES_SHOWN = 10
+
 
 def _own_followup(followup_id: int) -> FollowUp:
     return policy.require_object(db.session.get(FollowUp, followup_id),
@@ -141,7 +144,8 @@ def mine():
     now = current_now()
     zone = _zone()
     points = answers.distress_points(db.session, current_user)
-    preference = stage_rows.preference_of(db.session, current_user)
+    preference, history = learner_choices.preference_and_choices(db.session, current_user,
+                                                                 limit=CHOICES_SHOWN)
     page = page_number()
     groups, has_more = answers.timeline_of(db.session, current_user, page=page)
     # The page's conversation tasks in one query, however many of its stages have one.
@@ -153,7 +157,7 @@ def mine():
         timeline=paging.Window(groups, page, has_more),
         state=preference.state if preference else PreferenceState.ACTIVE,
         preference=preference, choice_form=ChoiceForm(), now=now,
-        history=learner_choices.choices_of(db.session, current_user, limit=10),
+        history=history,
         choice_names=CHOICE_NAMES, state_text=STATE_TEXT,
         trend=_trend(points, zone), points=points, zone=zone, **template_context())
 
