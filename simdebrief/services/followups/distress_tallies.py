@@ -279,7 +279,7 @@ def _look_statement() -> CompoundSelect:
     other_k = (select(DistressPoolTally.id)
                .where(DistressPoolTally.centre_id == bindparam("centre_id"),
                       DistressPoolTally.k != bindparam("k")).limit(1).subquery())
-    windows = select(FollowUpStage.window_days).distinct().subquery()
+    windows = _window_lengths().subquery()
     marks = (select(DistressBatchMark.session_id, DistressBatchMark.stage_id).distinct()
              .where(DistressBatchMark.centre_id == bindparam("centre_id"))
              .limit(CANDIDATES_AT_MOST + 1).subquery())
