@@ -114,20 +114,6 @@ def _preference_with_choices(limit: int) -> Select:
             .limit(limit))
 
 
-def choices_of(session: Session, user: User, limit: int | None = None) -> list[FollowUpChoice]:
-    """The learner's choices, the latest first (``limit`` of them when given)."""
-    return list(session.scalars(_choices_latest_first(limit), {"user_id": user.id}))
-
-
-@functools.cache
-def _choices_latest_first(limit: int | None) -> Select:
-    """Built once per process: the learner's timeline asks on every view, and building it
-    cost more than running it."""
-    query = (select(FollowUpChoice).where(FollowUpChoice.user_id == bindparam("user_id"))
-             .order_by(FollowUpChoice.at.desc(), FollowUpChoice.id.desc()))
-    return query if limit is None else query.limit(limit)
-
-
 def start_track(session: Session, *, user: User, kind: TrackKind | str, now: datetime,
                 related_session: SimSession | None = None) -> EventTrack:
     """A learner starts a track; it is their clear wish for check-ins, so held follow-ups
