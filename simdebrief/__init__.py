@@ -9,13 +9,13 @@ from typing import Any
 from flask import Flask, g
 from flask_babel import format_datetime
 from flask_login import current_user
+from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from simdebrief import (  # noqa: F401 (hooks)
+from simdebrief import (
     crypto,
     key_rotation,
     passwords,
-    postgres_connections,
     sqlite_locking,
 )
 from simdebrief.clock import SystemClock, current_now
@@ -103,6 +103,9 @@ def register_extensions(app: Flask) -> None:
     import simdebrief.models  # noqa: F401  (every table known to the metadata)
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            install_connection_hooks(engine)
     csrf.init_app(app)
     from simdebrief import languages
 
@@ -131,6 +134,17 @@ def register_extensions(app: Flask) -> None:
             # Only the session's last-seen time or its expiry changed; nothing of the view's.
             db.session.commit()
         return user
+
+
+def install_connection_hooks(engine: Engine) -> None:
+    """How the engine's connections take locks and begin transactions (``sqlite_locking``,
+    ``postgres_connections``); psycopg is imported only for a PostgreSQL engine."""
+    if engine.dialect.name == "sqlite":
+        sqlite_locking.install(engine)
+    elif engine.dialect.driver == "psycopg":
+        from simdebrief import postgres_connections
+
+        postgres_connections.install(engine)
 
 
 def register_templating(app: Flask) -> None:

@@ -38,7 +38,6 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.pool import Pool
 
 #: A connection idle this long is pinged before it is used again.
 PING_AFTER_IDLE_SECONDS = 2.0
@@ -57,27 +56,31 @@ def only_reads(statement: str) -> bool:
             and not any(clause in statement for clause in _LOCKING_CLAUSES))
 
 
-@event.listens_for(Pool, "connect")
-def _read_in_autocommit(dbapi_connection, record) -> None:
-    if isinstance(dbapi_connection, PsycopgConnection):
-        dbapi_connection.autocommit = True
-        record.info[_IDLE_SINCE] = time.monotonic()
+def install(engine: Engine) -> None:
+    """These hooks, on one PostgreSQL (psycopg) engine of the app's (``create_app`` installs
+    them, and imports this module, with psycopg, only for such an engine)."""
+    event.listen(engine, "connect", _read_in_autocommit)
+    event.listen(engine, "checkin", _back_to_reading)
+    event.listen(engine, "checkout", _ping_after_idle)
+    event.listen(engine, "before_cursor_execute", _begin_at_first_write)
 
 
-@event.listens_for(Pool, "checkin")
-def _back_to_reading(dbapi_connection, record) -> None:
+def _read_in_autocommit(dbapi_connection: PsycopgConnection, record) -> None:
+    dbapi_connection.autocommit = True
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _back_to_reading(dbapi_connection: PsycopgConnection | None, record) -> None:
     """A connection returns to the pool idle (its transaction committed or rolled back): its
     next user starts reading without a transaction, the ping included."""
-    if isinstance(dbapi_connection, PsycopgConnection) and not dbapi_connection.closed:
+    if dbapi_connection is not None and not dbapi_connection.closed:
         record.info[_IDLE_SINCE] = time.monotonic()
         if dbapi_connection.info.transaction_status == _IDLE:
             dbapi_connection.autocommit = True
 
 
-@event.listens_for(Pool, "checkout")
-def _ping_after_idle(dbapi_connection, record, _proxy) -> None:
-    if not isinstance(dbapi_connection, PsycopgConnection) \
-            or time.monotonic() - record.info.get(_IDLE_SINCE, 0.0) < PING_AFTER_IDLE_SECONDS:
+def _ping_after_idle(dbapi_connection: PsycopgConnection, record, _proxy) -> None:
+    if time.monotonic() - record.info.get(_IDLE_SINCE, 0.0) < PING_AFTER_IDLE_SECONDS:
         return
     try:
         dbapi_connection.execute(";")
@@ -85,13 +88,11 @@ def _ping_after_idle(dbapi_connection, record, _proxy) -> None:
         raise DisconnectionError(str(error)) from error
 
 
-@event.listens_for(Engine, "before_cursor_execute")
 def _begin_at_first_write(connection, cursor, statement, _parameters, _context,
                           _executemany) -> None:
     dbapi_connection = cursor.connection
-    if not isinstance(dbapi_connection, PsycopgConnection) \
-            or dbapi_connection.info.transaction_status != _IDLE:
-        return  # another database, or inside a transaction: it goes on as it is
+    if dbapi_connection.info.transaction_status != _IDLE:
+        return  # inside a transaction: it goes on as it is
     reading = only_reads(statement)
     if dbapi_connection.autocommit == reading:
         return

@@ -65,26 +65,30 @@ def _reading() -> bool:
     return _reads_first.get() or (has_app_context() and g.get("sqlite_reads_first", False))
 
 
-@event.listens_for(Engine, "connect")
-def _configure_sqlite(dbapi_connection, _record):
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()
-        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+def install(engine: Engine) -> None:
+    """These hooks, on one SQLite engine of the app's (``create_app`` installs them). They
+    are the engine's own rather than every engine's: a PostgreSQL engine does not call them
+    for each statement only to be turned away."""
+    event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "begin", _begin_sqlite)
+    event.listen(engine, "before_cursor_execute", _take_write_lock_before_first_write)
+
+
+def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
 
 def _lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
-@event.listens_for(Engine, "begin")
-def _begin_sqlite(connection):
-    if connection.dialect.name != "sqlite":
-        return
+def _begin_sqlite(connection) -> None:
     deferred = _reading()
     connection.info[_DEFERRED] = False
     connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
@@ -98,7 +102,6 @@ def _writes(statement: str, context) -> bool:
     return bool(words) and words[0].upper() not in _READING_WORDS
 
 
-@event.listens_for(Engine, "before_cursor_execute")
 def _take_write_lock_before_first_write(connection, cursor, statement, parameters, context,
                                         executemany):
     if not connection.info.get(_DEFERRED) or not _writes(statement, context):

@@ -188,14 +188,16 @@ def test_the_demo_debrief_records_objectives_phase_times_and_discussion(app):
 
 
 def test_starting_the_app_loads_no_pdf_scenario_schema_calendar_or_migration_library():
-    """Every ``flask … --once`` pays the app's start-up: the heavy libraries wait until used."""
+    """Every ``flask … --once`` pays the app's start-up: the heavy libraries wait until used,
+    and an installation on SQLite never loads the PostgreSQL driver."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
     probe = ("import sys, app; print(sorted({m.split('.')[0] for m in sys.modules} & "
-             "{'reportlab', 'pydantic', 'icalendar', 'yaml', 'alembic', 'flask_migrate'}))")
+             "{'reportlab', 'pydantic', 'icalendar', 'yaml', 'alembic', 'flask_migrate', "
+             "'psycopg'}))")
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root),
            "SIMDEBRIEF_DATABASE_URL": "sqlite://", "SIMDEBRIEF_SCHEDULER": "off",
