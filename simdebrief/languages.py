@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from babel import Locale
-from flask import current_app, g, has_app_context, has_request_context, request
+from flask import current_app, g, has_request_context, request
+from flask.globals import _cv_app
 from flask_babel import Domain, force_locale
 from flask_login import current_user
 from jinja2 import pass_eval_context
@@ -89,14 +90,17 @@ class RequestDomain(Domain):
     """
 
     def get_translations(self):
-        if not has_app_context():
+        # The app context itself rather than ``g``: a page asks here for every string, and
+        # each pass through the context-local proxy cost as much as the rest of the lookup.
+        app_context = _cv_app.get(None)
+        if app_context is None:
             return super().get_translations()
-        babel_context = g.get("_flask_babel")
+        babel_context = app_context.g.get("_flask_babel")
         known = getattr(babel_context, "simdebrief_translations", None)
         if known is not None and known[0] is getattr(babel_context, "babel_locale", None):
             return known[1]
         found = super().get_translations()
-        babel_context = g.get("_flask_babel")
+        babel_context = app_context.g.get("_flask_babel")
         locale = getattr(babel_context, "babel_locale", None)
         if locale is not None:
             babel_context.simdebrief_translations = (locale, found)
