@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager
 
 from simdebrief import passwords
 from simdebrief.errors import (
@@ -356,9 +356,15 @@ def start_session(
 @functools.cache
 def _session_with_user():
     """Every page asks this, so it is built once: building it cost about as much as the
-    login check's whole query. The session's id comes as a bound parameter."""
-    return (select(AuthSession).where(AuthSession.id == bindparam("session_id"))
-            .options(joinedload(AuthSession.user).joinedload(User.centre)))
+    login check's whole query. The session's id comes as a bound parameter.
+
+    The user and the centre are joined by hand and read into the relationships
+    (``contains_eager``): ``joinedload`` wrote the same joins with eager loaders of its own,
+    about a sixth of the query's cost, on every request."""
+    return (select(AuthSession)
+            .join(AuthSession.user).join(User.centre, isouter=True)
+            .where(AuthSession.id == bindparam("session_id"))
+            .options(contains_eager(AuthSession.user).contains_eager(User.centre)))
 
 
 def resume_session(
