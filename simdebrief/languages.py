@@ -107,6 +107,21 @@ class RequestDomain(Domain):
         return found
 
 
+def locale_in_force() -> Locale | None:
+    """Flask-Babel's ``get_locale``, read from the app context itself once the request's
+    locale is worked out: every date a page writes asks for it, and ``get_locale`` reaches
+    its context through three passes of the ``g`` proxy. ``force_locale`` and ``refresh``
+    change the same context, so the answer is always the one ``get_locale`` gives."""
+    app_context = _cv_app.get(None)
+    if app_context is not None:
+        locale = getattr(app_context.g.get("_flask_babel"), "babel_locale", None)
+        if locale is not None:
+            return locale
+    from flask_babel import get_locale
+
+    return get_locale()
+
+
 #: The one message domain, for Python code and templates alike.
 DOMAIN = RequestDomain()
 
@@ -207,9 +222,7 @@ def _cli_locale() -> str:
 
 def html_lang() -> str:
     """The current locale as an HTML ``lang`` value (``da``, ``en-GB``)."""
-    from flask_babel import get_locale
-
-    locale = get_locale()
+    locale = locale_in_force()
     return str(locale).replace("_", "-") if locale else "en"
 
 

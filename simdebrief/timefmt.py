@@ -13,7 +13,9 @@ from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import match_skeleton
 from babel.numbers import format_decimal as babel_format_decimal
 from babel.numbers import format_percent as babel_format_percent
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_timezone
+
+from simdebrief.languages import locale_in_force
 
 
 class NonexistentLocalTime(ValueError):
@@ -104,7 +106,7 @@ FORMATTED_KEPT = 4096
 def current_locale() -> Locale:
     """The locale in force (a request's, or one set by ``force_locale``); English otherwise."""
     try:
-        locale = get_locale()
+        locale = locale_in_force()
     except (RuntimeError, AttributeError):  # outside an app, or before Babel is set up
         locale = None
     return locale or Locale.parse("en")

@@ -6,12 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from simdebrief import checkin_options, taxonomy
 from simdebrief.languages import gettext as _
+from simdebrief.languages import locale_in_force
 from simdebrief.models import (
     Attendance,
     CareProblem,
@@ -212,7 +212,7 @@ def session_parts(sim_session: SimSession, debrief: Debrief) -> SessionParts:
 
 
 def document_language() -> str:
-    locale = get_locale()
+    locale = locale_in_force()
     return str(locale).replace("_", "-") if locale else "en"
 
 

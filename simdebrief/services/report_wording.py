@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from flask_babel import get_locale
-
 from simdebrief.languages import gettext as _
+from simdebrief.languages import locale_in_force
 from simdebrief.models import (
     CheckInContext,
 )
@@ -19,7 +18,7 @@ DATE_TIME = "weekday_datetime"
 
 def wording() -> data.Wording:
     """Every fixed text of the documents, in the current language (made once per language)."""
-    return _wording(str(get_locale()))
+    return _wording(str(locale_in_force()))
 
 
 @lru_cache(maxsize=16)

@@ -6,11 +6,11 @@ import functools
 from dataclasses import dataclass
 
 from flask import g, request, url_for
-from flask_babel import get_locale
 from flask_login import current_user
 
 from simdebrief import policy
 from simdebrief.languages import lazy_gettext as _l
+from simdebrief.languages import locale_in_force
 from simdebrief.models import Attendance, OutboxStatus, Role, SessionStatus, SupporterTier, User
 from simdebrief.services.group_figures import count_text
 from simdebrief.services.learner_sessions import neutral_title
@@ -133,7 +133,7 @@ def nav_items() -> list[NavItem]:
     user = current_user._get_current_object()
     items = []
     for (_label, target, rule, prefix), label, url in zip(
-            NAVIGATION, _labels(str(get_locale())), _links(request.script_root), strict=True):
+            NAVIGATION, _labels(str(locale_in_force())), _links(request.script_root), strict=True):
         if rule(user):
             items.append(NavItem(label, url, endpoint == target or endpoint.startswith(prefix),
                                  _count_for(target, user)))
