@@ -159,7 +159,13 @@ def date_text(day: date | datetime, style: str = "date", zone: str | None = None
     """A calendar date (or a moment's date in ``zone``) in the current language."""
     if isinstance(day, datetime):
         return local_text(day, zone or "UTC", style)
-    locale = current_locale()
+    return _date_formatted(day, style, current_locale())
+
+
+@lru_cache(maxsize=FORMATTED_KEPT)
+def _date_formatted(day: date, style: str, locale: Locale) -> str:
+    """Kept as ``local_text``'s moments are: the overview writes twelve week starts and a
+    month calendar some forty days on every view, the same ones from one view to the next."""
     return babel_format_date(day, pattern(style, locale), locale=locale)
 
 

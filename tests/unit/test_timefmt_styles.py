@@ -85,6 +85,24 @@ def test_a_span_kept_written_out_follows_the_language_and_the_days_it_covers(app
     assert timefmt._span.cache_parameters()["maxsize"] == timefmt.FORMATTED_KEPT  # bounded
 
 
+def test_a_date_kept_written_out_follows_the_language_and_the_style(app):
+    from datetime import date
+
+    from flask_babel import force_locale
+
+    day = date(2026, 11, 30)
+    with app.test_request_context("/"):
+        with force_locale("en"):
+            assert timefmt.date_text(day) == "30 Nov 2026"
+            assert timefmt.date_text(day, "month") == "November 2026"
+        with force_locale("da"):
+            assert timefmt.date_text(day) == "30. nov. 2026"
+        with force_locale("en"):
+            assert timefmt.date_text(day) == "30 Nov 2026"
+            assert timefmt.date_text(date(2026, 12, 1)) == "1 Dec 2026"
+    assert timefmt._date_formatted.cache_parameters()["maxsize"] == timefmt.FORMATTED_KEPT
+
+
 def test_a_percentage_kept_written_out_follows_the_language(app):
     from flask_babel import force_locale
 
