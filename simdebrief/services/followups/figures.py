@@ -153,8 +153,10 @@ def _figures(session: Session, rows, k: int,
     figures: dict[str, StageFigures] = {}
     for stage_id, status, count in rows:
         stage = stages[stage_id]
-        entry = figures.setdefault(stage.key, StageFigures(stage.key, stage.title,
-                                                           stage.position, k=k))
+        entry = figures.get(stage.key)
+        if entry is None:  # a stage's title is translated once, not once per status row
+            entry = figures[stage.key] = StageFigures(stage.key, stage.title, stage.position,
+                                                      k=k)
         entry.counts[STATUS_GROUPS[FollowUpStatus(status)]] += count
     return sorted(figures.values(), key=lambda f: (f.position, f.key))
 
