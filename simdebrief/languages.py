@@ -90,33 +90,35 @@ class RequestDomain(Domain):
     """
 
     def get_translations(self):
-        # The app context itself rather than ``g``: a page asks here for every string, and
-        # each pass through the context-local proxy cost as much as the rest of the lookup.
-        app_context = _cv_app.get(None)
-        if app_context is None:
-            return super().get_translations()
-        babel_context = app_context.g.get("_flask_babel")
+        babel_context = _babel_context()
         known = getattr(babel_context, "simdebrief_translations", None)
         if known is not None and known[0] is getattr(babel_context, "babel_locale", None):
             return known[1]
         found = super().get_translations()
-        babel_context = app_context.g.get("_flask_babel")
+        babel_context = _babel_context()
         locale = getattr(babel_context, "babel_locale", None)
         if locale is not None:
             babel_context.simdebrief_translations = (locale, found)
         return found
 
 
-def locale_in_force() -> Locale | None:
-    """Flask-Babel's ``get_locale``, read from the app context itself once the request's
-    locale is worked out: every date a page writes asks for it, and ``get_locale`` reaches
-    its context through three passes of the ``g`` proxy. ``force_locale`` and ``refresh``
-    change the same context, so the answer is always the one ``get_locale`` gives."""
+def _babel_context():
+    """Flask-Babel's per-context namespace (locale, translations), or None outside an app
+    context or before Babel made it. Read from the app context itself rather than through
+    ``g``: a page asks for it with every string and every date, and each pass through the
+    context-local proxy cost as much as the rest of the lookup."""
     app_context = _cv_app.get(None)
-    if app_context is not None:
-        locale = getattr(app_context.g.get("_flask_babel"), "babel_locale", None)
-        if locale is not None:
-            return locale
+    return None if app_context is None else app_context.g.get("_flask_babel")
+
+
+def locale_in_force() -> Locale | None:
+    """Flask-Babel's ``get_locale``, read from its namespace once the request's locale is
+    worked out: every date a page writes asks for it, and ``get_locale`` reaches the
+    namespace through three passes of the ``g`` proxy. ``force_locale`` and ``refresh``
+    change the same namespace, so the answer is always the one ``get_locale`` gives."""
+    locale = getattr(_babel_context(), "babel_locale", None)
+    if locale is not None:
+        return locale
     from flask_babel import get_locale
 
     return get_locale()
