@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, object_session, selectinload
 
 from simdebrief import checkin_options, taxonomy
 from simdebrief.languages import gettext as _
-from simdebrief.languages import locale_in_force
 from simdebrief.models import (
     Attendance,
     CareProblem,
@@ -211,9 +210,6 @@ def session_parts(sim_session: SimSession, debrief: Debrief) -> SessionParts:
     )
 
 
-def document_language() -> str:
-    locale = locale_in_force()
-    return str(locale).replace("_", "-") if locale else "en"
 
 
 def checkin_summary(checkin: CheckIn, zone: str, w: data.Wording) -> data.CheckInSummary:

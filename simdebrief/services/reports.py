@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from simdebrief import checkin_options, taxonomy
 from simdebrief.languages import gettext as _
-from simdebrief.languages import written_in
+from simdebrief.languages import html_lang, written_in
 from simdebrief.models import (
     Attendance,
     Debrief,
@@ -34,7 +34,6 @@ from simdebrief.services.followups import answers
 from simdebrief.services.report_data import (
     SessionParts,
     checkin_summary,
-    document_language,
     followup_lines,
     load_followups,
     objective_lines,
@@ -88,7 +87,7 @@ def _learner_report(session, *, sim_session, debrief, learner, now, twin_url,
         if answer is not None:
             checkin = checkin_summary(answer, zone, w)
     return data.LearnerReport(
-        language=document_language(), wording=w,
+        language=html_lang(), wording=w,
         title=_("Debrief feedback for %(name)s", name=learner.name),
         author=f"{sim_session.centre.name} (SimDebrief)",
         # Named by its date, never by the scenario: a title can give away what happens.
@@ -142,7 +141,7 @@ def session_summary(session: Session, *, sim_session: SimSession, debrief: Debri
                                  in sorted(group_figures.suppress_partition(counts, k).items())])
         for stage, counts in stages.items()]
     return data.SessionSummary(
-        language=document_language(), wording=w,
+        language=html_lang(), wording=w,
         title=_("Debrief summary: %(scenario)s", scenario=sim_session.title),
         author=f"{sim_session.centre.name} (SimDebrief)",
         subject=_("%(scenario)s, %(date)s", scenario=sim_session.title,
@@ -231,7 +230,7 @@ def progress_report(session: Session, *, learner: User, now: datetime,
                  for row, line in zip(upcoming, followup_lines(upcoming, zone),
                                       strict=True)]
     return data.ProgressReport(
-        language=document_language(), wording=w,
+        language=html_lang(), wording=w,
         title=_("Check-ins of %(name)s", name=learner.name),
         author=f"{learner.centre.name} (SimDebrief)", subject=w.progress_document,
         learner=learner.name, centre=learner.centre.name, generated=local_text(now, zone),

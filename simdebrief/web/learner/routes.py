@@ -18,6 +18,7 @@ from simdebrief.errors import InvalidInput, InvalidState, render_error
 from simdebrief.extensions import db
 from simdebrief.languages import gettext as _
 from simdebrief.languages import lazy_gettext as _l
+from simdebrief.languages import locale_in_force
 from simdebrief.models import CheckIn, SimSession, SupporterTier, SupportRequest, SupportStatus
 from simdebrief.services import audit, checkins, crisis, privacy, retention, support
 from simdebrief.web import client_ip
@@ -331,8 +332,6 @@ MY_DATA_SECTIONS = {
 @bp.get("/data/export.pdf")
 @learners_only
 def export_pdf():
-    from flask_babel import get_locale
-
     from simdebrief.reports.my_data_pdf import MyDataWording, render_my_data_pdf
 
     export = privacy.export(db.session, current_user, current_now())
@@ -343,7 +342,7 @@ def export_pdf():
         empty=_("Nothing."), page_of=_("Page %(page)s of %(pages)s"),
         sections={key: str(title) for key, title in MY_DATA_SECTIONS.items()})
     pdf = render_my_data_pdf(export, wording, learner=current_user.name,
-                             centre=current_user.centre.name, language=str(get_locale()))
+                             centre=current_user.centre.name, language=str(locale_in_force()))
     _record_export("pdf")
     return _download(pdf, "application/pdf", "my-simdebrief-data.pdf")
 
